@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - the host configuration: one JSON file, validated as a whole,
+ * overridden by the NANOCLAW_TRAFFIC_GUARDIAN_* environment. Every key is
+ * documented in docs/config.md with its type, default and bounds.
+ */
+#ifndef CLAWSEC_CONFIG_H
+#define CLAWSEC_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector.h"
+
+#define CS_CFG_MAX_LIST 32
+#define CS_CFG_STR 256
+
+#define CS_DEFAULT_HOME "/var/lib/clawsec-traffic"
+#define CS_ENV_PREFIX "NANOCLAW_TRAFFIC_GUARDIAN_"
+
+enum cs_fsync_policy { CS_FSYNC_NEVER = 0, CS_FSYNC_INTERVAL, CS_FSYNC_ALWAYS };
+
+struct cs_config {
+	char home[PATH_MAX];		/* all state lives under here */
+	char config_path[PATH_MAX];	/* file this was loaded from ("" = defaults) */
+	char mode[16];			/* only "detect" exists */
+
+	/* log storage */
+	char log_dir[PATH_MAX];		/* findings.jsonl lives here */
+	uint64_t rotate_bytes;
+	unsigned rotate_keep;
+	unsigned retention_days;
+	enum cs_fsync_policy fsync;
+	uint32_t fsync_interval_ms;
+
+	/* detection */
+	size_t max_scan_bytes;
+	uint64_t dedup_window_ms;
+	char disabled_patterns[CS_CFG_MAX_LIST][32];
+	size_t n_disabled_patterns;
+	struct {
+		char family[32];
+		enum cs_severity severity;
+	} severity_overrides[CS_CFG_MAX_LIST];
+	size_t n_severity_overrides;
+
+	/* capture */
+	uint32_t capture_cap_bytes;	/* per SSL/socket call */
+	uint32_t ringbuf_bytes;		/* power of two */
+	int target_pids[CS_CFG_MAX_LIST];
+	size_t n_target_pids;
+	char target_cmdline[CS_CFG_MAX_LIST][CS_CFG_STR]; /* POSIX extended regexes on cmdline */
+	size_t n_target_cmdline;
+	char container_prefix[64];	/* "nanoclaw-" */
+	char container_label[128];	/* label key newer NanoClaw sets */
+
+	/* IPC */
+	char ipc_roots[CS_CFG_MAX_LIST][PATH_MAX]; /* globs that each name one group directory */
+	size_t n_ipc_roots;
+	uint32_t ipc_poll_ms;
+	uint32_t task_timeout_ms;
+	int ipc_uid;			/* expected task owner uid, -1 = any */
+
+	/* proxy */
+	bool proxy_enabled;
+	char proxy_listen[128];		/* host:port */
+	bool https_inspection;
+	char ca_dir[PATH_MAX];
+	uint16_t inspect_ports[CS_CFG_MAX_LIST];
+	size_t n_inspect_ports;
+	char inspect_exclude[CS_CFG_MAX_LIST][CS_CFG_STR]; /* host names, "*.suffix" allowed */
+	size_t n_inspect_exclude;
+	char parent_proxy[CS_CFG_STR];	/* "" or http://host:port */
+	uint32_t proxy_max_conns;
+	uint32_t proxy_idle_timeout_ms;
+	uint32_t proxy_header_timeout_ms;
+	uint32_t proxy_max_header_bytes;
+
+	/* status */
+	char status_socket[PATH_MAX];
+	char state_file[PATH_MAX];
+	char pid_file[PATH_MAX];
+};
+
+/* One problem found by validation: a JSON path ("$.proxy.ca_dir") and why. */
+struct cs_config_problem {
+	char path[128];
+	char reason[256];
+};
+
+struct cs_config_problems {
+	struct cs_config_problem items[64];
+	size_t n;	/* may exceed 64: the rest are counted, not stored */
+};
+
+/* Defaults for everything, with home from the environment or CS_DEFAULT_HOME. */
+void cs_config_defaults(struct cs_config *c);
+/*
+ * Load `path` (NULL: NANOCLAW_TRAFFIC_GUARDIAN_CONFIG, then <home>/config.json
+ * if it exists, else defaults), apply the environment, validate everything.
+ * Returns 0 when there are no problems; otherwise -1 and every problem in p.
+ */
+int cs_config_load(const char *path, struct cs_config *c, struct cs_config_problems *p);
+/* Fill a detector config that points into c (valid while c lives). */
+void cs_config_detector(const struct cs_config *c, struct cs_detector_config *out,
+			const char **disabled_storage, struct cs_severity_override *ovr_storage);
+
+#endif
