@@ -13,14 +13,13 @@
 #include <stdint.h>
 
 #include "detector.h"
+#include "jsonl.h" /* enum cs_fsync_policy */
 
 #define CS_CFG_MAX_LIST 32
 #define CS_CFG_STR 256
 
 #define CS_DEFAULT_HOME "/var/lib/clawsec-traffic"
 #define CS_ENV_PREFIX "NANOCLAW_TRAFFIC_GUARDIAN_"
-
-enum cs_fsync_policy { CS_FSYNC_NEVER = 0, CS_FSYNC_INTERVAL, CS_FSYNC_ALWAYS };
 
 struct cs_config {
 	char home[PATH_MAX];		/* all state lives under here */
