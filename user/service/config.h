@@ -22,12 +22,14 @@
 #define CS_ENV_PREFIX "NANOCLAW_TRAFFIC_GUARDIAN_"
 
 struct cs_config {
-	char home[PATH_MAX];		/* all state lives under here */
-	char config_path[PATH_MAX];	/* file this was loaded from ("" = defaults) */
-	char mode[16];			/* only "detect" exists */
+	char home[PATH_MAX];	     /* all state lives under here */
+	char config_path[PATH_MAX];  /* file this was loaded from ("" = defaults) */
+	char config_sha256[65];	     /* of the bytes loaded (of "" for defaults) */
+	char nanoclaw_dir[PATH_MAX]; /* NanoClaw checkout, container-visible */
+	char mode[16];		     /* only "detect" exists */
 
 	/* log storage */
-	char log_dir[PATH_MAX];		/* findings.jsonl lives here */
+	char log_dir[PATH_MAX]; /* findings.jsonl lives here */
 	uint64_t rotate_bytes;
 	unsigned rotate_keep;
 	unsigned retention_days;
@@ -46,32 +48,34 @@ struct cs_config {
 	size_t n_severity_overrides;
 
 	/* capture */
-	uint32_t capture_cap_bytes;	/* per SSL/socket call */
-	uint32_t ringbuf_bytes;		/* power of two */
+	uint32_t capture_cap_bytes; /* per SSL/socket call */
+	uint32_t ringbuf_bytes;	    /* power of two */
 	int target_pids[CS_CFG_MAX_LIST];
 	size_t n_target_pids;
 	char target_cmdline[CS_CFG_MAX_LIST][CS_CFG_STR]; /* POSIX extended regexes on cmdline */
 	size_t n_target_cmdline;
-	char container_prefix[64];	/* "nanoclaw-" */
-	char container_label[128];	/* label key newer NanoClaw sets */
+	char container_prefix[64]; /* "nanoclaw-" */
+	char container_label[128]; /* label key newer NanoClaw sets */
 
 	/* IPC */
 	char ipc_roots[CS_CFG_MAX_LIST][PATH_MAX]; /* globs that each name one group directory */
 	size_t n_ipc_roots;
 	uint32_t ipc_poll_ms;
 	uint32_t task_timeout_ms;
-	int ipc_uid;			/* expected task owner uid, -1 = any */
+	int ipc_uid;			      /* expected task owner uid, -1 = any */
+	char docker_containers_dir[PATH_MAX]; /* read for container bind mounts */
 
 	/* proxy */
 	bool proxy_enabled;
-	char proxy_listen[128];		/* host:port */
+	char proxy_listen[128]; /* host:port */
 	bool https_inspection;
 	char ca_dir[PATH_MAX];
+	char ca_bundle[PATH_MAX]; /* public CA certificate file, <ca_dir>/ca.crt */
 	uint16_t inspect_ports[CS_CFG_MAX_LIST];
 	size_t n_inspect_ports;
 	char inspect_exclude[CS_CFG_MAX_LIST][CS_CFG_STR]; /* host names, "*.suffix" allowed */
 	size_t n_inspect_exclude;
-	char parent_proxy[CS_CFG_STR];	/* "" or http://host:port */
+	char parent_proxy[CS_CFG_STR]; /* "" or http://host:port */
 	uint32_t proxy_max_conns;
 	uint32_t proxy_idle_timeout_ms;
 	uint32_t proxy_header_timeout_ms;
@@ -91,7 +95,7 @@ struct cs_config_problem {
 
 struct cs_config_problems {
 	struct cs_config_problem items[64];
-	size_t n;	/* may exceed 64: the rest are counted, not stored */
+	size_t n; /* may exceed 64: the rest are counted, not stored */
 };
 
 /* Defaults for everything, with home from the environment or CS_DEFAULT_HOME. */
@@ -102,7 +106,10 @@ void cs_config_defaults(struct cs_config *c);
  * Returns 0 when there are no problems; otherwise -1 and every problem in p.
  */
 int cs_config_load(const char *path, struct cs_config *c, struct cs_config_problems *p);
-/* Fill a detector config that points into c (valid while c lives). */
+/*
+ * Fill a detector config that points into c (valid while c lives).
+ * disabled_storage: CS_CFG_MAX_LIST + 1 entries; ovr_storage: CS_CFG_MAX_LIST.
+ */
 void cs_config_detector(const struct cs_config *c, struct cs_detector_config *out,
 			const char **disabled_storage, struct cs_severity_override *ovr_storage);
 
