@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/*
+ * elfsym.c - find OpenSSL's SSL_* functions in ELF files, and the files a
+ * process maps (libssl, its executable) with their (dev, inode) keys.
+ */
+#include "elfsym.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static const char *const sym_names[CS_SYM_COUNT] = {
+	"SSL_write", "SSL_read", "SSL_write_ex", "SSL_read_ex", "SSL_ctrl", "SSL_free",
+};
+
+const char *cs_sym_name(unsigned int i)
+{
+	return i < CS_SYM_COUNT ? sym_names[i] : NULL;
+}
+
+static unsigned int sym_bit(const char *name)
+{
+	/* versioned names in .symtab look like "SSL_write@@OPENSSL_3.0.0" */
+	size_t len = strcspn(name, "@");
+
+	for (unsigned int i = 0; i < CS_SYM_COUNT; i++) {
+		if (strlen(sym_names[i]) == len && !strncmp(name, sym_names[i], len))
+			return 1u << i;
+	}
+	return 0;
+}
+
+/* Bits for the defined functions of one symbol table section. */
+static unsigned int scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	unsigned int mask = 0;
+	size_t n;
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+	n = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (name && name[0] == 'S')
+			mask |= sym_bit(name);
+	}
+	return mask;
+}
+
+int cs_elf_tls_symbols(const char *path, unsigned int *mask)
+{
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+	int fd, err = 0;
+
+	*mask = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_SYMTAB)
+			*mask |= scan_symtab(elf, scn, &sh);
+	}
+out:
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
+int cs_bin_key_of_path(const char *path, struct cs_bin_key *key)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	key->dev = st.st_dev;
+	key->ino = st.st_ino;
+	return 0;
+}
+
+/* One parsed line of /proc/PID/maps. */
+struct maps_line {
+	unsigned long start, end;
+	unsigned int major, minor;
+	unsigned long ino;
+	const char *path; /* points into the line buffer; "" if anonymous */
+};
+
+static int parse_maps_line(char *line, struct maps_line *m)
+{
+	int pos = 0;
+
+	if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu %n", &m->start, &m->end, &m->major, &m->minor,
+		   &m->ino, &pos) != 5 ||
+	    !pos)
+		return -1;
+	m->path = line + pos;
+	line[strcspn(line, "\n")] = 0;
+	return 0;
+}
+
+static int is_libssl(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base && !strncmp(base + 1, "libssl.so", 9);
+}
+
+typedef int (*maps_match_fn)(const struct maps_line *m, const void *arg);
+
+/* Fills out from the first file mapping of pid that match() accepts. */
+static int find_mapping(int pid, maps_match_fn match, const void *arg, struct cs_mapped_bin *out)
+{
+	char path[64], line[PATH_MAX + 128];
+	struct maps_line m;
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (parse_maps_line(line, &m) || !m.ino || m.path[0] != '/' || !match(&m, arg))
+			continue;
+		if (snprintf(out->mapped, sizeof(out->mapped), "%s", m.path) >=
+		    (int)sizeof(out->mapped))
+			continue;
+		snprintf(out->open_path, sizeof(out->open_path), "/proc/%d/map_files/%lx-%lx", pid,
+			 m.start, m.end);
+		out->key.dev = makedev(m.major, m.minor);
+		out->key.ino = m.ino;
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+static int match_libssl(const struct maps_line *m, const void *arg)
+{
+	(void)arg;
+	return is_libssl(m->path);
+}
+
+int cs_find_libssl(int pid, struct cs_mapped_bin *out)
+{
+	return find_mapping(pid, match_libssl, NULL, out);
+}
+
+static int match_path(const struct maps_line *m, const void *arg)
+{
+	return !strcmp(m->path, arg);
+}
+
+int cs_find_exe(int pid, struct cs_mapped_bin *out)
+{
+	char link[64], exe[PATH_MAX];
+	ssize_t n;
+	int err;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	exe[n] = 0;
+	err = find_mapping(pid, match_path, exe, out);
+	if (err)
+		return err;
+	/* /proc/PID/exe works even if the file was replaced or deleted since */
+	snprintf(out->open_path, sizeof(out->open_path), "%s", link);
+	return 0;
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+/*
+ * probes.c - the userspace half of the capture: load capture.bpf.c, keep the
+ * target set, attach TLS uprobes once per binary, drain the ring buffer.
+ */
+#include "probes.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.skel.h"
+
+#define RINGBUF_DEFAULT (8u << 20)
+#define RINGBUF_MAX (1u << 30)
+#define MAX_BINS 256
+#define MAX_USERS 65536 /* pids per binary */
+
+/* A binary with TLS probes attached and the pids that use it. */
+struct tls_bin {
+	struct cs_bin_key key;
+	unsigned int syms;
+	struct bpf_link *links[CS_SYM_COUNT * 2];
+	int *pids;
+	size_t npids, cap;
+};
+
+struct cs_probes {
+	struct capture_bpf *skel;
+	struct ring_buffer *rb;
+	struct tls_bin *bins[MAX_BINS];
+	size_t nbins;
+	/* the callback of the poll in progress */
+	cs_probes_record_fn fn;
+	void *fn_ctx;
+	int handled;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* libbpf's warnings (a verifier log) help; its debug chatter does not. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || level == LIBBPF_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static size_t ringbuf_size(size_t want)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = page;
+
+	if (!want)
+		want = RINGBUF_DEFAULT;
+	while (n < want && n < RINGBUF_MAX)
+		n <<= 1;
+	return n;
+}
+
+static int sample_cb(void *ctx, void *data, size_t len)
+{
+	struct cs_probes *p = ctx;
+
+	p->handled++;
+	if (p->fn && p->fn(data, len, p->fn_ctx))
+		return -ECANCELED;
+	return 0;
+}
+
+static int attach_tracking(struct cs_probes *p, char *err, size_t errlen)
+{
+	struct bpf_program *progs[] = {
+		p->skel->progs.cs_sys_enter, p->skel->progs.cs_sys_exit, p->skel->progs.cs_fork,
+		p->skel->progs.cs_exec,	     p->skel->progs.cs_exit,
+	};
+	struct bpf_link **links[] = {
+		&p->skel->links.cs_sys_enter, &p->skel->links.cs_sys_exit, &p->skel->links.cs_fork,
+		&p->skel->links.cs_exec,      &p->skel->links.cs_exit,
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		*links[i] = bpf_program__attach(progs[i]);
+		if (!*links[i]) {
+			int e = -errno;
+
+			set_err(err, errlen, "cannot attach %s: %s", bpf_program__name(progs[i]),
+				strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+static int load(struct cs_probes *p, const struct cs_probes_opts *o, char *err, size_t errlen)
+{
+	int e;
+
+	p->skel = capture_bpf__open();
+	if (!p->skel) {
+		e = -errno;
+		set_err(err, errlen, "cannot open the BPF object: %s", strerror(-e));
+		return e;
+	}
+	e = bpf_map__set_max_entries(p->skel->maps.events, ringbuf_size(o->ringbuf_bytes));
+	if (e)
+		return e;
+	p->skel->rodata->capture_cap = o->capture_cap ? o->capture_cap : CS_CAP_DEFAULT;
+	p->skel->rodata->exec_all = o->exec_all ? 1 : 0;
+	e = capture_bpf__load(p->skel);
+	if (e) {
+		set_err(err, errlen, "cannot load the BPF programs: %s%s", strerror(-e),
+			e == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
+		return e;
+	}
+	return 0;
+}
+
+int cs_probes_open(const struct cs_probes_opts *opts, struct cs_probes **out, char *err,
+		   size_t errlen)
+{
+	struct cs_probes_opts o = {0};
+	struct cs_probes *p;
+	int e;
+
+	*out = NULL;
+	if (opts)
+		o = *opts;
+	if (o.capture_cap > CS_CAP_MAX || o.ringbuf_bytes > RINGBUF_MAX) {
+		set_err(err, errlen, "capture cap or ring buffer size too large");
+		return -EINVAL;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		set_err(err, errlen, "kernel has no BTF (/sys/kernel/btf/vmlinux)");
+		return -ENOSYS;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	libbpf_set_print(libbpf_log);
+	e = load(p, &o, err, errlen);
+	if (!e)
+		e = attach_tracking(p, err, errlen);
+	if (!e) {
+		p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), sample_cb, p, NULL);
+		if (!p->rb) {
+			e = -errno;
+			set_err(err, errlen, "cannot map the ring buffer: %s", strerror(-e));
+		}
+	}
+	if (e) {
+		cs_probes_close(p);
+		return e;
+	}
+	*out = p;
+	return 0;
+}
+
+int cs_probes_add_target(struct cs_probes *p, uint32_t tgid)
+{
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int cs_probes_remove_target(struct cs_probes *p, uint32_t tgid)
+{
+	if (bpf_map__delete_elem(p->skel->maps.targets, &tgid, sizeof(tgid), 0))
+		return errno == ENOENT ? 0 : -errno;
+	return 0;
+}
+
+/* ---- TLS attachments ---------------------------------------------------- */
+
+/* Entry and return programs for symbol bit i (return may be NULL). */
+static void sym_progs(struct capture_bpf *s, unsigned int i, struct bpf_program **entry,
+		      struct bpf_program **ret)
+{
+	struct bpf_program *e[CS_SYM_COUNT] = {
+		s->progs.cs_ssl_write,	 s->progs.cs_ssl_read, s->progs.cs_ssl_write_ex,
+		s->progs.cs_ssl_read_ex, s->progs.cs_ssl_ctrl, s->progs.cs_ssl_free,
+	};
+	struct bpf_program *r[CS_SYM_COUNT] = {
+		s->progs.cs_ssl_write_r,
+		s->progs.cs_ssl_read_r,
+		s->progs.cs_ssl_write_exr,
+		s->progs.cs_ssl_read_exr,
+		NULL,
+		NULL,
+	};
+
+	*entry = e[i];
+	*ret = r[i];
+}
+
+static struct bpf_link *attach_one(struct bpf_program *prog, const char *path, const char *func,
+				   bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
+
+	/* pid -1: one attachment serves every process; the kernel filters */
+	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
+}
+
+static void detach_bin(struct tls_bin *b)
+{
+	for (size_t i = 0; i < CS_SYM_COUNT * 2; i++)
+		bpf_link__destroy(b->links[i]);
+	free(b->pids);
+	free(b);
+}
+
+/* Attaches every SSL_* function in syms; a function whose entry and return
+ * probes cannot both be attached is left out. */
+static int attach_bin(struct cs_probes *p, struct tls_bin *b, const char *path, unsigned int syms)
+{
+	int e = -ENOENT;
+
+	for (unsigned int i = 0; i < CS_SYM_COUNT; i++) {
+		struct bpf_program *entry, *ret;
+		struct bpf_link **l = &b->links[2 * i];
+
+		if (!(syms & (1u << i)))
+			continue;
+		sym_progs(p->skel, i, &entry, &ret);
+		l[0] = attach_one(entry, path, cs_sym_name(i), false);
+		if (l[0] && ret)
+			l[1] = attach_one(ret, path, cs_sym_name(i), true);
+		if (!l[0] || (ret && !l[1])) {
+			e = -errno;
+			bpf_link__destroy(l[0]);
+			l[0] = NULL;
+			continue;
+		}
+		b->syms |= 1u << i;
+	}
+	return b->syms & CS_SYM_DATA ? 0 : e;
+}
+
+static struct tls_bin *find_bin(const struct cs_probes *p, const struct cs_bin_key *key,
+				size_t *idx)
+{
+	for (size_t i = 0; i < p->nbins; i++) {
+		if (p->bins[i]->key.dev == key->dev && p->bins[i]->key.ino == key->ino) {
+			if (idx)
+				*idx = i;
+			return p->bins[i];
+		}
+	}
+	return NULL;
+}
+
+static int add_user(struct tls_bin *b, int pid)
+{
+	int *n;
+
+	for (size_t i = 0; i < b->npids; i++) {
+		if (b->pids[i] == pid)
+			return 0;
+	}
+	if (b->npids == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+
+		if (cap > MAX_USERS)
+			return -ENOSPC;
+		n = realloc(b->pids, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		b->pids = n;
+		b->cap = cap;
+	}
+	b->pids[b->npids++] = pid;
+	return 0;
+}
+
+static struct tls_bin *new_bin(struct cs_probes *p, const char *path, const struct cs_bin_key *key,
+			       int *err)
+{
+	unsigned int syms = 0;
+	struct tls_bin *b;
+
+	*err = cs_elf_tls_symbols(path, &syms);
+	if (*err)
+		return NULL;
+	if (!(syms & CS_SYM_DATA)) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	if (p->nbins == MAX_BINS) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	b->key = *key;
+	*err = attach_bin(p, b, path, syms);
+	if (*err) {
+		detach_bin(b);
+		return NULL;
+	}
+	p->bins[p->nbins++] = b;
+	return b;
+}
+
+int cs_probes_attach_tls(struct cs_probes *p, const char *path, const struct cs_bin_key *key,
+			 int pid, unsigned int *syms)
+{
+	struct tls_bin *b = find_bin(p, key, NULL);
+	int e;
+
+	if (!b) {
+		b = new_bin(p, path, key, &e);
+		if (!b)
+			return e;
+	}
+	e = add_user(b, pid);
+	if (e) {
+		if (!b->npids)
+			cs_probes_detach_tls(p, key, pid);
+		return e;
+	}
+	if (syms)
+		*syms = b->syms;
+	return 0;
+}
+
+static void drop_bin(struct cs_probes *p, size_t idx)
+{
+	detach_bin(p->bins[idx]);
+	p->bins[idx] = p->bins[--p->nbins];
+}
+
+/* Removes pid from b; returns 1 if b has no user left. */
+static int drop_user(struct tls_bin *b, int pid, int *found)
+{
+	for (size_t i = 0; i < b->npids; i++) {
+		if (b->pids[i] == pid) {
+			b->pids[i] = b->pids[--b->npids];
+			*found = 1;
+			break;
+		}
+	}
+	return b->npids == 0;
+}
+
+int cs_probes_detach_tls(struct cs_probes *p, const struct cs_bin_key *key, int pid)
+{
+	size_t idx;
+	struct tls_bin *b = find_bin(p, key, &idx);
+	int found = 0;
+
+	if (!b)
+		return -ENOENT;
+	if (drop_user(b, pid, &found))
+		drop_bin(p, idx);
+	return found ? 0 : -ENOENT;
+}
+
+void cs_probes_forget_pid(struct cs_probes *p, int pid)
+{
+	size_t i = 0;
+	int found;
+
+	while (i < p->nbins) {
+		if (drop_user(p->bins[i], pid, &found))
+			drop_bin(p, i); /* moves the last bin into slot i */
+		else
+			i++;
+	}
+}
+
+size_t cs_probes_attached_binaries(const struct cs_probes *p)
+{
+	return p->nbins;
+}
+
+/* ---- records and counters ----------------------------------------------- */
+
+int cs_probes_ringbuf_fd(const struct cs_probes *p)
+{
+	return ring_buffer__epoll_fd(p->rb);
+}
+
+int cs_probes_poll(struct cs_probes *p, int timeout_ms, cs_probes_record_fn fn, void *ctx)
+{
+	int e;
+
+	p->fn = fn;
+	p->fn_ctx = ctx;
+	p->handled = 0;
+	e = ring_buffer__poll(p->rb, timeout_ms);
+	p->fn = NULL;
+	if (e == -ECANCELED || e >= 0)
+		return p->handled;
+	return e;
+}
+
+int cs_probes_read_stats(const struct cs_probes *p, uint64_t out[CS_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+	int e = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < CS_STAT_MAX && !e; k++) {
+		out[k] = 0;
+		if (bpf_map__lookup_elem(p->skel->maps.stats, &k, sizeof(k), v,
+					 sizeof(*v) * (size_t)ncpu, 0)) {
+			e = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpu; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return e;
+}
+
+void cs_probes_close(struct cs_probes *p)
+{
+	if (!p)
+		return;
+	while (p->nbins)
+		drop_bin(p, p->nbins - 1);
+	ring_buffer__free(p->rb);
+	capture_bpf__destroy(p->skel);
+	free(p);
+}
