@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * base64.h - find base64 / base64url runs in decoded text and decode them.
+ *
+ * A run is a maximal sequence of [A-Za-z0-9+/_-] of at least
+ * CS_B64_MIN_RUN characters; '=' padding ends it, and a line break
+ * continues it when it falls on a 4-character boundary (PEM and MIME wrap
+ * base64 in lines). The decoded bytes of each run are streamed to a sink
+ * and the end of each run is signalled, so the caller can rescan them as a
+ * part of their own (the detector does, one depth further, up to
+ * cs_detector_base64_depth). Decoded output per budget period is bounded.
+ *
+ * State: the first CS_B64_MIN_RUN characters of a run, a partial quantum
+ * and a 768-byte output buffer.
+ */
+#ifndef CLAWSEC_BASE64_H
+#define CLAWSEC_BASE64_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+/* Shorter runs are words, not encodings (24 characters decode to 18 bytes). */
+#define CS_B64_MIN_RUN 24
+
+struct cs_b64_sink {
+	cs_sink_fn data;	/* decoded bytes of the current run */
+	void (*end)(void *ctx); /* the current run ended */
+	void *ctx;
+};
+
+struct cs_b64 {
+	uint8_t lead[CS_B64_MIN_RUN]; /* a run's start, until it is long enough */
+	size_t run;		      /* characters in the current run */
+	uint32_t quad;		      /* bits of the partial 4-character quantum */
+	unsigned nq;		      /* characters in it */
+	size_t out_total;	      /* decoded bytes this budget period */
+	size_t out_limit;
+	uint64_t truncated; /* times the limit cut decoding short */
+	bool limited;
+	uint8_t out[768];
+	size_t out_len;
+};
+
+void cs_b64_init(struct cs_b64 *b, size_t out_limit);
+void cs_b64_feed(struct cs_b64 *b, const uint8_t *in, size_t len, const struct cs_b64_sink *sink);
+/* End of the text part: a run in progress ends here. */
+void cs_b64_end(struct cs_b64 *b, const struct cs_b64_sink *sink);
+/* A new message: the output budget starts again. */
+void cs_b64_new_budget(struct cs_b64 *b);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * decode.h - the one type the streaming decoders share: where decoded
+ * bytes go. Every decoder pushes its output into a sink as it goes, so a
+ * pipeline (chunked -> inflate -> JSON unescape -> scanner) never holds a
+ * whole message in memory.
+ */
+#ifndef CLAWSEC_DECODE_H
+#define CLAWSEC_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void (*cs_sink_fn)(void *ctx, const uint8_t *data, size_t len);
+
+struct cs_sink {
+	cs_sink_fn fn;
+	void *ctx;
+};
+
+static inline void cs_sink_put(const struct cs_sink *s, const uint8_t *data, size_t len)
+{
+	if (s && s->fn && len)
+		s->fn(s->ctx, data, len);
+}
+
+#endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/* inflate.c - bounded streaming gzip / deflate decoding with zlib. */
+#include "inflate.h"
+
+#include <string.h>
+
+#define OUT_CHUNK 16384
+
+void cs_inflate_init(struct cs_inflate *z, enum cs_coding coding, size_t out_limit)
+{
+	memset(z, 0, sizeof(*z));
+	z->coding = coding;
+	z->out_limit = out_limit;
+}
+
+/* A zlib header: CM 8, window <= 32 KiB, header checksum a multiple of 31. */
+static bool zlib_header(const uint8_t h[2])
+{
+	return (h[0] & 0x0f) == 8 && (h[0] >> 4) <= 7 && ((h[0] << 8) | h[1]) % 31 == 0;
+}
+
+static int start(struct cs_inflate *z)
+{
+	int wbits;
+
+	if (z->coding == CS_CODING_GZIP)
+		wbits = 15 + 32; /* gzip or zlib, detected by zlib */
+	else
+		wbits = zlib_header(z->head) ? 15 : -15;
+	if (inflateInit2(&z->zs, wbits) != Z_OK)
+		return -1;
+	z->started = true;
+	return 0;
+}
+
+/* Emit what zlib produced, honouring the limit. */
+static bool emit(struct cs_inflate *z, const uint8_t *buf, size_t n, const struct cs_sink *out)
+{
+	size_t room = z->out_limit - z->out_total;
+
+	if (n > room) {
+		cs_sink_put(out, buf, room);
+		z->out_total += room;
+		z->status = CS_INFLATE_LIMIT;
+		return false;
+	}
+	cs_sink_put(out, buf, n);
+	z->out_total += n;
+	return true;
+}
+
+/*
+ * After a gzip member ends another member may follow (concatenated gzip),
+ * possibly in the next feed; anything else ends the stream.
+ */
+static void member_end(struct cs_inflate *z)
+{
+	if (z->coding != CS_CODING_GZIP) {
+		z->status = CS_INFLATE_DONE;
+		return;
+	}
+	z->between_members = true;
+}
+
+static void next_member(struct cs_inflate *z)
+{
+	if (z->zs.next_in[0] == 0x1f && inflateReset(&z->zs) == Z_OK)
+		z->between_members = false;
+	else
+		z->status = CS_INFLATE_DONE;
+}
+
+static void run(struct cs_inflate *z, const uint8_t *in, size_t len, const struct cs_sink *out)
+{
+	uint8_t buf[OUT_CHUNK];
+
+	z->zs.next_in = (Bytef *)in;
+	z->zs.avail_in = (uInt)len;
+	while (z->status == CS_INFLATE_MORE && (z->zs.avail_in || z->zs.avail_out == 0)) {
+		int rc;
+
+		if (z->between_members) {
+			if (!z->zs.avail_in)
+				break;
+			next_member(z);
+			continue;
+		}
+
+		z->zs.next_out = buf;
+		z->zs.avail_out = sizeof(buf);
+		rc = inflate(&z->zs, Z_NO_FLUSH);
+		if (!emit(z, buf, sizeof(buf) - z->zs.avail_out, out))
+			break;
+		if (rc == Z_STREAM_END)
+			member_end(z);
+		else if (rc == Z_BUF_ERROR && z->zs.avail_out)
+			break; /* needs more input */
+		else if (rc != Z_OK)
+			z->status = CS_INFLATE_ERROR;
+	}
+}
+
+enum cs_inflate_status cs_inflate_feed(struct cs_inflate *z, const uint8_t *in, size_t len,
+				       const struct cs_sink *out, size_t *consumed)
+{
+	size_t used = 0;
+
+	if (consumed)
+		*consumed = 0;
+	if (z->status != CS_INFLATE_MORE)
+		return z->status;
+	if (!z->started) {
+		/* Two bytes tell zlib from raw deflate; keep them until we have both. */
+		while (z->head_len < 2 && used < len)
+			z->head[z->head_len++] = in[used++];
+		if (z->head_len < 2) {
+			if (consumed)
+				*consumed = used;
+			return z->status;
+		}
+		if (start(z) < 0) {
+			z->status = CS_INFLATE_ERROR;
+			return z->status;
+		}
+		run(z, z->head, 2, out);
+	}
+	if (z->status == CS_INFLATE_MORE && used < len) {
+		size_t chunk_len = len - used;
+
+		run(z, in + used, chunk_len, out);
+		used += chunk_len - z->zs.avail_in;
+	}
+	if (consumed)
+		*consumed = used;
+	return z->status;
+}
+
+bool cs_inflate_complete(const struct cs_inflate *z)
+{
+	return z->status == CS_INFLATE_DONE || z->between_members;
+}
+
+void cs_inflate_end(struct cs_inflate *z)
+{
+	if (z->started)
+		inflateEnd(&z->zs);
+	z->started = false;
+}
