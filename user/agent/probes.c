@@ -439,6 +439,23 @@ int cs_probes_read_stats(const struct cs_probes *p, uint64_t out[CS_STAT_MAX])
 	return e;
 }
 
+size_t cs_probes_prog_ids(const struct cs_probes *p, uint32_t *ids, size_t max)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	for (prog = bpf_object__next_program(p->skel->obj, NULL); prog;
+	     prog = bpf_object__next_program(p->skel->obj, prog)) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (n < max && !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			ids[n++] = info.id;
+	}
+	return n;
+}
+
 void cs_probes_close(struct cs_probes *p)
 {
 	if (!p)

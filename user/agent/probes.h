@@ -102,6 +102,12 @@ int cs_probes_poll(struct cs_probes *p, int timeout_ms, cs_probes_record_fn fn, 
 /* Counters summed over CPUs, indexed by enum cs_stat. 0 or -errno. */
 int cs_probes_read_stats(const struct cs_probes *p, uint64_t out[CS_STAT_MAX]);
 
+/*
+ * Kernel ids of our loaded programs (for leak checks: after cs_probes_close()
+ * no link or program with these ids remains). Returns how many (<= max).
+ */
+size_t cs_probes_prog_ids(const struct cs_probes *p, uint32_t *ids, size_t max);
+
 /* Detaches and unloads everything; p may be NULL. */
 void cs_probes_close(struct cs_probes *p);
 
