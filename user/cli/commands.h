@@ -18,5 +18,7 @@ struct cs_command {
 };
 
 int cmd_scan(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/* agent.c - the eBPF agent's event loop: wiring, signals, reload, state. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_internal.h"
+#include "fsutil.h"
+
+#define TICK_MS 100
+#define STATE_EVERY 10	/* ticks: state.json about once a second */
+#define RESCAN_EVERY 20 /* ticks: /proc walk every two seconds */
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void logmsg(const char *fmt, ...)
+{
+	char ts[CS_TIMESTAMP_LEN];
+	va_list ap;
+
+	cs_format_timestamp(cs_now_ms(), ts);
+	fprintf(stderr, "%s clawsec-traffic agent: ", ts);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+const char *cs_agent_privilege_problem(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {0};
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() ? "needs root (or CAP_BPF and CAP_PERFMON) to load eBPF probes"
+				 : NULL;
+	if (has_cap(d, CAP_SYS_ADMIN) || (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON)))
+		return NULL;
+	return "needs root (or CAP_BPF and CAP_PERFMON) to load eBPF probes";
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- configuration ---- */
+
+static void apply_overrides(struct cs_config *c, const struct cs_agent_opts *o)
+{
+	if (o->log_dir)
+		snprintf(c->log_dir, sizeof(c->log_dir), "%s", o->log_dir);
+	if (o->state_file)
+		snprintf(c->state_file, sizeof(c->state_file), "%s", o->state_file);
+	if (o->ringbuf_bytes)
+		c->ringbuf_bytes = o->ringbuf_bytes;
+	if (o->capture_cap)
+		c->capture_cap_bytes = o->capture_cap;
+	for (size_t i = 0; i < o->n_pids && c->n_target_pids < CS_CFG_MAX_LIST; i++)
+		c->target_pids[c->n_target_pids++] = o->pids[i];
+}
+
+/* Load and validate; every problem is logged with its path. NULL if invalid. */
+static struct agent_conf *load_conf(const struct cs_agent_opts *o)
+{
+	struct agent_conf *ac = calloc(1, sizeof(*ac));
+	struct cs_config_problems *p = calloc(1, sizeof(*p));
+
+	if (!ac || !p) {
+		logmsg("out of memory loading the config");
+		goto fail;
+	}
+	if (cs_config_load(o->config_path, &ac->cfg, p)) {
+		for (size_t i = 0; i < p->n && i < 64; i++)
+			logmsg("config %s: %s", p->items[i].path, p->items[i].reason);
+		if (p->n > 64)
+			logmsg("config: %zu more problems", p->n - 64);
+		goto fail;
+	}
+	apply_overrides(&ac->cfg, o);
+	cs_config_detector(&ac->cfg, &ac->det, ac->disabled, ac->ovr);
+	free(p);
+	return ac;
+fail:
+	free(p);
+	free(ac);
+	return NULL;
+}
+
+static int target_rules(const struct agent_conf *ac, struct cs_targets *ts, char *err,
+			size_t errlen)
+{
+	const struct cs_config *c = &ac->cfg;
+	const char *cmdline[CS_CFG_MAX_LIST];
+	struct cs_target_rules r = {
+		.pids = c->target_pids,
+		.n_pids = c->n_target_pids,
+		.cmdline = cmdline,
+		.n_cmdline = c->n_target_cmdline,
+		.container_prefix = c->container_prefix,
+		.container_label = c->container_label,
+		.docker_root = c->docker_containers_dir,
+	};
+
+	for (size_t i = 0; i < c->n_target_cmdline; i++)
+		cmdline[i] = c->target_cmdline[i];
+	if (!c->n_target_cmdline) {
+		cmdline[0] = CS_TARGET_DEFAULT_CMDLINE;
+		r.n_cmdline = 1;
+	}
+	return cs_targets_set_rules(ts, &r, err, errlen);
+}
+
+static struct cs_jsonl *open_log(const struct cs_config *c)
+{
+	char path[PATH_MAX + 32], err[256];
+	struct cs_jsonl_config jc = {
+		.path = path,
+		.rotate_bytes = c->rotate_bytes,
+		.rotate_keep = c->rotate_keep,
+		.fsync = c->fsync,
+		.fsync_interval_ms = c->fsync_interval_ms,
+	};
+	struct cs_jsonl *w;
+	int rc = cs_mkdir_p(c->log_dir, 0700);
+
+	if (rc) {
+		logmsg("cannot create log directory %s: %s", c->log_dir, strerror(-rc));
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/findings.jsonl", c->log_dir);
+	w = cs_jsonl_open(&jc, err, sizeof(err));
+	if (!w)
+		logmsg("cannot open %s: %s", path, err);
+	return w;
+}
+
+/* ---- findings and sources ---- */
+
+static void on_finding(void *ctx, const struct cs_finding *f)
+{
+	struct agent *a = ctx;
+
+	if (a->log)
+		cs_jsonl_append_finding(a->log, f);
+	for (size_t i = 0; i < cs_family_count() && i < CS_AGENT_MAX_FAMILIES; i++)
+		if (!strcmp(cs_family_id(i), f->pattern))
+			a->by_family[i]++;
+	if (f->severity <= CS_SEV_CRITICAL)
+		a->by_severity[f->severity]++;
+	/* Fields only: the snippet (redacted as it is) stays in the log file. */
+	logmsg("finding: %s %s %s %s -> %s (%s)", cs_severity_name(f->severity), f->pattern,
+	       cs_direction_name(f->direction), f->source, f->dest, f->protocol);
+}
+
+static void source_name(void *ctx, uint32_t tgid, char *out, size_t len)
+{
+	struct agent *a = ctx;
+	struct cs_target *t = cs_targets_find(a->targets, (int)tgid);
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (t) {
+		cs_target_source(t, out, len);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(out, len, "%s/%u", comm[0] ? comm : "unknown", tgid);
+}
+
+/* ---- targets <-> probes ---- */
+
+static void attach(struct agent *a, struct cs_target *t)
+{
+	struct cs_bin_key key = {.dev = (uint64_t)t->dev, .ino = (uint64_t)t->ino};
+	int rc = cs_probes_add_target(a->probes, (uint32_t)t->pid);
+
+	if (rc) {
+		snprintf(t->note, sizeof(t->note), "capture not attached: %s", strerror(-rc));
+		t->attached = false;
+		return;
+	}
+	t->attached = true;
+	if (t->tls == CS_TLS_NONE)
+		return;
+	rc = cs_probes_attach_tls(a->probes, t->binary, &key, t->pid, NULL);
+	if (rc) {
+		snprintf(t->note, sizeof(t->note), "TLS probes not attached to %.80s: %s",
+			 t->binary_shown, strerror(-rc));
+		t->attached = false;
+	}
+}
+
+static void target_event(void *ctx, enum cs_target_event ev, struct cs_target *t)
+{
+	struct agent *a = ctx;
+
+	switch (ev) {
+	case CS_TARGET_ADDED:
+		attach(a, t);
+		logmsg("target %s/%d (%s%s%s): tls %s%s%s", t->comm, t->pid,
+		       t->container[0] ? "container " : "host", t->container,
+		       t->attached ? ", attached" : "", cs_tls_path_name(t->tls),
+		       t->note[0] ? ": " : "", t->note);
+		break;
+	case CS_TARGET_CHANGED:
+		cs_probes_forget_pid(a->probes, t->pid);
+		attach(a, t);
+		break;
+	case CS_TARGET_REMOVED:
+		cs_flows_close_pid(a->flows, (uint32_t)t->pid);
+		cs_probes_forget_pid(a->probes, t->pid);
+		cs_probes_remove_target(a->probes, (uint32_t)t->pid);
+		logmsg("target %s/%d gone", t->comm, t->pid);
+		break;
+	}
+}
+
+static int on_record(const void *rec, size_t len, void *ctx)
+{
+	struct agent *a = ctx;
+	const struct cs_ev_hdr *h = rec;
+	const struct cs_ev_proc *p = rec;
+
+	/* Flows first: a process's flows flush while its name is still known. */
+	cs_flows_record(a->flows, rec, len);
+	if (len < sizeof(*p))
+		return 0;
+	switch (h->type) {
+	case CS_EV_PROC_FORK:
+		cs_targets_on_fork(a->targets, (int)h->tgid, (int)p->child);
+		break;
+	case CS_EV_PROC_EXEC:
+		cs_targets_on_exec(a->targets, (int)h->tgid);
+		break;
+	case CS_EV_PROC_EXIT:
+		cs_targets_on_exit(a->targets, (int)h->tgid);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- periodic work ---- */
+
+static void refresh_stats(struct agent *a)
+{
+	uint64_t now = cs_now_ms();
+
+	if (cs_probes_read_stats(a->probes, a->stats))
+		return;
+	if (now > a->rate_ms) {
+		a->events_per_sec =
+			(a->stats[CS_STAT_EVENTS] - a->rate_events) * 1000 / (now - a->rate_ms);
+		a->rate_events = a->stats[CS_STAT_EVENTS];
+		a->rate_ms = now;
+	}
+}
+
+static void write_state(struct agent *a)
+{
+	int rc = cs_agent_write_state(a);
+
+	if (rc && !a->state_failing)
+		logmsg("cannot write %s: %s", a->conf->cfg.state_file, strerror(-rc));
+	a->state_failing = rc != 0;
+}
+
+static void tick(struct agent *a)
+{
+	uint64_t expirations;
+
+	if (read(a->timerfd, &expirations, sizeof(expirations)) < 0)
+		return;
+	cs_flows_tick(a->flows, mono_ns());
+	a->ticks++;
+	if (a->ticks % RESCAN_EVERY == 0)
+		cs_targets_scan(a->targets);
+	if (a->ticks % STATE_EVERY == 0) {
+		refresh_stats(a);
+		write_state(a);
+		if (a->log)
+			cs_jsonl_sync(a->log);
+	}
+}
+
+/* ---- reload ---- */
+
+static bool same_log(const struct cs_config *x, const struct cs_config *y)
+{
+	return !strcmp(x->log_dir, y->log_dir) && x->rotate_bytes == y->rotate_bytes &&
+	       x->rotate_keep == y->rotate_keep && x->fsync == y->fsync &&
+	       x->fsync_interval_ms == y->fsync_interval_ms;
+}
+
+static void reload(struct agent *a)
+{
+	struct agent_conf *ac = load_conf(a->opts);
+	struct cs_detector *det = NULL;
+	struct cs_jsonl *log = NULL;
+	char err[256];
+
+	if (ac)
+		det = cs_detector_new(&ac->det, on_finding, a, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "invalid config (problems above)");
+	if (ac && det && !same_log(&ac->cfg, &a->conf->cfg) && !(log = open_log(&ac->cfg)))
+		snprintf(err, sizeof(err), "cannot open the new log");
+	if (!ac || !det || (!log && !same_log(&ac->cfg, &a->conf->cfg)) ||
+	    target_rules(ac, a->targets, err, sizeof(err))) {
+		logmsg("reload refused, keeping the running config: %s", err);
+		cs_detector_free(det);
+		cs_jsonl_close(log);
+		free(ac);
+		return;
+	}
+	if (ac->cfg.ringbuf_bytes != a->conf->cfg.ringbuf_bytes ||
+	    ac->cfg.capture_cap_bytes != a->conf->cfg.capture_cap_bytes)
+		logmsg("ringbuf_bytes and capture_cap_bytes take effect at the next start");
+	cs_flows_set_detector(a->flows, det);
+	cs_detector_free(a->det);
+	a->det = det;
+	if (log) {
+		cs_jsonl_close(a->log);
+		a->log = log;
+	}
+	free(a->conf);
+	a->conf = ac;
+	cs_targets_scan(a->targets);
+	logmsg("config reloaded from %s",
+	       ac->cfg.config_path[0] ? ac->cfg.config_path : "defaults");
+}
+
+static void on_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(a);
+		else
+			a->stop = true;
+	}
+}
+
+/* ---- setup and teardown ---- */
+
+static int setup_fds(struct agent *a)
+{
+	sigset_t set;
+	struct itimerspec its = {{0, TICK_MS * 1000000L}, {0, TICK_MS * 1000000L}};
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->sigfd < 0 || a->timerfd < 0 || a->epfd < 0 ||
+	    timerfd_settime(a->timerfd, 0, &its, NULL))
+		return -errno;
+	ev.data.fd = a->sigfd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->sigfd, &ev))
+		return -errno;
+	ev.data.fd = a->timerfd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->timerfd, &ev))
+		return -errno;
+	ev.data.fd = cs_probes_ringbuf_fd(a->probes);
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	return 0;
+}
+
+static int open_probes(struct agent *a)
+{
+	struct cs_probes_opts po = {
+		.ringbuf_bytes = a->conf->cfg.ringbuf_bytes,
+		.capture_cap = a->conf->cfg.capture_cap_bytes,
+		.exec_all = 1,
+	};
+	char err[256] = "";
+	int rc = cs_probes_open(&po, &a->probes, err, sizeof(err));
+
+	if (rc)
+		logmsg("cannot load the eBPF capture: %s", err[0] ? err : strerror(-rc));
+	return rc;
+}
+
+static int prepare_state_dir(const struct cs_config *c)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", c->state_file);
+	return cs_mkdir_p(dirname(dir), 0700);
+}
+
+static int start(struct agent *a)
+{
+	char err[256];
+	int rc;
+
+	if (!(a->conf = load_conf(a->opts)))
+		return CS_AGENT_EXIT_ERROR;
+	if (prepare_state_dir(&a->conf->cfg) ||
+	    cs_lock_acquire(&a->lock, a->conf->cfg.pid_file, err, sizeof(err))) {
+		logmsg("%s", err);
+		return CS_AGENT_EXIT_ERROR;
+	}
+	a->locked = true;
+	if (!(a->log = open_log(&a->conf->cfg)))
+		return CS_AGENT_EXIT_ERROR;
+	a->det = cs_detector_new(&a->conf->det, on_finding, a, err, sizeof(err));
+	if (!a->det) {
+		logmsg("detector: %s", err);
+		return CS_AGENT_EXIT_ERROR;
+	}
+	a->targets = cs_targets_new(target_event, a);
+	a->flows = cs_flows_new(a->det, CS_FLOWS_MAX_DEFAULT, source_name, a);
+	if (!a->targets || !a->flows) {
+		logmsg("out of memory");
+		return CS_AGENT_EXIT_ERROR;
+	}
+	if (target_rules(a->conf, a->targets, err, sizeof(err))) {
+		logmsg("%s", err);
+		return CS_AGENT_EXIT_ERROR;
+	}
+	if (open_probes(a))
+		return CS_AGENT_EXIT_ERROR;
+	rc = setup_fds(a);
+	if (rc) {
+		logmsg("event loop setup: %s", strerror(-rc));
+		return CS_AGENT_EXIT_ERROR;
+	}
+	cs_targets_scan(a->targets);
+	return 0;
+}
+
+static void teardown(struct agent *a)
+{
+	/* Flush what flows hold (findings may come out) before the writer goes. */
+	cs_flows_free(a->flows);
+	cs_targets_free(a->targets);
+	cs_probes_close(a->probes);
+	a->probes = NULL;
+	if (a->conf && a->locked)
+		write_state(a);
+	cs_detector_free(a->det);
+	cs_jsonl_close(a->log);
+	if (a->locked)
+		cs_lock_release(&a->lock);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	if (a->timerfd >= 0)
+		close(a->timerfd);
+	free(a->conf);
+}
+
+static int loop(struct agent *a)
+{
+	int rbfd = cs_probes_ringbuf_fd(a->probes);
+
+	while (!a->stop) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(a->epfd, evs, 4, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			logmsg("epoll_wait: %s", strerror(errno));
+			return CS_AGENT_EXIT_ERROR;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == rbfd)
+				cs_probes_poll(a->probes, 0, on_record, a);
+			else if (evs[i].data.fd == a->sigfd)
+				on_signal(a);
+			else if (evs[i].data.fd == a->timerfd)
+				tick(a);
+		}
+	}
+	/* Records already in the ring buffer belong to this run. */
+	cs_probes_poll(a->probes, 0, on_record, a);
+	return 0;
+}
+
+int cs_agent_run(const struct cs_agent_opts *o)
+{
+	struct agent a = {.opts = o, .epfd = -1, .sigfd = -1, .timerfd = -1};
+	const char *why = cs_agent_privilege_problem();
+	int rc;
+
+	if (why) {
+		fprintf(stderr, "clawsec-traffic agent: %s\n", why);
+		return CS_AGENT_EXIT_ERROR;
+	}
+	a.started_ms = a.rate_ms = cs_now_ms();
+	rc = start(&a);
+	if (rc == 0) {
+		logmsg("running (pid %d), findings in %s, state in %s", getpid(),
+		       cs_jsonl_path(a.log), a.conf->cfg.state_file);
+		write_state(&a);
+		rc = loop(&a);
+		logmsg("stopping: detaching probes");
+	}
+	teardown(&a);
+	return rc;
+}

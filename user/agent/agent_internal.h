@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* agent_internal.h - the agent's state, shared by agent.c and agent_state.c. */
+#ifndef CLAWSEC_AGENT_INTERNAL_H
+#define CLAWSEC_AGENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "capture.h"
+#include "config.h"
+#include "detector.h"
+#include "flows.h"
+#include "jsonl.h"
+#include "lock.h"
+#include "probes.h"
+#include "targets.h"
+
+#define CS_AGENT_MAX_FAMILIES 64
+
+/* A loaded config with the storage its detector config points into. */
+struct agent_conf {
+	struct cs_config cfg;
+	const char *disabled[CS_CFG_MAX_LIST + 1];
+	struct cs_severity_override ovr[CS_CFG_MAX_LIST];
+	struct cs_detector_config det;
+};
+
+struct agent {
+	struct agent_conf *conf;
+	const struct cs_agent_opts *opts;
+	struct cs_detector *det;
+	struct cs_jsonl *log;
+	struct cs_probes *probes;
+	struct cs_targets *targets;
+	struct cs_flows *flows;
+	struct cs_lock lock;
+	bool locked;
+	int epfd, sigfd, timerfd;
+	uint64_t started_ms;
+	/* findings written, by family (index of cs_family_id) and severity */
+	uint64_t by_family[CS_AGENT_MAX_FAMILIES];
+	uint64_t by_severity[4];
+	/* capture counters and the event rate over the last second */
+	uint64_t stats[CS_STAT_MAX];
+	uint64_t rate_events, rate_ms, events_per_sec;
+	unsigned ticks;
+	bool stop;
+	bool state_failing; /* said once, not every second */
+};
+
+/* Write state.json (atomically, 0600); 0 or -errno. */
+int cs_agent_write_state(struct agent *a);
+
+#endif

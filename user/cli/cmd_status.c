@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_status.c - `clawsec-traffic status`: read the running agent's state.json. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "commands.h"
+#include "config.h"
+#include "finding.h"
+#include "fsutil.h"
+
+#define STATE_MAX (4u << 20)
+#define STALE_MS 10000
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: clawsec-traffic status [--json] [--state-file FILE] [--config FILE]\n\n"
+		"Show the running agent: events/s, bytes captured, loss counters, every\n"
+		"target with its TLS path and attach state, findings by pattern.\n"
+		"Exit 0 when the agent is up, 1 when it is down or its state is stale.\n");
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* NULL when the agent that wrote the state is alive and fresh, else why not. */
+static const char *down_reason(const cJSON *st, char *buf, size_t len)
+{
+	double pid = num(st, "pid");
+	uint64_t updated;
+
+	if (strcmp(str(st, "schema"), "clawsec-traffic-state/v1"))
+		return "not a clawsec-traffic-state/v1 file";
+	if (pid < 1 || (kill((pid_t)pid, 0) && errno == ESRCH)) {
+		snprintf(buf, len, "agent pid %.0f is not running", pid);
+		return buf;
+	}
+	if (cs_parse_timestamp(str(st, "updated_at"), &updated))
+		return "state has no valid updated_at";
+	if (cs_now_ms() > updated + STALE_MS) {
+		snprintf(buf, len, "state is stale: last updated %s", str(st, "updated_at"));
+		return buf;
+	}
+	return NULL;
+}
+
+static void print_counts(const char *title, const cJSON *o)
+{
+	const cJSON *v;
+	int n = 0;
+
+	printf("%s:", title);
+	cJSON_ArrayForEach(v, o) {
+		if (cJSON_IsNumber(v) && v->valuedouble > 0) {
+			printf(" %s %.0f", v->string, v->valuedouble);
+			n++;
+		}
+	}
+	printf("%s\n", n ? "" : " none");
+}
+
+static void print_targets(const cJSON *targets)
+{
+	const cJSON *t;
+
+	printf("targets: %d\n", cJSON_GetArraySize(targets));
+	if (!cJSON_GetArraySize(targets)) {
+		printf("  (none: nothing is being watched)\n");
+		return;
+	}
+	printf("  %-8s %-16s %-28s %-15s %-8s %s\n", "PID", "COMM", "CONTAINER", "TLS", "ATTACHED",
+	       "NOTE");
+	cJSON_ArrayForEach(t, targets) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(t, "container");
+		const cJSON *att = cJSON_GetObjectItemCaseSensitive(t, "attached");
+
+		printf("  %-8.0f %-16s %-28s %-15s %-8s %s\n", num(t, "pid"), str(t, "comm"),
+		       cJSON_IsString(c) ? c->valuestring : "-", str(t, "tls_path"),
+		       cJSON_IsTrue(att) ? "yes" : "no", str(t, "note"));
+	}
+}
+
+static void print_human(const cJSON *st, const char *path)
+{
+	const cJSON *cap = cJSON_GetObjectItemCaseSensitive(st, "capture");
+	const cJSON *wr = cJSON_GetObjectItemCaseSensitive(st, "writer");
+
+	printf("agent: up (pid %.0f, mode %s, since %s)\n", num(st, "pid"), str(st, "mode"),
+	       str(st, "started_at"));
+	printf("state: %s (updated %s)\n", path, str(st, "updated_at"));
+	printf("config: %s (sha256 %.16s...)\n",
+	       str(st, "config_path")[0] ? str(st, "config_path") : "defaults",
+	       str(st, "config_sha256"));
+	printf("findings log: %s (%.0f lines, %.0f write failures)\n", str(st, "log_file"),
+	       num(wr, "lines"), num(wr, "write_failures"));
+	printf("capture: %s, %.0f events (%.0f/s), %.0f bytes captured\n",
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cap, "enabled")) ? "on" : "off",
+	       num(cap, "events"), num(cap, "events_per_sec"), num(cap, "bytes"));
+	printf("losses: ringbuf_full %.0f, bytes_cut %.0f, bytes_lost %.0f, missed_returns %.0f, "
+	       "read_failures %.0f\n",
+	       num(cap, "ringbuf_full"), num(cap, "bytes_cut"), num(cap, "bytes_lost"),
+	       num(cap, "missed_returns"), num(cap, "read_failures"));
+	print_targets(cJSON_GetObjectItemCaseSensitive(st, "targets"));
+	print_counts("findings by pattern",
+		     cJSON_GetObjectItemCaseSensitive(st, "findings_by_pattern"));
+	print_counts("findings by severity",
+		     cJSON_GetObjectItemCaseSensitive(st, "findings_by_severity"));
+}
+
+static int report_down(bool json, const char *path, const char *reason)
+{
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		char *text;
+
+		cJSON_AddStringToObject(o, "agent", "down");
+		cJSON_AddStringToObject(o, "state_file", path);
+		cJSON_AddStringToObject(o, "reason", reason);
+		text = cJSON_Print(o);
+		if (text)
+			puts(text);
+		free(text);
+		cJSON_Delete(o);
+	} else {
+		printf("agent: down (%s)\n", reason);
+	}
+	return CS_EXIT_ERROR;
+}
+
+/* state_file from the config when not given; defaults when the config is unusable. */
+static void default_state_file(const char *config, char *out, size_t len)
+{
+	struct cs_config *c = calloc(1, sizeof(*c));
+	struct cs_config_problems *p = calloc(1, sizeof(*p));
+
+	if (c && p && cs_config_load(config, c, p) != 0)
+		cs_config_defaults(c);
+	snprintf(out, len, "%s", c ? c->state_file : CS_DEFAULT_HOME "/state.json");
+	free(c);
+	free(p);
+}
+
+static int show(const char *path, bool json)
+{
+	char reason[256], errbuf[160];
+	const char *why;
+	size_t len;
+	char *text = cs_read_file(path, STATE_MAX, &len);
+	cJSON *st;
+	int rc = CS_EXIT_OK;
+
+	if (!text) {
+		snprintf(errbuf, sizeof(errbuf), "cannot read %s: %s", path, strerror(errno));
+		return report_down(json, path, errbuf);
+	}
+	st = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!st)
+		return report_down(json, path, "state file is not valid JSON");
+	why = down_reason(st, reason, sizeof(reason));
+	if (why) {
+		rc = report_down(json, path, why);
+	} else if (json) {
+		char *out;
+
+		cJSON_AddStringToObject(st, "agent", "up");
+		out = cJSON_Print(st);
+		if (out)
+			puts(out);
+		free(out);
+	} else {
+		print_human(st, path);
+	}
+	cJSON_Delete(st);
+	return rc;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"state-file", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *state = NULL, *config = NULL;
+	char path[PATH_MAX];
+	bool json = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "js:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return CS_EXIT_OK;
+		default:
+			usage(stderr);
+			return CS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return CS_EXIT_USAGE;
+	}
+	if (state)
+		snprintf(path, sizeof(path), "%s", state);
+	else
+		default_state_file(config, path, sizeof(path));
+	return show(path, json);
+}
