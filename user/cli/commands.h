@@ -20,5 +20,7 @@ struct cs_command {
 int cmd_scan(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_proxy(int argc, char **argv);
+int cmd_ca(int argc, char **argv);
 
 #endif

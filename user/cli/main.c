@@ -9,6 +9,8 @@ static const struct cs_command commands[] = {
 	{ "scan", "scan captured streams from files and print findings as JSONL", cmd_scan },
 	{ "agent", "capture NanoClaw's traffic with eBPF and log findings (root)", cmd_agent },
 	{ "status", "show the running agent's capture, targets and findings counts", cmd_status },
+	{ "proxy", "run the explicit HTTP/HTTPS proxy alone and log findings", cmd_proxy },
+	{ "ca", "create, show or rotate the CA used for HTTPS inspection", cmd_ca },
 };
 
 static void usage(FILE *out)
