@@ -772,11 +772,23 @@ static __always_inline int first_bytes(__u64 buf, __u64 iovcnt, __u8 b[3])
 	return bpf_probe_read_user(b, 3, (const void *)buf);
 }
 
-/* Ciphertext on this fd: tie the SSL* of the thread's last SSL_write to it. */
+/*
+ * Ciphertext on this fd. A socket BIO (libssl users such as curl) does the
+ * syscall inside SSL_write/SSL_read: the SSL* in flight on this thread owns
+ * the fd. A memory BIO (Node) does it after SSL_write returned: the thread's
+ * last SSL_write owns the next ciphertext write; for reads, the next SSL_read
+ * on the thread claims the fd recorded here.
+ */
 static __always_inline void tls_seen(__u64 pt, __s32 fd, int egress)
 {
+	struct ssl_call *in_flight;
 	__u64 *ssl;
 
+	in_flight = bpf_map_lookup_elem(egress ? (void *)&ssl_writes : (void *)&ssl_reads, &pt);
+	if (in_flight) {
+		ssl_bind(pt >> 32, in_flight->ssl, fd);
+		return;
+	}
 	if (!egress) {
 		bpf_map_update_elem(&tls_last_read, &pt, &fd, BPF_ANY);
 		return;

@@ -302,12 +302,32 @@ static void open_probes(struct env *e, size_t ringbuf, uint32_t cap)
 }
 
 /* Makes the client a target, attaches its executable, lets it run to its end. */
+/* Says "go" to the client, captures until it exits, checks its last line. */
+static void go_and_wait(struct env *e, const char *last_line)
+{
+	char line[64] = "";
+	int status = -1;
+
+	assert_int_equal(write(e->client.in, "go\n", 3), 3);
+	for (int i = 0; i < 600 && waitpid(e->client.pid, &status, WNOHANG) == 0; i++)
+		assert_true(cs_probes_poll(e->probes, 50, keep_rec, &e->recs) >= 0);
+	assert_int_equal(read_line(e->client.out, line, sizeof(line), 1000), 0);
+	assert_string_equal(line, last_line);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(e->client.in);
+	close(e->client.out);
+	e->target = e->client.pid;
+	e->client.pid = 0;
+	/* drain what is left */
+	while (cs_probes_poll(e->probes, 100, keep_rec, &e->recs) > 0)
+		;
+}
+
+/* Makes the client a target, attaches its executable, lets it run to its end. */
 static void run_client(struct env *e)
 {
 	struct cs_mapped_bin *exe = calloc(1, sizeof(*exe));
 	unsigned int syms = 0;
-	char line[64] = "";
-	int status = -1;
 
 	assert_non_null(exe);
 	assert_int_equal(cs_probes_add_target(e->probes, e->client.pid), 0);
@@ -321,19 +341,7 @@ static void run_client(struct env *e)
 		cs_probes_attach_tls(e->probes, exe->open_path, &exe->key, e->server.pid, NULL), 0);
 	assert_int_equal(cs_probes_attached_binaries(e->probes), 1);
 	free(exe);
-	assert_int_equal(write(e->client.in, "go\n", 3), 3);
-	for (int i = 0; i < 600 && waitpid(e->client.pid, &status, WNOHANG) == 0; i++)
-		assert_true(cs_probes_poll(e->probes, 50, keep_rec, &e->recs) >= 0);
-	assert_int_equal(read_line(e->client.out, line, sizeof(line), 1000), 0);
-	assert_string_equal(line, "done");
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	close(e->client.in);
-	close(e->client.out);
-	e->target = e->client.pid;
-	e->client.pid = 0;
-	/* drain what is left */
-	while (cs_probes_poll(e->probes, 100, keep_rec, &e->recs) > 0)
-		;
+	go_and_wait(e, "done");
 }
 
 static const void *rec_of(const struct env *e, size_t i, uint32_t type)
@@ -613,6 +621,75 @@ static void captures_tls_plain_and_children(void **state)
 	close_and_check_clean(e);
 }
 
+/* Attaches the libssl.so that `openssl` maps, for pid. */
+static void attach_system_libssl(struct env *e, pid_t pid)
+{
+	struct cs_mapped_bin *b = calloc(1, sizeof(*b));
+	char openssl[] = "/usr/bin/openssl", sha[] = "sha256";
+	char *argv[] = {openssl, sha, NULL};
+	struct proc helper = {0};
+	unsigned int syms = 0;
+	int err = -ENOENT;
+
+	assert_non_null(b);
+	helper.pid = spawn(argv, &helper.in, &helper.out, NULL);
+	assert_true(helper.pid > 0);
+	for (int i = 0; i < 500 && err == -ENOENT; i++) {
+		err = cs_find_libssl(helper.pid, b);
+		if (err)
+			nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+	if (!err)
+		err = cs_probes_attach_tls(e->probes, b->open_path, &b->key, pid, &syms);
+	stop_proc(&helper);
+	assert_int_equal(err, 0);
+	assert_true(syms & CS_SYM_SSL_WRITE);
+	free(b);
+}
+
+/* curl (libcurl -> libssl.so, socket BIO) started by a shell that is already a
+ * target: the exec is reported and the TLS plaintext captured through libssl. */
+static void captures_libssl_users(void **state)
+{
+	struct env *e = *state;
+	char cmd[512], sh[] = "/bin/sh", dash_c[] = "-c";
+	char *argv[] = {sh, dash_c, cmd, NULL};
+	unsigned char buf[8192];
+	int fd, execs = 0;
+	size_t n, calls;
+	uint64_t ssl;
+
+	need_bpf();
+	assert_int_equal(start_server(e), 0);
+	open_probes(e, 0, 0);
+	snprintf(cmd, sizeof(cmd),
+		 "read x; exec curl -sS -w '\\n' --cacert %s/cert.pem -d libssl-marker-789 "
+		 "https://localhost:%d/curl",
+		 e->dir, e->tls_port);
+	e->client.pid = spawn(argv, &e->client.in, &e->client.out, NULL);
+	assert_true(e->client.pid > 0);
+	assert_int_equal(cs_probes_add_target(e->probes, e->client.pid), 0);
+	attach_system_libssl(e, e->client.pid);
+	go_and_wait(e, "got 17");
+	for (size_t i = 0; i < e->recs.n; i++) {
+		const struct cs_ev_proc *p = rec_of(e, i, CS_EV_PROC_EXEC);
+
+		execs += p && p->h.tgid == (uint32_t)e->target && !strcmp(p->comm, "curl");
+	}
+	assert_int_equal(execs, 1);
+	tls_conn(e, e->target, &ssl, &fd);
+	assert_loopback_to(find_sock(e, CS_EV_SOCK_CONNECT, e->target, fd), e->tls_port);
+	n = stream(e, e->target, CS_SRC_SSL, CS_DATA_EGRESS, ssl, buf, sizeof(buf) - 1, &calls);
+	buf[n] = 0;
+	assert_memory_equal(buf, "POST /curl HTTP/1.1\r\n", 21);
+	assert_non_null(strstr((char *)buf, "\r\n\r\nlibssl-marker-789"));
+	n = stream(e, e->target, CS_SRC_SSL, CS_DATA_INGRESS, ssl, buf, sizeof(buf) - 1, &calls);
+	buf[n] = 0;
+	assert_non_null(strstr((char *)buf, "got 17"));
+	assert_no_record_of(e, e->server.pid);
+	close_and_check_clean(e);
+}
+
 /* A call longer than the per-call cap: its first cap bytes, the rest counted. */
 static void cap_cuts_long_calls(void **state)
 {
@@ -675,6 +752,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(captures_tls_plain_and_children, setup, teardown),
+		cmocka_unit_test_setup_teardown(captures_libssl_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(cap_cuts_long_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(tiny_ring_counts_drops, setup, teardown),
 	};
