@@ -805,7 +805,10 @@ static void load_file(const char *path, struct cs_config *c, struct cs_config_pr
 	const char *end = NULL;
 	cJSON *doc;
 
-	copy_str(c->config_path, sizeof(c->config_path), path);
+	char abs[PATH_MAX];
+
+	/* Absolute, so that a later check (IPC check_config) finds the same file. */
+	copy_str(c->config_path, sizeof(c->config_path), realpath(path, abs) ? abs : path);
 	if (!text) {
 		problem(p, "$", "cannot read %.120s: %s", path,
 			errno == EFBIG ? "larger than 1 MiB" : strerror(errno));

@@ -63,16 +63,19 @@ int cs_logstore_prune(const struct cs_config *c)
 	char path[PATH_MAX + 32];
 	time_t cutoff = time(NULL) - (time_t)c->retention_days * 86400;
 	int removed = 0;
+	bool expired = false;
 
 	if (!c->retention_days)
 		return 0;
+	/* Higher numbers are older: from the first expired file on, all go. */
 	for (unsigned i = 1; i <= CS_JSONL_MAX_KEEP; i++) {
 		struct stat st;
 
 		rotated_path(c->log_dir, i, path, sizeof(path));
 		if (lstat(path, &st))
 			break;
-		if (S_ISREG(st.st_mode) && st.st_mtime < cutoff && !unlink(path))
+		expired |= st.st_mtime < cutoff;
+		if (expired && S_ISREG(st.st_mode) && !unlink(path))
 			removed++;
 	}
 	return removed;

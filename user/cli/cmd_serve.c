@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_serve.c - `clawsec-traffic serve`: the host service alone (IPC tasks
+ * and state.json), for hosts that run only the proxy, and for tests.
+ * Foreground; SIGTERM/SIGINT stop it cleanly, SIGHUP reloads the config and
+ * keeps the old one when the new one has problems.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli_config.h"
+#include "commands.h"
+#include "ipc.h"
+#include "lock.h"
+#include "state.h"
+
+#define PROG "clawsec-traffic serve"
+#define STATE_INTERVAL_MS 1000
+
+struct serve {
+	const char *config_arg;
+	struct cs_config *cfg;
+	struct cs_ipc *ipc;
+	struct cs_lock lock;
+	uint64_t started_ms, next_state_ms;
+	int sfd;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: clawsec-traffic serve [--config FILE]\n\n"
+		     "Run the host service in the foreground: answer the NanoClaw IPC tasks\n"
+		     "of every group directory matched by ipc_roots and keep state.json\n"
+		     "current. One instance per pid_file. SIGHUP reloads, SIGTERM stops.\n");
+}
+
+static void write_state(struct serve *s)
+{
+	struct cs_ipc_stats st;
+	cJSON *doc = cs_state_new(s->cfg, s->started_ms);
+	int rc;
+
+	if (!doc)
+		return;
+	cs_ipc_get_stats(s->ipc, &st);
+	cs_state_set(doc, "ipc", cs_ipc_stats_json(&st));
+	rc = cs_state_write(s->cfg->state_file, doc);
+	if (rc)
+		fprintf(stderr, PROG ": cannot write %s: %s\n", s->cfg->state_file, strerror(-rc));
+	cJSON_Delete(doc);
+}
+
+static void reload(struct serve *s)
+{
+	struct cs_config *next = malloc(sizeof(*next));
+
+	if (!next || cli_load_config(PROG, s->config_arg, next)) {
+		fprintf(stderr, PROG ": reload refused, keeping the running configuration\n");
+		free(next);
+		return;
+	}
+	if (strcmp(next->pid_file, s->cfg->pid_file))
+		fprintf(stderr, PROG ": pid_file changes need a restart; keeping %s\n",
+			s->cfg->pid_file);
+	free(s->cfg);
+	s->cfg = next;
+	cs_ipc_set_config(s->ipc, s->cfg);
+	fprintf(stderr, PROG ": configuration reloaded (sha256 %s)\n", s->cfg->config_sha256);
+}
+
+/* 1 to go on, 0 to stop. */
+static int handle_signals(struct serve *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(s);
+		else
+			return 0;
+	}
+	return 1;
+}
+
+static int loop(struct serve *s)
+{
+	for (;;) {
+		uint64_t now = cs_now_ms();
+		int timeout = cs_ipc_timeout_ms(s->ipc, now);
+		struct pollfd pfd[2] = {
+			{.fd = s->sfd, .events = POLLIN},
+			{.fd = cs_ipc_fd(s->ipc), .events = POLLIN},
+		};
+
+		if (s->next_state_ms > now && (int)(s->next_state_ms - now) < timeout)
+			timeout = (int)(s->next_state_ms - now);
+		if (s->next_state_ms <= now)
+			timeout = 0;
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
+			return CS_EXIT_ERROR;
+		}
+		if ((pfd[0].revents & POLLIN) && !handle_signals(s))
+			return CS_EXIT_OK;
+		cs_ipc_process(s->ipc, cs_now_ms());
+		if (cs_now_ms() >= s->next_state_ms) {
+			write_state(s);
+			s->next_state_ms = cs_now_ms() + STATE_INTERVAL_MS;
+		}
+	}
+}
+
+static int start(struct serve *s)
+{
+	char err[512];
+	sigset_t set;
+
+	if (cs_lock_acquire(&s->lock, s->cfg->pid_file, err, sizeof(err))) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return -1;
+	}
+	if (s->lock.took_over)
+		fprintf(stderr, PROG ": took over the stale pid file of pid %d\n",
+			s->lock.stale_pid);
+	s->ipc = cs_ipc_new(s->cfg, err, sizeof(err));
+	if (!s->ipc) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return -1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sfd < 0) {
+		fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
+		return -1;
+	}
+	if (cs_ipc_fd(s->ipc) < 0)
+		fprintf(stderr, PROG ": inotify unavailable, polling every %u ms\n",
+			s->cfg->ipc_poll_ms);
+	fprintf(stderr, PROG ": pid %d, %zu IPC root glob(s), state %s\n", (int)getpid(),
+		s->cfg->n_ipc_roots, s->cfg->state_file);
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct serve s = {.sfd = -1};
+	int opt, rc = CS_EXIT_ERROR;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (opt == 'c') {
+			s.config_arg = optarg;
+		} else {
+			usage(opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? CS_EXIT_OK : CS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return CS_EXIT_USAGE;
+	}
+	s.cfg = malloc(sizeof(*s.cfg));
+	if (!s.cfg || cli_load_config(PROG, s.config_arg, s.cfg)) {
+		free(s.cfg);
+		return CS_EXIT_ERROR;
+	}
+	s.lock.fd = -1;
+	s.started_ms = cs_now_ms();
+	if (!start(&s)) {
+		rc = loop(&s);
+		write_state(&s);
+		fprintf(stderr, PROG ": stopped\n");
+	}
+	if (s.sfd >= 0)
+		close(s.sfd);
+	cs_ipc_free(s.ipc);
+	cs_lock_release(&s.lock);
+	free(s.cfg);
+	return rc;
+}
