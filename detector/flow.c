@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: MIT
+/*
+ * flow.c - the decoding pipeline between wire bytes and the scanner.
+ *
+ * Per direction of a flow:
+ *
+ *   wire bytes -> HTTP framing (or raw) -> chunked removed -> gzip/deflate
+ *     -> by content type: SSE text reassembly | form percent-decoding |
+ *        JSON escape decoding (everything else, labelled JSON or not)
+ *     -> scanner -> cs_detector_report()
+ *
+ * The head of a message (start line with its request target
+ * percent-decoded, then the header fields) is one scan part, the body
+ * another. Every scanned text is also searched for base64 runs, which are
+ * decoded and scanned one level deeper, up to cs_detector_base64_depth.
+ *
+ * At most max_scan_bytes decoded bytes are scanned per message (or raw
+ * stretch); the rest is counted in bytes_unscanned. Compressed bodies are
+ * inflated up to the same bound; compressed bytes left over then are
+ * counted as unscanned as they are (their decoded size is never computed).
+ * Bytes the capture lost (cs_flow_gap) are counted as unscanned too.
+ *
+ * Memory per flow (bounded): for each direction, the message head being
+ * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), one scanner for the main
+ * text (about 18 KiB), while a compressed body is decoded a zlib state
+ * (about 44 KiB), while an SSE body is decoded one event (<= CS_SSE_MAX_EVENT)
+ * plus a second scanner for its non-text fields (also used for trailers),
+ * and one scanner per base64 depth reached (<= CS_BASE64_DEPTH_MAX), created
+ * on first use; the rest is fixed-size decoder state of a few hundred bytes.
+ * Worst case about 2 x (32 + 44 + 64 + 6 x 18) KiB = 500 KiB.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+#include "detector_internal.h"
+#include "http.h"
+#include "inflate.h"
+#include "jsonstr.h"
+#include "percent.h"
+#include "sse.h"
+
+/* Body bytes kept in case a "compressed" body turns out not to be. */
+#define BODY_PEEK 16
+/* Requests whose responses have not been seen yet, for HEAD / CONNECT. */
+#define PENDING_MAX 32
+
+struct dir;
+
+/* A scanner plus the base64 runs found in what it scans, scanned one level deeper. */
+struct lane {
+	struct cs_scanner *sc;
+	struct cs_b64 b64;
+	struct lane *inner;
+	unsigned depth;
+	uint64_t limit_hits; /* the scanner's regex limit hits already counted */
+	struct dir *ds;
+};
+
+enum body_kind { BODY_TEXT, BODY_FORM, BODY_SSE };
+enum pending_kind { REQ_OTHER, REQ_HEAD, REQ_CONNECT };
+
+struct dir {
+	struct cs_flow *flow;
+	enum cs_direction dir;
+	struct cs_http http;
+	struct lane main;
+	struct lane side; /* SSE non-text fields, trailers */
+	/* The message or raw stretch being decoded. */
+	size_t budget_used;
+	bool raw_active;
+	enum body_kind kind;
+	struct cs_inflate *z;
+	bool z_failed;
+	uint8_t peek[BODY_PEEK];
+	size_t body_seen;
+	struct cs_jsonstr js;
+	struct cs_percent pct;
+	struct cs_sse *sse;
+};
+
+struct cs_flow {
+	struct cs_detector *d;
+	char source[128];
+	char dest[272];
+	char protocol[16];
+	struct dir dirs[2];
+	uint8_t pending[PENDING_MAX];
+	unsigned pend_head, pend_count;
+};
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static struct cs_detector_stats *stats(struct dir *ds)
+{
+	return cs_detector_stats_mut(ds->flow->d);
+}
+
+/* Flows of one detector may be fed from several threads: counters add atomically. */
+#define COUNT(ds, field, n) __atomic_fetch_add(&stats(ds)->field, (uint64_t)(n), __ATOMIC_RELAXED)
+
+/* ---- lanes ---- */
+
+static void on_match(void *ctx, const struct cs_match *m)
+{
+	struct lane *l = ctx;
+	struct cs_flow *f = l->ds->flow;
+	const struct cs_flow_meta meta = {f->source, f->dest, f->protocol};
+
+	cs_detector_report(f->d, &meta, l->ds->dir, m);
+}
+
+static int lane_init(struct lane *l, struct dir *ds, unsigned depth)
+{
+	memset(l, 0, sizeof(*l));
+	l->ds = ds;
+	l->depth = depth;
+	cs_b64_init(&l->b64, cs_detector_max_scan_bytes(ds->flow->d));
+	l->sc = cs_scanner_new(cs_detector_registry(ds->flow->d), ds->dir, on_match, l);
+	return l->sc ? 0 : -1;
+}
+
+static void lane_feed(struct lane *l, const uint8_t *p, size_t n);
+static void lane_end(struct lane *l);
+
+static void inner_data(void *ctx, const uint8_t *p, size_t n)
+{
+	struct lane *l = ctx;
+
+	if (!l->inner) {
+		l->inner = malloc(sizeof(*l->inner));
+		if (!l->inner || lane_init(l->inner, l->ds, l->depth + 1) < 0) {
+			free(l->inner);
+			l->inner = NULL;
+			COUNT(l->ds, decode_truncated, 1);
+			return;
+		}
+	}
+	lane_feed(l->inner, p, n);
+}
+
+static void inner_end(void *ctx)
+{
+	struct lane *l = ctx;
+
+	if (l->inner)
+		lane_end(l->inner);
+}
+
+static bool lane_decodes_b64(const struct lane *l)
+{
+	return l->depth < cs_detector_base64_depth(l->ds->flow->d);
+}
+
+static void lane_feed(struct lane *l, const uint8_t *p, size_t n)
+{
+	const struct cs_b64_sink sink = {inner_data, inner_end, l};
+
+	cs_scanner_feed(l->sc, p, n);
+	if (lane_decodes_b64(l))
+		cs_b64_feed(&l->b64, p, n, &sink);
+}
+
+/* End of a part: settle pending matches, forget the tail. */
+static void lane_end(struct lane *l)
+{
+	const struct cs_b64_sink sink = {inner_data, inner_end, l};
+	uint64_t hits;
+
+	if (!l->sc)
+		return;
+	cs_scanner_reset(l->sc);
+	hits = cs_scanner_limit_hits(l->sc);
+	COUNT(l->ds, regex_limit_hits, hits - l->limit_hits);
+	l->limit_hits = hits;
+	if (lane_decodes_b64(l))
+		cs_b64_end(&l->b64, &sink);
+}
+
+/* A new message: base64 budgets start again at every depth; truncations are counted. */
+static void lane_new_budget(struct lane *l)
+{
+	for (; l && l->sc; l = l->inner) {
+		COUNT(l->ds, decode_truncated, l->b64.truncated);
+		l->b64.truncated = 0;
+		cs_b64_new_budget(&l->b64);
+	}
+}
+
+static void lane_free(struct lane *l)
+{
+	struct lane *in = l->inner;
+
+	lane_new_budget(l); /* counts what is left */
+	cs_scanner_free(l->sc);
+	l->sc = NULL;
+	while (in) {
+		struct lane *next = in->inner;
+
+		cs_scanner_free(in->sc);
+		free(in);
+		in = next;
+	}
+	l->inner = NULL;
+}
+
+/* ---- the per-message scan budget ---- */
+
+static void scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
+{
+	size_t max = cs_detector_max_scan_bytes(ds->flow->d);
+	size_t room = max > ds->budget_used ? max - ds->budget_used : 0;
+	size_t take = n < room ? n : room;
+
+	if (take) {
+		lane_feed(l, p, take);
+		ds->budget_used += take;
+		COUNT(ds, bytes_scanned, take);
+	}
+	COUNT(ds, bytes_unscanned, n - take);
+}
+
+static void sink_main(void *ctx, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+
+	scan(ds, &ds->main, p, n);
+}
+
+static void sink_side(void *ctx, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+
+	if (!ds->side.sc && lane_init(&ds->side, ds, 0) < 0) {
+		COUNT(ds, bytes_unscanned, n);
+		return;
+	}
+	scan(ds, &ds->side, p, n);
+}
+
+static void message_start(struct dir *ds)
+{
+	COUNT(ds, messages, 1);
+	ds->budget_used = 0;
+	lane_new_budget(&ds->main);
+	lane_new_budget(&ds->side);
+}
+
+/* ---- message heads ---- */
+
+static bool media_is(const char *type, const char *want)
+{
+	return !strcmp(type, want);
+}
+
+/* The request line with its target percent-decoded ('+' is a space in the query). */
+static void scan_request_line(struct dir *ds, const struct cs_http_head *h)
+{
+	const struct cs_sink out = {sink_main, ds};
+	const uint8_t *q = memchr(h->target, '?', h->target_len);
+	size_t path_len = q ? (size_t)(q - h->target) : h->target_len;
+	struct cs_percent pct;
+
+	scan(ds, &ds->main, h->raw, h->method_len + 1);
+	cs_percent_init(&pct, false);
+	cs_percent_feed(&pct, h->target, path_len, &out);
+	cs_percent_flush(&pct, &out);
+	cs_percent_init(&pct, true);
+	cs_percent_feed(&pct, h->target + path_len, h->target_len - path_len, &out);
+	cs_percent_flush(&pct, &out);
+}
+
+static void scan_head(struct dir *ds, const struct cs_http_head *h)
+{
+	size_t rest = 0;
+
+	if (h->is_request) {
+		scan_request_line(ds, h);
+		rest = h->method_len + 1 + h->target_len;
+	}
+	scan(ds, &ds->main, h->raw + rest, h->raw_len - rest);
+	lane_end(&ds->main);
+}
+
+static enum body_kind body_kind(const struct cs_http_head *h)
+{
+	if (media_is(h->content_type, "text/event-stream"))
+		return BODY_SSE;
+	if (media_is(h->content_type, "application/x-www-form-urlencoded"))
+		return BODY_FORM;
+	return BODY_TEXT;
+}
+
+static void body_start(struct dir *ds, const struct cs_http_head *h)
+{
+	const char *ce = h->content_encoding;
+
+	ds->kind = body_kind(h);
+	ds->body_seen = 0;
+	ds->z_failed = false;
+	cs_jsonstr_init(&ds->js);
+	cs_percent_init(&ds->pct, true);
+	if (ds->kind == BODY_SSE) {
+		ds->sse = malloc(sizeof(*ds->sse));
+		if (ds->sse)
+			cs_sse_init(ds->sse);
+		else
+			ds->kind = BODY_TEXT;
+	}
+	if (media_is(ce, "gzip") || media_is(ce, "x-gzip") || media_is(ce, "deflate")) {
+		ds->z = malloc(sizeof(*ds->z));
+		if (ds->z)
+			cs_inflate_init(ds->z, ce[0] == 'd' ? CS_CODING_DEFLATE : CS_CODING_GZIP,
+					cs_detector_max_scan_bytes(ds->flow->d));
+		else
+			ds->z_failed = true; /* scanned as it is */
+	}
+}
+
+/* Requests remember their method so the response can be framed right. */
+static void pending_push(struct cs_flow *f, enum pending_kind k)
+{
+	if (f->pend_count == PENDING_MAX) {
+		f->pend_head = (f->pend_head + 1) % PENDING_MAX;
+		f->pend_count--;
+	}
+	f->pending[(f->pend_head + f->pend_count) % PENDING_MAX] = (uint8_t)k;
+	f->pend_count++;
+}
+
+static enum pending_kind pending_pop(struct cs_flow *f)
+{
+	enum pending_kind k;
+
+	if (!f->pend_count)
+		return REQ_OTHER;
+	k = (enum pending_kind)f->pending[f->pend_head];
+	f->pend_head = (f->pend_head + 1) % PENDING_MAX;
+	f->pend_count--;
+	return k;
+}
+
+static bool method_is(const struct cs_http_head *h, const char *m)
+{
+	return h->method_len == strlen(m) && !memcmp(h->method, m, h->method_len);
+}
+
+static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h)
+{
+	struct cs_flow *f = ds->flow;
+	enum pending_kind k;
+
+	if (h->is_request) {
+		pending_push(f, method_is(h, "HEAD")	  ? REQ_HEAD
+				: method_is(h, "CONNECT") ? REQ_CONNECT
+							  : REQ_OTHER);
+		return CS_HTTP_AS_USUAL;
+	}
+	if (h->status == 101) {
+		/* Upgraded (WebSocket...): both directions are opaque from now on. */
+		cs_http_tunnel(&f->dirs[CS_DIR_OUTBOUND].http);
+		return CS_HTTP_TUNNEL;
+	}
+	if (h->status < 200)
+		return CS_HTTP_AS_USUAL;
+	k = pending_pop(f);
+	if (k == REQ_HEAD)
+		return CS_HTTP_NO_BODY;
+	if (k == REQ_CONNECT && h->status < 300) {
+		cs_http_tunnel(&f->dirs[CS_DIR_OUTBOUND].http);
+		return CS_HTTP_TUNNEL;
+	}
+	return CS_HTTP_AS_USUAL;
+}
+
+static enum cs_http_verdict on_head(void *ctx, const struct cs_http_head *h)
+{
+	struct dir *ds = ctx;
+	enum cs_http_verdict v = verdict(ds, h);
+
+	message_start(ds);
+	scan_head(ds, h);
+	if (v == CS_HTTP_AS_USUAL && h->body != CS_HTTP_BODY_NONE)
+		body_start(ds, h);
+	return v;
+}
+
+/* ---- bodies ---- */
+
+static void content(struct dir *ds, const uint8_t *p, size_t n)
+{
+	const struct cs_sink out = {sink_main, ds};
+	const struct cs_sse_sink sse = {{sink_main, ds}, {sink_side, ds}};
+
+	switch (ds->kind) {
+	case BODY_SSE:
+		cs_sse_feed(ds->sse, p, n, &sse);
+		break;
+	case BODY_FORM:
+		cs_percent_feed(&ds->pct, p, n, &out);
+		break;
+	default:
+		cs_jsonstr_feed(&ds->js, p, n, &out);
+		break;
+	}
+}
+
+static void content_sink(void *ctx, const uint8_t *p, size_t n)
+{
+	content(ctx, p, n);
+}
+
+/*
+ * Corrupt compressed data. A body labelled compressed that is not (the
+ * first bytes already fail) is scanned as it is; otherwise the rest of the
+ * body cannot be decoded and is counted as unscanned.
+ */
+static void inflate_failed(struct dir *ds, const uint8_t *p, size_t n, size_t seen_before)
+{
+	COUNT(ds, decode_errors, 1);
+	if (ds->z->out_total == 0 && seen_before <= BODY_PEEK) {
+		ds->z_failed = true;
+		content(ds, ds->peek, seen_before);
+		content(ds, p, n);
+	}
+}
+
+static void body_compressed(struct dir *ds, const uint8_t *p, size_t n, size_t seen_before)
+{
+	const struct cs_sink out = {content_sink, ds};
+	enum cs_inflate_status was = ds->z->status, now;
+	size_t used;
+
+	now = cs_inflate_feed(ds->z, p, n, &out, &used);
+	if (now == CS_INFLATE_MORE)
+		return;
+	if (was == CS_INFLATE_MORE && now == CS_INFLATE_ERROR) {
+		inflate_failed(ds, p, n, seen_before);
+		if (ds->z_failed)
+			return;
+	}
+	if (was == CS_INFLATE_MORE && now == CS_INFLATE_LIMIT)
+		COUNT(ds, decode_truncated, 1);
+	/* Past the end of the stream, the limit or an error: not decoded, counted. */
+	COUNT(ds, bytes_unscanned, n - used);
+}
+
+static void on_body(void *ctx, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+	size_t seen_before = ds->body_seen;
+
+	if (seen_before < BODY_PEEK) {
+		size_t k = n < BODY_PEEK - seen_before ? n : BODY_PEEK - seen_before;
+
+		memcpy(ds->peek + seen_before, p, k);
+	}
+	ds->body_seen += n;
+	if (ds->z && !ds->z_failed)
+		body_compressed(ds, p, n, seen_before);
+	else
+		content(ds, p, n);
+}
+
+static void on_trailer(void *ctx, const uint8_t *p, size_t n)
+{
+	sink_side(ctx, p, n);
+}
+
+/* Flush the content decoders into the scanner. */
+static void content_flush(struct dir *ds)
+{
+	const struct cs_sink out = {sink_main, ds};
+	const struct cs_sse_sink sse = {{sink_main, ds}, {sink_side, ds}};
+
+	if (ds->sse)
+		cs_sse_finish(ds->sse, &sse);
+	cs_percent_flush(&ds->pct, &out);
+	cs_jsonstr_flush(&ds->js, &out);
+}
+
+/* Bytes of the body are missing: what follows is a new part. */
+static void on_body_gap(void *ctx)
+{
+	struct dir *ds = ctx;
+
+	if (ds->z && !ds->z_failed && ds->z->status == CS_INFLATE_MORE) {
+		/* A compressed stream cannot continue after a hole. */
+		COUNT(ds, decode_errors, 1);
+		ds->z->status = CS_INFLATE_ERROR;
+	}
+	content_flush(ds);
+	lane_end(&ds->main);
+}
+
+static void body_free(struct dir *ds)
+{
+	if (ds->z) {
+		cs_inflate_end(ds->z);
+		free(ds->z);
+		ds->z = NULL;
+	}
+	if (ds->sse) {
+		COUNT(ds, decode_truncated, ds->sse->truncated);
+		cs_sse_free(ds->sse);
+		free(ds->sse);
+		ds->sse = NULL;
+	}
+}
+
+static void on_end(void *ctx, bool complete)
+{
+	struct dir *ds = ctx;
+
+	/* A body whose framing ended before its compressed stream did. */
+	if (complete && ds->z && !ds->z_failed && ds->z->status == CS_INFLATE_MORE &&
+	    !cs_inflate_complete(ds->z) && ds->body_seen)
+		COUNT(ds, decode_errors, 1);
+	content_flush(ds);
+	lane_end(&ds->main);
+	lane_end(&ds->side);
+	body_free(ds);
+	ds->kind = BODY_TEXT;
+	cs_percent_init(&ds->pct, true);
+	cs_jsonstr_init(&ds->js);
+}
+
+/* ---- raw bytes ---- */
+
+static void on_raw(void *ctx, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+	const struct cs_sink out = {sink_main, ds};
+
+	if (!ds->raw_active) {
+		ds->raw_active = true;
+		message_start(ds);
+		cs_jsonstr_init(&ds->js);
+	}
+	cs_jsonstr_feed(&ds->js, p, n, &out);
+}
+
+static void on_raw_end(void *ctx)
+{
+	struct dir *ds = ctx;
+	const struct cs_sink out = {sink_main, ds};
+
+	cs_jsonstr_flush(&ds->js, &out);
+	lane_end(&ds->main);
+	ds->raw_active = false;
+}
+
+static void on_error(void *ctx)
+{
+	struct dir *ds = ctx;
+
+	COUNT(ds, decode_errors, 1);
+}
+
+/* ---- the public API ---- */
+
+static int dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format format)
+{
+	struct dir *ds = &f->dirs[dir];
+	const struct cs_http_cb cb = {
+		.head = on_head,
+		.body = on_body,
+		.trailer = on_trailer,
+		.body_gap = on_body_gap,
+		.end = on_end,
+		.raw = on_raw,
+		.raw_end = on_raw_end,
+		.error = on_error,
+		.ctx = ds,
+	};
+
+	ds->flow = f;
+	ds->dir = dir;
+	cs_http_init(&ds->http, format, &cb);
+	cs_jsonstr_init(&ds->js);
+	cs_percent_init(&ds->pct, true);
+	return lane_init(&ds->main, ds, 0);
+}
+
+static void dir_free(struct dir *ds)
+{
+	body_free(ds);
+	cs_http_free(&ds->http);
+	lane_free(&ds->main);
+	lane_free(&ds->side);
+}
+
+struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *info)
+{
+	struct cs_flow *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->d = d;
+	copy_str(f->source, sizeof(f->source), info->source);
+	copy_str(f->dest, sizeof(f->dest), info->dest);
+	copy_str(f->protocol, sizeof(f->protocol), info->protocol ? info->protocol : "tcp");
+	if (dir_init(f, CS_DIR_OUTBOUND, info->format) < 0 ||
+	    dir_init(f, CS_DIR_INBOUND, info->format) < 0) {
+		dir_free(&f->dirs[CS_DIR_OUTBOUND]);
+		dir_free(&f->dirs[CS_DIR_INBOUND]);
+		free(f);
+		return NULL;
+	}
+	__atomic_fetch_add(&cs_detector_stats_mut(d)->flows_open, 1, __ATOMIC_RELAXED);
+	return f;
+}
+
+void cs_flow_set_dest(struct cs_flow *f, const char *dest)
+{
+	copy_str(f->dest, sizeof(f->dest), dest);
+}
+
+void cs_flow_set_protocol(struct cs_flow *f, const char *protocol)
+{
+	copy_str(f->protocol, sizeof(f->protocol), protocol);
+}
+
+void cs_flow_feed(struct cs_flow *f, enum cs_direction dir, const void *data, size_t len)
+{
+	struct dir *ds = &f->dirs[dir == CS_DIR_INBOUND];
+
+	COUNT(ds, bytes_in, len);
+	cs_http_feed(&ds->http, data, len);
+}
+
+void cs_flow_gap(struct cs_flow *f, enum cs_direction dir, size_t lost)
+{
+	struct dir *ds = &f->dirs[dir == CS_DIR_INBOUND];
+
+	COUNT(ds, bytes_unscanned, lost);
+	cs_http_gap(&ds->http, lost);
+}
+
+void cs_flow_close(struct cs_flow *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < 2; i++)
+		cs_http_finish(&f->dirs[i].http);
+	for (int i = 0; i < 2; i++)
+		dir_free(&f->dirs[i]);
+	__atomic_fetch_sub(&cs_detector_stats_mut(f->d)->flows_open, 1, __ATOMIC_RELAXED);
+	free(f);
+}
+
+void cs_detector_scan_buffer(struct cs_detector *d, const struct cs_flow_info *info,
+			     enum cs_direction dir, const void *data, size_t len)
+{
+	struct cs_flow_info raw = *info;
+	struct cs_flow *f;
+
+	raw.format = CS_FORMAT_RAW;
+	f = cs_flow_new(d, &raw);
+	if (!f) {
+		__atomic_fetch_add(&cs_detector_stats_mut(d)->bytes_unscanned, len,
+				   __ATOMIC_RELAXED);
+		return;
+	}
+	cs_flow_feed(f, dir, data, len);
+	cs_flow_close(f);
+}
