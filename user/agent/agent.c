@@ -18,6 +18,7 @@
 
 #include "agent_internal.h"
 #include "fsutil.h"
+#include "logstore.h"
 
 #define TICK_MS 100
 #define STATE_EVERY 10	/* ticks: state.json about once a second */
@@ -133,25 +134,11 @@ static int target_rules(const struct agent_conf *ac, struct cs_targets *ts, char
 
 static struct cs_jsonl *open_log(const struct cs_config *c)
 {
-	char path[PATH_MAX + 32], err[256];
-	struct cs_jsonl_config jc = {
-		.path = path,
-		.rotate_bytes = c->rotate_bytes,
-		.rotate_keep = c->rotate_keep,
-		.fsync = c->fsync,
-		.fsync_interval_ms = c->fsync_interval_ms,
-	};
-	struct cs_jsonl *w;
-	int rc = cs_mkdir_p(c->log_dir, 0700);
+	char err[256];
+	struct cs_jsonl *w = cs_logstore_open(c, err, sizeof(err));
 
-	if (rc) {
-		logmsg("cannot create log directory %s: %s", c->log_dir, strerror(-rc));
-		return NULL;
-	}
-	snprintf(path, sizeof(path), "%s/findings.jsonl", c->log_dir);
-	w = cs_jsonl_open(&jc, err, sizeof(err));
 	if (!w)
-		logmsg("cannot open %s: %s", path, err);
+		logmsg("findings log in %s: %s", c->log_dir, err);
 	return w;
 }
 
@@ -300,6 +287,8 @@ static void tick(struct agent *a)
 	if (read(a->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
 	cs_flows_tick(a->flows, mono_ns());
+	if (a->ipc && cs_ipc_timeout_ms(a->ipc, cs_now_ms()) == 0)
+		cs_ipc_process(a->ipc, cs_now_ms());
 	a->ticks++;
 	if (a->ticks % RESCAN_EVERY == 0)
 		cs_targets_scan(a->targets);
@@ -353,6 +342,8 @@ static void reload(struct agent *a)
 	}
 	free(a->conf);
 	a->conf = ac;
+	if (a->ipc)
+		cs_ipc_set_config(a->ipc, &ac->cfg);
 	cs_targets_scan(a->targets);
 	logmsg("config reloaded from %s",
 	       ac->cfg.config_path[0] ? ac->cfg.config_path : "defaults");
@@ -398,6 +389,9 @@ static int setup_fds(struct agent *a)
 		return -errno;
 	ev.data.fd = cs_probes_ringbuf_fd(a->probes);
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	ev.data.fd = a->ipc ? cs_ipc_fd(a->ipc) : -1;
+	if (ev.data.fd >= 0 && epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
 	return 0;
 }
@@ -457,6 +451,10 @@ static int start(struct agent *a)
 	}
 	if (open_probes(a))
 		return CS_AGENT_EXIT_ERROR;
+	/* Capture is the job; without IPC the container only loses its status tool. */
+	a->ipc = cs_ipc_new(&a->conf->cfg, err, sizeof(err));
+	if (!a->ipc)
+		logmsg("IPC tasks will not be answered: %s", err);
 	rc = setup_fds(a);
 	if (rc) {
 		logmsg("event loop setup: %s", strerror(-rc));
@@ -475,6 +473,7 @@ static void teardown(struct agent *a)
 	a->probes = NULL;
 	if (a->conf && a->locked)
 		write_state(a);
+	cs_ipc_free(a->ipc);
 	cs_detector_free(a->det);
 	cs_jsonl_close(a->log);
 	if (a->locked)
@@ -509,6 +508,8 @@ static int loop(struct agent *a)
 				on_signal(a);
 			else if (evs[i].data.fd == a->timerfd)
 				tick(a);
+			else if (a->ipc)
+				cs_ipc_process(a->ipc, cs_now_ms());
 		}
 	}
 	/* Records already in the ring buffer belong to this run. */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "detector.h"
 #include "flows.h"
+#include "ipc.h"
 #include "jsonl.h"
 #include "lock.h"
 #include "probes.h"
@@ -35,6 +36,7 @@ struct agent {
 	struct cs_probes *probes;
 	struct cs_targets *targets;
 	struct cs_flows *flows;
+	struct cs_ipc *ipc; /* answers NanoClaw's IPC tasks; NULL if unavailable */
 	struct cs_lock lock;
 	bool locked;
 	int epfd, sigfd, timerfd;

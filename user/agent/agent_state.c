@@ -4,22 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "agent_internal.h"
-#include "fsutil.h"
-
-#define STATE_SCHEMA "clawsec-traffic-state/v1"
-
-static void add_ts(cJSON *o, const char *key, uint64_t ms)
-{
-	char ts[CS_TIMESTAMP_LEN];
-
-	cs_format_timestamp(ms, ts);
-	cJSON_AddStringToObject(o, key, ts);
-}
+#include "ipc.h"
+#include "state.h"
 
 static void add_str_or_null(cJSON *o, const char *key, const char *s)
 {
@@ -43,39 +33,6 @@ static cJSON *capture_json(const struct agent *a)
 	cJSON_AddNumberToObject(c, "missed_returns", (double)a->stats[CS_STAT_MISSED_RET]);
 	cJSON_AddNumberToObject(c, "read_failures", (double)a->stats[CS_STAT_READ_FAIL]);
 	return c;
-}
-
-static cJSON *detector_json(const struct agent *a)
-{
-	struct cs_detector_stats s = {0};
-	cJSON *d = cJSON_CreateObject();
-
-	if (a->det)
-		cs_detector_get_stats(a->det, &s);
-	cJSON_AddNumberToObject(d, "bytes_in", (double)s.bytes_in);
-	cJSON_AddNumberToObject(d, "bytes_scanned", (double)s.bytes_scanned);
-	cJSON_AddNumberToObject(d, "bytes_unscanned", (double)s.bytes_unscanned);
-	cJSON_AddNumberToObject(d, "messages", (double)s.messages);
-	cJSON_AddNumberToObject(d, "decode_errors", (double)s.decode_errors);
-	cJSON_AddNumberToObject(d, "decode_truncated", (double)s.decode_truncated);
-	cJSON_AddNumberToObject(d, "regex_limit_hits", (double)s.regex_limit_hits);
-	cJSON_AddNumberToObject(d, "findings", (double)s.findings);
-	cJSON_AddNumberToObject(d, "findings_suppressed", (double)s.findings_suppressed);
-	cJSON_AddNumberToObject(d, "flows_open", (double)s.flows_open);
-	return d;
-}
-
-static cJSON *writer_json(const struct agent *a)
-{
-	struct cs_jsonl_stats s = {0};
-	cJSON *w = cJSON_CreateObject();
-
-	if (a->log)
-		cs_jsonl_get_stats(a->log, &s);
-	cJSON_AddNumberToObject(w, "lines", (double)s.lines);
-	cJSON_AddNumberToObject(w, "write_failures", (double)s.write_failures);
-	cJSON_AddNumberToObject(w, "rotations", (double)s.rotations);
-	return w;
 }
 
 static cJSON *target_json(const struct cs_target *t)
@@ -119,54 +76,37 @@ static cJSON *findings_json(const struct agent *a, bool by_family)
 	return o;
 }
 
-/* The agent runs no proxy; the section says so with zero counters. */
-static cJSON *proxy_json(const struct agent *a)
-{
-	cJSON *p = cJSON_CreateObject();
-	static const char *const zero[] = {"connections",    "active",	  "bytes_up",
-					   "bytes_down",     "inspected", "tunnelled",
-					   "upstream_errors"};
-
-	cJSON_AddBoolToObject(p, "enabled", false);
-	cJSON_AddStringToObject(p, "listen", a->conf->cfg.proxy_listen);
-	cJSON_AddBoolToObject(p, "https_inspection", false);
-	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
-		cJSON_AddNumberToObject(p, zero[i], 0);
-	return p;
-}
-
 static cJSON *state_json(struct agent *a)
 {
-	cJSON *s = cJSON_CreateObject();
+	struct cs_detector_stats ds = {0};
+	struct cs_jsonl_stats ws = {0};
+	struct cs_ipc_stats is;
+	cJSON *s = cs_state_new(&a->conf->cfg, a->started_ms);
 
-	cJSON_AddStringToObject(s, "schema", STATE_SCHEMA);
-	cJSON_AddNumberToObject(s, "pid", getpid());
-	add_ts(s, "started_at", a->started_ms);
-	add_ts(s, "updated_at", cs_now_ms());
-	cJSON_AddStringToObject(s, "mode", "detect");
-	cJSON_AddStringToObject(s, "config_path", a->conf->cfg.config_path);
-	cJSON_AddStringToObject(s, "config_sha256", a->conf->cfg.config_sha256);
-	cJSON_AddStringToObject(s, "log_file", a->log ? cs_jsonl_path(a->log) : "");
-	cJSON_AddItemToObject(s, "capture", capture_json(a));
-	cJSON_AddItemToObject(s, "detector", detector_json(a));
-	cJSON_AddItemToObject(s, "writer", writer_json(a));
-	cJSON_AddItemToObject(s, "targets", targets_json(a));
-	cJSON_AddItemToObject(s, "findings_by_pattern", findings_json(a, true));
-	cJSON_AddItemToObject(s, "findings_by_severity", findings_json(a, false));
-	cJSON_AddItemToObject(s, "proxy", proxy_json(a));
+	if (!s)
+		return NULL;
+	if (a->det)
+		cs_detector_get_stats(a->det, &ds);
+	if (a->log)
+		cs_jsonl_get_stats(a->log, &ws);
+	cs_state_set(s, "capture", capture_json(a));
+	cs_state_set(s, "detector", cs_state_detector_json(&ds));
+	cs_state_set(s, "writer", cs_state_writer_json(&ws));
+	cs_state_set(s, "targets", targets_json(a));
+	cs_state_set(s, "findings_by_pattern", findings_json(a, true));
+	cs_state_set(s, "findings_by_severity", findings_json(a, false));
+	if (a->ipc) {
+		cs_ipc_get_stats(a->ipc, &is);
+		cs_state_set(s, "ipc", cs_ipc_stats_json(&is));
+	}
 	return s;
 }
 
 int cs_agent_write_state(struct agent *a)
 {
 	cJSON *s = state_json(a);
-	char *text = cJSON_PrintUnformatted(s);
-	int rc = -ENOMEM;
+	int rc = s ? cs_state_write(a->conf->cfg.state_file, s) : -ENOMEM;
 
 	cJSON_Delete(s);
-	if (text) {
-		rc = cs_write_file_atomic(a->conf->cfg.state_file, text, strlen(text), 0600);
-		free(text);
-	}
 	return rc;
 }

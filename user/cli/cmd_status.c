@@ -12,10 +12,7 @@
 #include "commands.h"
 #include "config.h"
 #include "finding.h"
-#include "fsutil.h"
-
-#define STATE_MAX (4u << 20)
-#define STALE_MS 10000
+#include "state.h"
 
 static void usage(FILE *out)
 {
@@ -54,7 +51,7 @@ static const char *down_reason(const cJSON *st, char *buf, size_t len)
 	}
 	if (cs_parse_timestamp(str(st, "updated_at"), &updated))
 		return "state has no valid updated_at";
-	if (cs_now_ms() > updated + STALE_MS) {
+	if (cs_now_ms() > updated + CS_STATE_STALE_MS) {
 		snprintf(buf, len, "state is stale: last updated %s", str(st, "updated_at"));
 		return buf;
 	}
@@ -159,22 +156,17 @@ static void default_state_file(const char *config, char *out, size_t len)
 
 static int show(const char *path, bool json)
 {
-	char reason[256], errbuf[160];
+	char reason[256], err[256];
 	const char *why;
-	size_t len;
-	char *text = cs_read_file(path, STATE_MAX, &len);
-	cJSON *st;
+	bool alive = false;
+	cJSON *st = cs_state_read(path, &alive, err, sizeof(err));
 	int rc = CS_EXIT_OK;
 
-	if (!text) {
-		snprintf(errbuf, sizeof(errbuf), "cannot read %s: %s", path, strerror(errno));
-		return report_down(json, path, errbuf);
-	}
-	st = cJSON_ParseWithLength(text, len);
-	free(text);
 	if (!st)
-		return report_down(json, path, "state file is not valid JSON");
+		return report_down(json, path, err);
 	why = down_reason(st, reason, sizeof(reason));
+	if (!why && !alive)
+		why = "state is stale";
 	if (why) {
 		rc = report_down(json, path, why);
 	} else if (json) {

@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: MIT
+# agent_lib.sh - shared by tests/e2e/test_agent_*.sh (sourced, not run).
+#
+# Real processes: a local Node HTTPS/HTTP server, Node fetch clients, and the
+# agent. Every process started is tracked and killed on exit; everything is
+# written under one temporary directory, removed at the end. Needs root and
+# eBPF: outside CI the tests skip (77) without them, in CI they fail.
+
+set -euo pipefail
+
+FIXTURES="${CS_SOURCE_DIR:?}/tests/fixtures/node"
+CLI="${CS_CLI:?}"
+PIDS=()
+T=""
+
+say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+fail() {
+	say "FAIL: $*"
+	[[ -n "$T" && -f "$T/agent.err" ]] && sed 's/^/  agent: /' "$T/agent.err" | tail -n 40 >&2
+	exit 1
+}
+
+# Skip (77) outside CI, fail in CI, with a one-line reason.
+need() {
+	if [[ "${CI:-}" == "true" ]]; then
+		say "FAIL (CI must not skip): $*"
+		exit 1
+	fi
+	say "SKIP: $*"
+	exit 77
+}
+
+require_env() {
+	[[ $(id -u) -eq 0 ]] || need "needs root to load eBPF probes"
+	[[ -r /sys/kernel/btf/vmlinux ]] || need "kernel has no BTF (/sys/kernel/btf/vmlinux)"
+	command -v node >/dev/null || need "node is not installed"
+	command -v openssl >/dev/null || need "openssl is not installed"
+	command -v bpftool >/dev/null || need "bpftool is not installed"
+}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	[[ -n "$T" ]] && rm -rf "$T"
+}
+
+setup() {
+	require_env
+	T=$(mktemp -d /tmp/cs-e2e-agent.XXXXXX)
+	chmod 700 "$T"
+	trap cleanup EXIT
+	export NANOCLAW_TRAFFIC_GUARDIAN_HOME="$T/home"
+	mkdir -m 700 "$T/home" "$T/logs"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+		-days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null ||
+		fail "openssl could not make a certificate"
+	export NODE_EXTRA_CA_CERTS="$T/cert.pem"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s.
+wait_for() {
+	local secs=$1
+	shift
+	for _ in $(seq $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_server [--http]: sets PORT.
+start_server() {
+	node "$FIXTURES/tls_server.js" --cert "$T/cert.pem" --key "$T/key.pem" "$@" >"$T/server.out" 2>&1 &
+	PIDS+=($!)
+	wait_for 10 grep -q listening "$T/server.out" || fail "server did not start"
+	PORT=$(awk '/listening/ {print $2}' "$T/server.out")
+}
+
+# start_client NAME URL [client args...]: waits for $T/NAME.go; sets CLIENT_PID.
+start_client() {
+	local name=$1 url=$2
+	shift 2
+	node "$FIXTURES/client.js" --url "$url" --go "$T/$name.go" "$@" >"$T/$name.out" 2>&1 &
+	CLIENT_PID=$!
+	PIDS+=($CLIENT_PID)
+}
+
+# go NAME: let a client send, then wait for it to finish.
+go_and_wait() {
+	local name=$1 pid=$2
+	touch "$T/$name.go"
+	wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || fail "client $name did not finish"
+	grep -q "status 200" "$T/$name.out" || fail "client $name: $(cat "$T/$name.out")"
+}
+
+# start_agent [agent args...]: sets AGENT_PID; waits for its first state.json.
+start_agent() {
+	"$CLI" agent --log-dir "$T/logs" --state-file "$T/home/state.json" "$@" 2>"$T/agent.err" &
+	AGENT_PID=$!
+	PIDS+=($AGENT_PID)
+	wait_for 20 test -s "$T/home/state.json" || fail "agent wrote no state.json"
+}
+
+# state EXPR: evaluate a JS expression over the state document `s`.
+state() {
+	node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+		console.log(eval(process.argv[2]))' "$T/home/state.json" "$1"
+}
+
+# target_attached PID: the state lists PID as an attached target.
+target_attached() {
+	[[ $(state "s.targets.some(t => t.pid === $1 && t.attached)") == true ]]
+}
+
+# findings EXPR: evaluate a JS expression over the findings array `f`.
+findings() {
+	node -e 'const fs = require("fs");
+		const p = process.argv[1];
+		const f = fs.existsSync(p) ? fs.readFileSync(p, "utf8").split("\n").filter(Boolean).map(JSON.parse) : [];
+		console.log(eval(process.argv[2]))' "$T/logs/findings.jsonl" "$1"
+}
+
+# agent_links: ids of the BPF links the agent holds (from its fdinfo).
+agent_links() {
+	grep -h '^link_id:' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -n
+}
+
+# stop_agent: SIGTERM, exit 0, and none of its links left in the kernel.
+stop_agent() {
+	local links rc=0
+	links=$(agent_links)
+	[[ -n "$links" ]] || fail "agent holds no BPF links"
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID" || rc=$?
+	[[ $rc -eq 0 ]] || fail "agent exited with $rc after SIGTERM"
+	local live
+	live=$(bpftool link show -j | node -e 'let s = ""; process.stdin.on("data", d => s += d).on("end",
+		() => console.log(JSON.parse(s).map(l => l.id).join("\n")))')
+	for l in $links; do
+		grep -qx "$l" <<<"$live" && fail "link $l left attached after SIGTERM"
+	done
+	return 0
+}
+
+# The fake secrets client.js sends, rebuilt the same way: they must appear in no file.
+RAW_KEY="sk-ant-api03-FAKEfakeFAKEfake0123456789abcdefFAKEfakeFAKEfake0123456789ab-AA"
+RAW_PEM_LINE="MIIEFAKE00$(printf 'A%.0s' $(seq 54))"
+
+no_raw_secrets() {
+	local hits
+	hits=$(grep -rlF -e "$RAW_KEY" -e "$RAW_PEM_LINE" "$T" || true)
+	[[ -z "$hits" ]] || fail "raw secret found in: $hits"
+}

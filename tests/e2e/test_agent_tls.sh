@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The agent attached by pid to a Node fetch() client over HTTPS sees the fake
+# Anthropic key (header) and private key (64 KB JSON body) going out and the
+# pipe-to-shell coming back in a gzip'd chunked SSE stream: exactly those
+# three findings, with direction, dest localhost:PORT and redacted snippets.
+# A second client that is not a target, sending the same, is never captured.
+# SIGTERM leaves no BPF link behind; no raw secret is in any file.
+source "$(dirname "$0")/agent_lib.sh"
+setup
+start_server
+start_client target "https://localhost:$PORT/v1/messages" --count 2
+target=$CLIENT_PID
+start_client other "https://localhost:$PORT/v1/messages"
+other=$CLIENT_PID
+
+start_agent --pid "$target"
+wait_for 10 target_attached "$target" || fail "target $target not attached"
+[[ $(state "s.targets.find(t => t.pid === $target).tls_path") == static_openssl ]] ||
+	fail "node's TLS path is not static_openssl"
+"$CLI" status --state-file "$T/home/state.json" >"$T/status.out" || fail "status says the agent is down"
+grep -Eq "^ +$target +node +- +static_openssl +yes" "$T/status.out" ||
+	fail "status does not show the target's TLS path: $(cat "$T/status.out")"
+go_and_wait other "$other"
+go_and_wait target "$target"
+wait_for 10 test "$(findings f.length)" -ge 3 || fail "expected 3 findings, got $(findings f.length)"
+sleep 1	# anything late would show up now
+
+[[ $(findings f.length) -eq 3 ]] || fail "expected exactly 3 findings: $(findings 'JSON.stringify(f)')"
+check() {
+	local pattern=$1 dir=$2 threat=$3
+	[[ $(findings "f.filter(x => x.pattern === '$pattern' && x.direction === '$dir' &&
+		x.threat_type === '$threat' && x.protocol === 'https' &&
+		x.dest === 'localhost:$PORT' && x.source === 'node/$target').length") -eq 1 ]] ||
+		fail "no $dir $pattern finding for node/$target -> localhost:$PORT: $(findings 'JSON.stringify(f)')"
+}
+check ai_api_key outbound EXFIL
+check private_key_pem outbound EXFIL
+check pipe_to_shell inbound INJECTION
+[[ $(findings "f.filter(x => x.pattern !== 'pipe_to_shell' && !x.snippet.includes('[REDACTED]')).length") -eq 0 ]] ||
+	fail "a secret finding has no redaction marker"
+[[ $(findings "f.filter(x => x.source.endsWith('/$other')).length") -eq 0 ]] || fail "non-target captured"
+
+sleep 1.2	# one more state.json write
+"$CLI" status --state-file "$T/home/state.json" >"$T/status.out" || fail "status says the agent is down"
+grep -q "ai_api_key 1" "$T/status.out" || fail "status does not count findings by pattern"
+stop_agent
+no_raw_secrets
+say "ok"
