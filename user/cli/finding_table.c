@@ -66,17 +66,17 @@ static bool is_control(const unsigned char *s, size_t n)
 }
 
 /*
- * Copy src into dst (CELL_MAX bytes) as at most maxcols columns, replacing
+ * Copy src into dst (cap bytes) as at most maxcols columns, replacing
  * control and invalid bytes with '?', and ending with "…" when cut.
  * Returns the columns used.
  */
-static unsigned cell(const char *src, char *dst, unsigned maxcols)
+static unsigned cell(const char *src, char *dst, size_t cap, unsigned maxcols)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t o = 0;
 	unsigned cols = 0;
 
-	while (*s && o + 8 < CELL_MAX) {
+	while (*s && o + 8 < cap) {
 		size_t n = cp_len(s);
 
 		if (cols + 1 == maxcols && s[n ? n : 1]) {
@@ -99,6 +99,42 @@ static unsigned cell(const char *src, char *dst, unsigned maxcols)
 	}
 	dst[o] = '\0';
 	return cols;
+}
+
+/* Code points in s (invalid bytes count one each, as cell() prints them). */
+static unsigned count_cps(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned n = 0;
+
+	while (*p) {
+		size_t l = cp_len(p);
+
+		p += l ? l : 1;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The detector centres the match in its snippet (context on both sides), so
+ * a snippet too wide for its column keeps its middle: "…middle…".
+ */
+static unsigned centred_cell(const char *src, char *dst, unsigned maxcols)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	unsigned total = count_cps(src), cols;
+
+	if (total <= maxcols || maxcols < 3)
+		return cell(src, dst, CELL_MAX, maxcols);
+	for (unsigned skip = (total - (maxcols - 1)) / 2; skip > 0; skip--) {
+		size_t l = cp_len(p);
+
+		p += l ? l : 1;
+	}
+	memcpy(dst, "\xe2\x80\xa6", 3);
+	cols = cell((const char *)p, dst + 3, CELL_MAX - 3, maxcols - 1);
+	return cols + 1;
 }
 
 static void cell_text(const struct cs_finding *f, int col, char *buf, size_t cap)
@@ -140,10 +176,10 @@ static void column_widths(const struct cs_finding *f, size_t n, unsigned width, 
 	unsigned used = 0;
 
 	for (int c = 0; c < C_SNIPPET; c++) {
-		w[c] = cell(headers[c], out, caps[c]);
+		w[c] = cell(headers[c], out, sizeof(out), caps[c]);
 		for (size_t i = 0; i < n; i++) {
 			cell_text(&f[i], c, text, sizeof(text));
-			unsigned cw = cell(text, out, caps[c]);
+			unsigned cw = cell(text, out, sizeof(out), caps[c]);
 
 			if (cw > w[c])
 				w[c] = cw;
@@ -160,7 +196,8 @@ static void print_row(FILE *out, const char *const texts[N_COLS], const unsigned
 	char buf[CELL_MAX];
 
 	for (int c = 0; c < N_COLS; c++) {
-		unsigned cols = cell(texts[c], buf, w[c]);
+		unsigned cols = c == C_SNIPPET ? centred_cell(texts[c], buf, w[c])
+					       : cell(texts[c], buf, sizeof(buf), w[c]);
 
 		fputs(buf, out);
 		if (c < N_COLS - 1)
