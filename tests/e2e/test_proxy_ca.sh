@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `clawsec-traffic ca`: modes and ownership, refusal of container-visible
+# directories (IPC root, Docker bind-mount source), fingerprint equal to
+# `openssl x509 -fingerprint -sha256`, rotation, and the private key's bytes
+# appearing in no file outside the CA directory and in no output or log.
+set -euo pipefail
+source "$(dirname "$0")/proxy_lib.sh"
+
+write_config "$work/cfg.json" '"https_inspection": true'
+ca=$work/home/ca
+(umask 000 && "$CS_CLI" ca init --config "$work/cfg.json") >"$work/init.out" 2>&1 || fail "ca init"
+[[ $(stat -c %a "$ca") == 700 ]] || fail "CA dir mode $(stat -c %a "$ca")"
+[[ $(stat -c %a "$ca/ca.key") == 600 ]] || fail "key mode $(stat -c %a "$ca/ca.key")"
+[[ $(stat -c %u "$ca/ca.key") == $(id -u) ]] || fail "key not owned by the running user"
+openssl pkey -in "$ca/ca.key" -noout -text 2>/dev/null | grep -q "prime256v1\|P-256" || fail "key is not P-256"
+openssl x509 -in "$ca/ca.crt" -noout -text | grep -q "CA:TRUE, pathlen:0" || fail "not a CA certificate"
+
+"$CS_CLI" ca show --config "$work/cfg.json" >"$work/show.out" 2>&1 || fail "ca show"
+want=$(openssl x509 -in "$ca/ca.crt" -noout -fingerprint -sha256)
+grep -qx "$want" "$work/show.out" || fail "fingerprint differs from openssl: $(cat "$work/show.out") vs $want"
+grep -qx "certificate: $ca/ca.crt" "$work/show.out" || fail "ca show does not name the certificate"
+
+if "$CS_CLI" ca init --config "$work/cfg.json" >"$work/again.out" 2>&1; then
+	fail "ca init overwrote an existing CA"
+fi
+cp "$ca/ca.key" "$work/old-key.pem.keep"
+"$CS_CLI" ca rotate --config "$work/cfg.json" >"$work/rotate.out" 2>&1 || fail "ca rotate"
+[[ $(openssl x509 -in "$ca/ca.crt" -noout -fingerprint -sha256) != "$want" ]] || fail "rotate kept the CA"
+[[ $(stat -c %a "$ca/ca.key") == 600 ]] || fail "rotated key mode"
+cmp -s "$ca/ca.key" "$work/old-key.pem.keep" && fail "rotate kept the key"
+rm -f "$work/old-key.pem.keep"
+
+# A proxy using the CA: its log and the state file must not carry key bytes either.
+start_proxy mitm "$work/cfg.json" --state-file "$work/home/state.json"
+for ((i = 0; i < 40; i++)); do
+	[[ -s $work/home/state.json ]] && break
+	sleep 0.05
+done
+grep -q '"https_inspection":true' "$work/home/state.json" || fail "state file lacks the proxy block"
+kill -TERM "$proxy_pid"
+wait "$proxy_pid" || fail "proxy did not exit cleanly on SIGTERM"
+
+# The key's base64 lines appear nowhere but in ca.key.
+grep -v '^-----' "$ca/ca.key" | tr -d '\n' | fold -w 24 >"$work/key-pieces"
+[[ -s $work/key-pieces ]] || fail "could not read the key"
+while read -r piece; do
+	hits=$(grep -rlF -- "$piece" "$work" | grep -vx "$ca/ca.key" | grep -vx "$work/key-pieces" || true)
+	[[ -z $hits ]] || fail "key bytes found in: $hits"
+done <"$work/key-pieces"
+
+# Refusals: inside an IPC root, inside a Docker bind-mount source (either file Docker writes).
+mkdir -p "$work/ipc/main" "$work/docker/c1" "$work/docker/c2" "$work/shared" "$work/shared2"
+cat >"$work/docker/c1/config.v2.json" <<JSON
+{"Name":"/nanoclaw-main-1","MountPoints":{"/workspace":{"Source":"$work/shared","Destination":"/workspace"}}}
+JSON
+printf '{"Binds":["%s:/data:ro"]}\n' "$work/shared2" >"$work/docker/c2/hostconfig.json"
+refuse() { # NAME CA_DIR
+	cat >"$work/$1.json" <<JSON
+{ "home": "$work/home", "log_dir": "$work/home/logs", "ipc_roots": ["$work/ipc/*"],
+  "docker_containers_dir": "$work/docker", "proxy": { "ca_dir": "$2" } }
+JSON
+	chmod 600 "$work/$1.json"
+	if "$CS_CLI" ca init --config "$work/$1.json" >"$work/$1.out" 2>&1; then
+		fail "$1: a container-visible CA directory was accepted"
+	fi
+	[[ ! -e $2/ca.key ]] || fail "$1: a key was written"
+	grep -qi "container\|ipc\|visible\|inside" "$work/$1.out" || fail "$1: no reason given: $(cat "$work/$1.out")"
+}
+refuse ipc "$work/ipc/main/ca"
+refuse mount "$work/shared/sub/ca"
+refuse binds "$work/shared2/ca"
+echo "ok: CA modes, fingerprint, rotation, refusals, key confined to its file"
