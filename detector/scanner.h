@@ -30,7 +30,7 @@ struct cs_match {
 	/* The window the match was found in, and offsets into it. */
 	const uint8_t *buf;
 	size_t buf_len;
-	size_t start, end;		/* whole match */
+	size_t start, end;		 /* whole match */
 	size_t secret_start, secret_end; /* the bytes to redact (subset of the match) */
 };
 
@@ -40,11 +40,17 @@ struct cs_scanner;
 
 struct cs_scanner *cs_scanner_new(const struct cs_registry *reg, enum cs_direction dir,
 				  cs_match_fn fn, void *ctx);
-/* Start a new part: the tail of the previous part is forgotten. */
+/*
+ * Start a new part: the tail of the previous part is forgotten. A match that
+ * reached the end of the part and was waiting for more bytes is decided (and
+ * reported) first, so call this when a part ends, not only when one starts.
+ */
 void cs_scanner_reset(struct cs_scanner *s);
 void cs_scanner_feed(struct cs_scanner *s, const uint8_t *data, size_t len);
 void cs_scanner_free(struct cs_scanner *s);
 /* PCRE2 match-limit hits since creation. */
 uint64_t cs_scanner_limit_hits(const struct cs_scanner *s);
+/* Bytes held between feeds (the tail); at most CS_SCAN_MAX_MATCH + 512. */
+size_t cs_scanner_buffered(const struct cs_scanner *s);
 
 #endif

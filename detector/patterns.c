@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: MIT
+/*
+ * patterns.c - THE rule table. Every detection the project makes is a row
+ * here; nothing else in the tree holds a regex.
+ *
+ * Rules of the table (checked by tests/unit/test_patterns.c):
+ *  - every match starts with one of the rule's literals (or, for lookback
+ *    rules, contains one within `lookback` bytes of its start), so the
+ *    prefilter decides where a regex may run;
+ *  - every quantifier is bounded and no two adjacent quantified atoms can
+ *    trade the same bytes back and forth, so a failing attempt costs at
+ *    most a few hundred steps and matches stay under CS_SCAN_MAX_MATCH;
+ *  - a token is delimited on both sides by bytes outside its alphabet,
+ *    which keeps random base64 (images, certificates) from matching.
+ */
+#include "registry.h"
+
+/* Bytes that may neither precede nor follow a token. */
+#define TOK_START "(?<![A-Za-z0-9_+-])"
+#define TOK_END "(?![A-Za-z0-9_+/-])"
+/* A command word starts a shell word: "libcurl", "async ", "1.1.1nc " do not. */
+#define CMD_START "(?<![A-Za-z0-9_.-])"
+/* A file name ends where a path component would. */
+#define PATH_END "(?![A-Za-z0-9_.-])"
+
+const char *const cs_families[] = {
+	"ai_api_key",	  "aws_access_key", "private_key_pem",	"ssh_key_file",
+	"unix_sensitive", "dotenv_file",    "whatsapp_session", "pipe_to_shell",
+	"shell_exec",	  "reverse_shell",  "destructive_rm",	"ssh_key_inject",
+};
+const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
+
+#define LITS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * NanoClaw keeps WhatsApp's Baileys multi-file auth state under store/auth/.
+ * One alternative per file kind: extend the list here.
+ */
+#define BAILEYS_AUTH_FILES                                      \
+	"creds\\.json"                                          \
+	"|app-state-sync-key-[A-Za-z0-9_=+-]{1,128}\\.json"     \
+	"|app-state-sync-version-[A-Za-z0-9_=+-]{1,128}\\.json" \
+	"|pre-key-[0-9]{1,10}\\.json"                           \
+	"|session-[A-Za-z0-9_.:@=+-]{1,128}\\.json"             \
+	"|sender-key-[A-Za-z0-9_.:@=+-]{1,160}\\.json"          \
+	"|sender-key-memory-[A-Za-z0-9_.:@=+-]{1,128}\\.json"
+#define BAILEYS_AUTH_DIRS "(?:store/auth|auth_info_baileys|baileys_auth_info)"
+
+/* Shell and interpreter names a download may be piped into. */
+#define SHELLS                                                              \
+	"(?:/usr/local/bin/|/usr/bin/|/bin/)?"                              \
+	"(?:(?:ba|z|da|k)?sh|python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node)" \
+	"(?![A-Za-z0-9_.-])"
+
+/* What a destructive rm may target: the root, its glob, or the home dir. */
+#define RM_TARGET                                                         \
+	"[\"']?(?:/\\*?|~/?\\*?|\\$HOME/?\\*?|\\$\\{HOME\\}/?\\*?)[\"']?" \
+	"(?=$|[\\s;&|)\"'`])"
+#define RM_FLAG "(?:-{1,2}[A-Za-z-]{1,20}\\s{1,4})"
+
+const struct cs_rule cs_rules[] = {
+	/* ---------------------------------------------------------- EXFIL */
+	{
+		.id = "anthropic_api_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description =
+			"Anthropic API, admin or OAuth key (sk-ant-api03/admin01/oat01/ort01)",
+		.regex = TOK_START
+		"sk-ant-(?:api03|admin01|oat01|ort01)-[A-Za-z0-9_-]{32,200}+" TOK_END,
+		.literals = LITS("sk-ant-"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "openai_api_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "OpenAI key (sk-, sk-proj-, sk-svcacct-, sk-admin-) with the "
+			       "T3BlbkFJ marker",
+		.regex = TOK_START "sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{16,200}T3BlbkFJ"
+				   "[A-Za-z0-9_-]{16,200}+" TOK_END,
+		.literals = LITS("sk-"),
+		.literal_next = "A-Za-z0-9",
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "google_ai_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "Google AI / Gemini API key (AIza...)",
+		.regex = TOK_START "AIza[0-9A-Za-z_-]{35}" TOK_END,
+		.literals = LITS("AIza"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "groq_api_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "Groq API key (gsk_)",
+		.regex = TOK_START "gsk_[A-Za-z0-9]{52}" TOK_END,
+		.literals = LITS("gsk_"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "xai_api_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "xAI API key (xai-)",
+		.regex = TOK_START "xai-[A-Za-z0-9]{70,100}+" TOK_END,
+		.literals = LITS("xai-"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "openrouter_api_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "OpenRouter API key (sk-or-v1-)",
+		.regex = TOK_START "sk-or-v1-[a-f0-9]{64}" TOK_END,
+		.literals = LITS("sk-or-v1-"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.0,
+	},
+	{
+		.id = "perplexity_api_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "Perplexity API key (pplx-)",
+		.regex = TOK_START "pplx-[A-Za-z0-9]{40,60}+" TOK_END,
+		.literals = LITS("pplx-"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "huggingface_token",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "Hugging Face access token (hf_)",
+		.regex = TOK_START "hf_[A-Za-z]{34}" TOK_END,
+		.literals = LITS("hf_"),
+		.literal_next = "A-Za-z",
+		.secret_group = 0,
+		.keep_prefix = 3,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "replicate_api_token",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "Replicate API token (r8_)",
+		.regex = TOK_START "r8_[A-Za-z0-9]{37}" TOK_END,
+		.literals = LITS("r8_"),
+		.literal_next = "A-Za-z0-9",
+		.secret_group = 0,
+		.keep_prefix = 3,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "aws_access_key_id",
+		.family = "aws_access_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "AWS access key id (AKIA, ASIA, ABIA, ACCA, A3T)",
+		.regex = TOK_START "(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}" TOK_END,
+		.literals = LITS("AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
+		.literal_next = "A-Z0-9",
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.0,
+	},
+	{
+		.id = "aws_secret_access_key",
+		.family = "aws_access_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "AWS secret access key assigned to its well-known variable",
+		.regex = "(?i:aws_secret_access_key)[\"']?\\s{0,4}[=:]\\s{0,4}[\"']?"
+			 "([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+		.literals = LITS("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+		.secret_group = 1,
+		.keep_prefix = 0,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+	},
+	{
+		.id = "pem_private_key",
+		.family = "private_key_pem",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "PEM private key (RSA, EC, DSA, OPENSSH, PKCS#8, encrypted, PGP)",
+		.regex = "-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY"
+			 "(?: BLOCK)?-----(?:\\r?\\n){0,2}([A-Za-z0-9+/=]{0,64}+)",
+		.literals = LITS("-----BEGIN "),
+		.secret_group = 1,
+		.keep_prefix = 0,
+		.redact_after = true,
+	},
+	{
+		.id = "pem_private_key_base64",
+		.family = "private_key_pem",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "base64 of a PEM private key (as `base64 ~/.ssh/id_rsa` prints it)",
+		.regex = "LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,120}+",
+		.literals = LITS("LS0tLS1CRUdJTi"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.redact_after = true,
+		.validators = CS_VAL_PEM_B64,
+	},
+	{
+		.id = "putty_private_key",
+		.family = "private_key_pem",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "PuTTY private key file",
+		.regex = "PuTTY-User-Key-File-[23]: [a-z0-9-]{3,40}",
+		.literals = LITS("PuTTY-User-Key-File-"),
+		.secret_group = CS_SECRET_NONE,
+		.redact_after = true,
+	},
+	{
+		.id = "ssh_dir_file",
+		.family = "ssh_key_file",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "a file inside an .ssh directory (~/.ssh/id_*, /home/*/.ssh/..., "
+			       "/root/.ssh/...)",
+		.regex = "/\\.ssh/"
+			 "(?!(?:[A-Za-z0-9_.-]{0,64}\\.pub|known_hosts|authorized_keys2?)" PATH_END
+			 ")"
+			 "[A-Za-z0-9_.-]{1,64}+",
+		.literals = LITS("/.ssh/"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "ssh_dir",
+		.family = "ssh_key_file",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "a whole .ssh directory (tar ~/.ssh, /root/.ssh)",
+		.regex = "(?:~|\\$HOME|\\$\\{HOME\\}|/root|/home/[A-Za-z0-9_.-]{1,32})/\\.ssh"
+			 "(?!/?[A-Za-z0-9_.-])/?",
+		.literals = LITS("~/.ssh", "$HOME/.ssh", "${HOME}/.ssh", "/root/.ssh", "/home/"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "unix_shadow_sudoers",
+		.family = "unix_sensitive",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "password hashes and privilege files (/etc/shadow, /etc/gshadow, "
+			       "/etc/sudoers...)",
+		.regex =
+			"/etc/(?:g?shadow-?|sudoers(?:\\.d(?:/"
+			"[A-Za-z0-9_.-]{1,64})?)?|master\\.passwd"
+			"|security/opasswd|ssh/ssh_host_[a-z0-9]{1,16}_key(?!\\.))(?![A-Za-z0-9_])",
+		.literals = LITS("/etc/"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "proc_environ",
+		.family = "unix_sensitive",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description =
+			"a process's environment or memory (/proc/*/environ, /proc/self/mem)",
+		.regex = "/proc/(?:self|thread-self|[0-9]{1,10}|\\*)/(?:task/[0-9]{1,10}/)?"
+			 "(?:environ|mem)(?![A-Za-z0-9_])",
+		.literals = LITS("/proc/"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "dotenv_path",
+		.family = "dotenv_file",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description =
+			"a .env file by path (/app/.env, ./.env.production); not .env.example",
+		.regex = "/\\.env(?:\\.(?!(?:example|sample|template|dist|defaults)" PATH_END ")"
+			 "[A-Za-z0-9_-]{1,20})?" PATH_END,
+		.literals = LITS("/.env"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "dotenv_named",
+		.family = "dotenv_file",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "a .env file quoted as a file name or read by a command (\".env\", "
+			       "cat .env)",
+		.regex = "(?:[\"'`]\\.env(?:\\.[A-Za-z0-9_-]{1,20})?[\"'`]"
+			 "|(?:cat|less|more|head|tail|base64|xxd|source) \\.env" PATH_END ")",
+		.literals =
+			LITS("\".env", "'.env", "`.env", "cat .env", "less .env", "more .env",
+			     "head .env", "tail .env", "base64 .env", "xxd .env", "source .env"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "cloud_credentials_path",
+		.family = "dotenv_file",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description =
+			"cloud and tool credential files (~/.aws, gcloud ADC, ~/.azure, ~/.kube, "
+			"~/.docker, ~/.npmrc, ~/.netrc)",
+		.regex = "(?:/\\.aws/(?:credentials|config)"
+			 "|application_default_credentials\\.json"
+			 "|/gcloud/(?:credentials\\.db|access_tokens\\.db|legacy_credentials)"
+			 "|/\\.azure(?:/[A-Za-z0-9_.-]{1,64})?"
+			 "|/\\.kube/config"
+			 "|/\\.docker/config\\.json"
+			 "|/\\.(?:npmrc|netrc|git-credentials|pgpass|pypirc))" PATH_END,
+		.literals = LITS("/.aws/", "application_default_credentials", "/gcloud/", "/.azure",
+				 "/.kube/", "/.docker/", "/.npmrc", "/.netrc", "/.git-credentials",
+				 "/.pgpass", "/.pypirc"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "baileys_auth_file",
+		.family = "whatsapp_session",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "NanoClaw WhatsApp (Baileys) auth state: store/auth/creds.json, "
+			       "keys, sessions",
+		.regex = BAILEYS_AUTH_DIRS "(?:/(?:" BAILEYS_AUTH_FILES
+					   ")|/?(?=[\\s\"'`|;,)\\]]|$))",
+		.literals = LITS("store/auth", "auth_info_baileys", "baileys_auth_info"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "baileys_creds_content",
+		.family = "whatsapp_session",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description =
+			"the body of a Baileys creds.json (noise, identity and ADV secret keys)",
+		.regex = "\"(?:noiseKey|signedIdentityKey)\"\\s{0,4}:\\s{0,4}\\{\\s{0,4}\"private\""
+			 "|\"advSecretKey\"\\s{0,4}:\\s{0,4}\"",
+		.literals = LITS("\"noiseKey\"", "\"signedIdentityKey\"", "\"advSecretKey\""),
+		.secret_group = CS_SECRET_NONE,
+		.redact_after = true,
+	},
+
+	/* ------------------------------------------------------ INJECTION */
+	{
+		.id = "download_pipe_shell",
+		.family = "pipe_to_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "curl/wget output piped into a shell or interpreter (curl -fsSL URL "
+			       "| bash)",
+		.regex = CMD_START "(?:curl|wget)\\s[^\\n|]{0,400}+\\|\\s{0,4}"
+				   "(?:sudo\\s{1,4}(?:-[A-Za-z]{1,10}\\s{1,4}){0,3})?"
+				   "(?:env\\s{1,4})?" SHELLS,
+		.literals = LITS("curl", "wget"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "shell_process_substitution",
+		.family = "pipe_to_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "a download run through process substitution (bash <(curl URL))",
+		.regex = "(?<=sh |source |\\. )<\\(\\s{0,4}(?:curl|wget)\\s",
+		.literals = LITS("<(curl", "<(wget", "<( curl", "<( wget"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "shell_dash_c",
+		.family = "shell_exec",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "a shell run with a command string (sh -c, bash -c, /bin/sh -c)",
+		.regex = "(?:(?<=ba|da)|(?<=[kz])|(?<![A-Za-z0-9_.-]))"
+			 "sh\\s-[A-Za-z]{0,3}c[A-Za-z]{0,3}\\s{1,4}[\"'$`(A-Za-z/.\\\\]",
+		.literals = LITS("sh -"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "eval_command_substitution",
+		.family = "shell_exec",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "eval of a command substitution (eval \"$(...)\")",
+		.regex = CMD_START "eval\\s{1,4}(?:\\\\?[\"'])?(?:\\$\\(|`)",
+		.literals = LITS("eval "),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "dev_tcp",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "bash network redirection (/dev/tcp/HOST/PORT)",
+		.regex = "/dev/(?:tcp|udp)/[A-Za-z0-9.:-]{1,253}+/[0-9]{1,5}",
+		.literals = LITS("/dev/tcp/", "/dev/udp/"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "netcat_exec",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "netcat or ncat executing a program (nc -e, ncat --exec)",
+		.regex = CMD_START
+		"(?:nc|ncat|netcat)(?:\\.traditional|\\.openbsd)?\\s"
+		"(?:[^\\n|;&]{0,120}?\\s)?"
+		"(?:-[A-Za-z]{0,4}e|-c|--exec|--sh-exec|--lua-exec)\\s{1,4}[\"']?[/A-Za-z]",
+		.literals = LITS("nc ", "ncat", "netcat"),
+		.literal_next = "-0-9A-Za-z",
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "fifo_netcat",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "a named pipe wired to a network client (mkfifo ... | nc)",
+		.regex = CMD_START "(?:mkfifo|mknod)\\s[^\\n]{0,200}?" CMD_START
+				   "(?:nc|ncat|netcat|telnet|openssl\\s{1,4}s_client)\\s",
+		.literals = LITS("mkfifo", "mknod"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "socat_exec",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "socat connecting a program to the network (socat ... exec:)",
+		.regex = CMD_START "socat\\s[^\\n]{0,200}?(?i:exec|system):",
+		.literals = LITS("socat"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "python_socket_shell",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "python -c one-liner with a socket wired to a shell",
+		.regex = CMD_START "python[0-9.]{0,4}\\s{1,4}-c\\s{1,4}[\"']"
+				   "(?>[^\\n]{0,300}?socket)[^\\n]{0,300}?"
+				   "(?:connect|dup2|pty\\.spawn|subprocess)",
+		.literals = LITS("python"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "pty_spawn_shell",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "python pty.spawn of a shell (interactive shell upgrade)",
+		.regex = "pty\\.spawn\\(\\s{0,4}[\"'](?:/usr/bin/|/bin/)?(?:ba|z|da)?sh[\"']",
+		.literals = LITS("pty.spawn("),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "perl_php_ruby_socket_shell",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "perl/php/ruby one-liner opening a socket (perl -e socket, php -r "
+			       "fsockopen, "
+			       "ruby -rsocket)",
+		.regex = CMD_START
+		"(?:perl\\s{1,4}(?:-[A-Za-z:]{1,12}\\s{1,4}){0,3}-e\\s{1,4}[\"']"
+		"[^\\n]{0,300}?(?i:socket)"
+		"|php\\s{1,4}-r\\s{1,4}[\"'][^\\n]{0,300}?fsockopen\\s{0,4}\\("
+		"|ruby\\s{1,4}(?:-rsocket|-e\\s{1,4}[\"'][^\\n]{0,300}?TCPSocket))",
+		.literals = LITS("perl ", "php ", "ruby "),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "rm_rf_root_or_home",
+		.family = "destructive_rm",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "recursive rm of /, /*, ~ or $HOME, or with --no-preserve-root",
+		.regex = CMD_START
+		"rm\\s{1,4}(?:" RM_FLAG "{0,3}?(?:-[A-Za-z]{0,7}[rR][A-Za-z]{0,7}|--recursive)"
+		"\\s{1,4}" RM_FLAG "{0,3}" RM_TARGET "|[^\\n]{0,100}?--no-preserve-root)",
+		.literals = LITS("rm -"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "authorized_keys_write",
+		.family = "ssh_key_inject",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "key material appended or written to authorized_keys (>> "
+			       "~/.ssh/authorized_keys, "
+			       "tee -a)",
+		.regex = "(?:>{1,2}|" CMD_START
+			 "tee\\s{1,4}(?:-a\\s{1,4}|--append\\s{1,4})?)\\s{0,4}[\"']?"
+			 "(?:[^\\s\"'|;&<>]{0,140}/)?authorized_keys2?" PATH_END,
+		.literals = LITS("authorized_keys"),
+		.lookback = 160,
+		.secret_group = CS_SECRET_NONE,
+	},
+};
+const size_t cs_rules_count = sizeof(cs_rules) / sizeof(cs_rules[0]);

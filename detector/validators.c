@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * validators.c - entropy, allowlist and decode checks on secret bytes.
+ *
+ * None of the listed key formats carries a public checksum, so structure
+ * is checked by the regexes and these validators remove what a regex
+ * cannot: low-randomness placeholders and documentation examples.
+ */
+#include "validators.h"
+
+#include <math.h>
+#include <string.h>
+
+double cs_entropy(const uint8_t *p, size_t n)
+{
+	size_t counts[256] = {0};
+	double h = 0;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		counts[p[i]]++;
+	for (size_t c = 0; c < 256; c++) {
+		if (!counts[c])
+			continue;
+		double f = (double)counts[c] / (double)n;
+
+		h -= f * log2(f);
+	}
+	return h;
+}
+
+/* Keys published in vendor documentation; they are never real credentials. */
+static const char *const known_examples[] = {
+	"AKIAIOSFODNN7EXAMPLE",
+	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	NULL,
+};
+
+/* Substrings that only placeholders contain (a random key essentially never does). */
+static const char *const placeholder_marks[] = {
+	"EXAMPLE",     "example",     "XXXXXXXX",   "xxxxxxxx",	  "YOUR_",	"your_", "your-",
+	"PLACEHOLDER", "placeholder", "abcdefghij", "ABCDEFGHIJ", "1234567890", NULL,
+};
+
+static bool contains(const uint8_t *p, size_t n, const char *needle)
+{
+	return memmem(p, n, needle, strlen(needle)) != NULL;
+}
+
+static bool long_run(const uint8_t *p, size_t n)
+{
+	size_t run = 1;
+
+	for (size_t i = 1; i < n; i++) {
+		run = p[i] == p[i - 1] ? run + 1 : 1;
+		if (run >= 8)
+			return true;
+	}
+	return false;
+}
+
+bool cs_allowlisted(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; known_examples[i]; i++)
+		if (contains(p, n, known_examples[i]))
+			return true;
+	for (size_t i = 0; placeholder_marks[i]; i++)
+		if (contains(p, n, placeholder_marks[i]))
+			return true;
+	return long_run(p, n);
+}
+
+static int b64_value(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+bool cs_b64_private_key_header(const uint8_t *p, size_t n)
+{
+	uint8_t out[96];
+	size_t o = 0;
+
+	/* The header is in the first 60 decoded bytes; more is not needed. */
+	for (size_t i = 0; i + 4 <= n && o + 3 <= sizeof(out); i += 4) {
+		int v[4];
+
+		for (int k = 0; k < 4; k++)
+			v[k] = b64_value(p[i + k]);
+		if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
+			break;
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+			     (uint32_t)v[3];
+
+		out[o++] = (uint8_t)(w >> 16);
+		out[o++] = (uint8_t)(w >> 8);
+		out[o++] = (uint8_t)w;
+	}
+	return o >= 11 && memcmp(out, "-----BEGIN ", 11) == 0 && contains(out, o, "PRIVATE KEY");
+}
+
+bool cs_validate(const struct cs_rule *rule, const uint8_t *secret, size_t n)
+{
+	if ((rule->validators & CS_VAL_ALLOWLIST) && cs_allowlisted(secret, n))
+		return false;
+	if ((rule->validators & CS_VAL_ENTROPY) && cs_entropy(secret, n) < rule->min_entropy)
+		return false;
+	if ((rule->validators & CS_VAL_PEM_B64) && !cs_b64_private_key_header(secret, n))
+		return false;
+	return true;
+}
