@@ -7,21 +7,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+build=${CS_BUILD_DIR:-build}
 bash scripts/setup.sh
-bash scripts/build.sh build
+bash scripts/build.sh "$build"
 
-cli=build/user/clawsec-traffic
+cli=$build/user/clawsec-traffic
 captures=(tests/fixtures/demo/outbound-leak.http
 	tests/fixtures/demo/inbound-sse-pipe-to-shell.http
 	tests/fixtures/demo/inbound-benign.http)
-out=${CS_DEMO_DIR:-build/demo}
+out=${CS_DEMO_DIR:-$build/demo}
 mkdir -p "$out"
 umask 077 # findings are redacted, but still nobody else's business
 
 echo
 echo "== Scanning ${#captures[@]} captured streams =="
 for c in "${captures[@]}"; do
-	printf '  %-48s %6d bytes\n' "$c" "$(wc -c <"$c")"
+	printf '  %-52s %6d bytes\n' "$c" "$(wc -c <"$c")"
 done
 echo
 "$cli" scan "${captures[@]}" >"$out/findings.jsonl"
