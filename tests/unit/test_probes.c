@@ -81,6 +81,7 @@ struct env {
 	char node[4096];
 	struct proc server, client;
 	pid_t target; /* the client's pid, kept after it exited */
+	struct cs_bin_key exe_key;
 	int tls_port, http_port;
 	struct cs_probes *probes;
 	struct recs recs;
@@ -340,6 +341,7 @@ static void run_client(struct env *e)
 	assert_int_equal(
 		cs_probes_attach_tls(e->probes, exe->open_path, &exe->key, e->server.pid, NULL), 0);
 	assert_int_equal(cs_probes_attached_binaries(e->probes), 1);
+	e->exe_key = exe->key;
 	free(exe);
 	go_and_wait(e, "done");
 }
@@ -594,6 +596,24 @@ static void assert_no_record_of(const struct env *e, pid_t pid)
 		assert_int_not_equal(((const struct cs_ev_hdr *)(void *)e->recs.rec[i])->tgid, pid);
 }
 
+/* The node binary's uprobes go with its last user, not before. */
+static void check_refcounts(struct env *e)
+{
+	uint32_t ids[64];
+	size_t n = cs_probes_prog_ids(e->probes, ids, 64);
+	int before = links_of(ids, n);
+
+	/* 5 tracking links + 6 entry and 4 return uprobes on node */
+	assert_int_equal(before, 15);
+	assert_int_equal(cs_probes_detach_tls(e->probes, &e->exe_key, e->server.pid), 0);
+	assert_int_equal(cs_probes_detach_tls(e->probes, &e->exe_key, e->server.pid), -ENOENT);
+	assert_int_equal(cs_probes_attached_binaries(e->probes), 1);
+	assert_int_equal(links_of(ids, n), before);
+	cs_probes_forget_pid(e->probes, e->target);
+	assert_int_equal(cs_probes_attached_binaries(e->probes), 0);
+	assert_int_equal(links_of(ids, n), 5);
+}
+
 static void captures_tls_plain_and_children(void **state)
 {
 	struct env *e = *state;
@@ -618,6 +638,7 @@ static void captures_tls_plain_and_children(void **state)
 	assert_int_equal(st[CS_STAT_BYTES_CUT], 0);
 	assert_int_equal(st[CS_STAT_MISSED_RET], 0);
 	assert_int_equal(st[CS_STAT_READ_FAIL], 0);
+	check_refcounts(e);
 	close_and_check_clean(e);
 }
 
