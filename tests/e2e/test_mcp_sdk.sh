@@ -27,12 +27,6 @@ command -v node >/dev/null || skip "node is not installed (scripts/setup.sh inst
 [[ -d "$node_dir/node_modules/@modelcontextprotocol/sdk" ]] ||
 	skip "the MCP SDK is not installed: run scripts/setup.sh (npm ci in tests/fixtures/node)"
 
-# Not a missing-privilege skip: the host service is a separate component.
-if ! "$CS_CLI" serve --help >/dev/null 2>&1; then
-	echo "SKIP: this clawsec-traffic has no serve subcommand"
-	exit 77
-fi
-
 work=$(mktemp -d)
 serve_pid=
 cleanup() {
@@ -86,12 +80,15 @@ CS_MCP=$CS_MCP CS_IPC_DIR=$group_dir CS_RAW_SECRET=$secret CS_GROUP=main \
 	node "$node_dir/mcp_sdk_client.js" || status=1
 
 # The operator's view of the same log is redacted too.
-if "$CS_CLI" findings --log-dir "$home/logs" --json >"$work/operator.jsonl" 2>>"$work/serve.log"; then
-	grep -q ai_api_key "$work/operator.jsonl" || { echo "FAIL: clawsec-traffic findings lost the finding"; status=1; }
-	if grep -qF "$secret" "$work/operator.jsonl"; then
-		echo "FAIL: clawsec-traffic findings printed the raw secret"
-		status=1
-	fi
+if ! "$CS_CLI" findings --log-dir "$home/logs" --json >"$work/operator.jsonl" 2>>"$work/serve.log"; then
+	echo "FAIL: clawsec-traffic findings failed"
+	status=1
+elif ! grep -q ai_api_key "$work/operator.jsonl"; then
+	echo "FAIL: clawsec-traffic findings lost the finding"
+	status=1
+elif grep -qF "$secret" "$work/operator.jsonl"; then
+	echo "FAIL: clawsec-traffic findings printed the raw secret"
+	status=1
 fi
 if grep -rqF "$secret" "$group_dir" "$work/serve.log"; then
 	echo "FAIL: the raw secret reached the IPC directory or the service log"
