@@ -22,6 +22,7 @@ int cmd_agent(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
+int cmd_setup(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

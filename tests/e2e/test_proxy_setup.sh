@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `clawsec-traffic setup` prints the wiring and applies nothing: with the proxy
+# off it says so; with inspection on it shows the container-only environment,
+# the trust commands and the CA fingerprint exactly as openssl prints it, and
+# neither the state directory nor anything else changes; no key bytes leak.
+set -euo pipefail
+source "$(dirname "$0")/proxy_lib.sh"
+
+write_config "$work/off.json"
+sed -i 's/"enabled": true/"enabled": false/' "$work/off.json"
+"$CS_CLI" setup --config "$work/off.json" >"$work/off.out" 2>&1 || fail "setup (proxy off)"
+grep -q "^Nothing is blocked" "$work/off.out" || fail "no 'nothing is blocked' statement"
+grep -q "^Proxy mode: off" "$work/off.out" || fail "proxy off not stated"
+grep -q "findings.jsonl" "$work/off.out" || fail "findings location missing"
+grep -q "HTTP_PROXY=" "$work/off.out" && fail "proxy wiring printed while the proxy is off"
+
+write_config "$work/on.json" '"https_inspection": true, "parent_proxy": "http://127.0.0.1:10254"'
+"$CS_CLI" ca init --config "$work/on.json" >/dev/null 2>&1 || fail "ca init"
+before=$(find "$work/home" -printf '%p %s %T@ %m\n' | sort)
+"$CS_CLI" setup --config "$work/on.json" >"$work/on.out" 2>&1 || fail "setup (proxy on)"
+after=$(find "$work/home" -printf '%p %s %T@ %m\n' | sort)
+[[ $before == "$after" ]] || fail "setup changed the state directory"
+for want in "HTTP_PROXY=http://host.docker.internal:10255" "HTTPS_PROXY=http://host.docker.internal:10255" \
+	"NO_PROXY=" "--add-host=host.docker.internal:host-gateway" "NODE_EXTRA_CA_CERTS=" \
+	"SSL_CERT_FILE=" "REQUESTS_CA_BUNDLE=" "CURL_CA_BUNDLE=" "update-ca-certificates" \
+	"parent proxy http://127.0.0.1:10254" "NOT reachable from containers"; do
+	grep -qF -- "$want" "$work/on.out" || fail "setup text lacks: $want"
+done
+fp=$(openssl x509 -in "$work/home/ca/ca.crt" -noout -fingerprint -sha256)
+grep -qF "$fp" "$work/on.out" || fail "fingerprint missing or different from openssl's"
+grep -v '^-----' "$work/home/ca/ca.key" | head -1 | cut -c1-40 >"$work/piece"
+grep -qFf "$work/piece" "$work/on.out" && fail "key bytes in the setup text"
+echo "ok: setup text (proxy off/on), nothing applied, fingerprint matches openssl"
