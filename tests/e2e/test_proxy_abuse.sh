@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Hostile clients: 1,000 slowloris connections, an oversized head, malformed chunk
+# sizes, a half-closed client, a client that never reads a large response. The
+# proxy stays up, its RSS stays bounded, and a normal client keeps being served.
+set -euo pipefail
+source "$(dirname "$0")/proxy_lib.sh"
+
+ulimit -n 4096 2>/dev/null || true
+[[ $(ulimit -n) -ge 2200 ]] || { echo "skip: needs 2200 file descriptors (ulimit -n is $(ulimit -n))"; exit 77; }
+write_config "$work/cfg.json" '"max_conns": 1100, "header_timeout_ms": 2000, "max_header_bytes": 16384'
+start_proxy proxy "$work/cfg.json"
+timeout 60 node "$NODE_DIR/proxy_abuse.js" --proxy "$ADDR" --pid "$proxy_pid" --conns 1000 \
+	--max-rss-mb 64 >"$work/abuse.log" 2>&1 || fail "abuse run: $(tail -n 3 "$work/abuse.log")"
+cat "$work/abuse.log"
+kill -0 "$proxy_pid" || fail "proxy died"
+kill -TERM "$proxy_pid"
+wait "$proxy_pid" || fail "proxy did not exit cleanly"
