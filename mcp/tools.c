@@ -10,16 +10,13 @@
  */
 #include "tools.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-/* Room for any formatted timestamp, as far as the compiler can tell. */
-#define TS_LEN 64
+#include "tool_args.h"
 
 #define NO_ARGS "{'type':'object','properties':{},'additionalProperties':false}"
 
@@ -287,205 +284,18 @@ __attribute__((format(printf, 1, 2))) static cJSON *error_result(const char *fmt
 	return call_result(msg, NULL, true);
 }
 
-static bool two_digits(const char *s, int *out)
-{
-	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
-		return false;
-	*out = (s[0] - '0') * 10 + (s[1] - '0');
-	return true;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS" into tm, checked against the calendar; false if malformed. */
-static bool parse_datetime(const char *s, struct tm *tm)
-{
-	int y1, y2, mo, d, h, mi, sec;
-	struct tm check;
-	time_t t;
-
-	if (!two_digits(s, &y1) || !two_digits(s + 2, &y2) || s[4] != '-' ||
-	    !two_digits(s + 5, &mo) || s[7] != '-' || !two_digits(s + 8, &d) ||
-	    (s[10] != 'T' && s[10] != 't') || !two_digits(s + 11, &h) || s[13] != ':' ||
-	    !two_digits(s + 14, &mi) || s[16] != ':' || !two_digits(s + 17, &sec))
-		return false;
-	memset(tm, 0, sizeof(*tm));
-	tm->tm_year = y1 * 100 + y2 - 1900;
-	tm->tm_mon = mo - 1;
-	tm->tm_mday = d;
-	tm->tm_hour = h;
-	tm->tm_min = mi;
-	tm->tm_sec = sec;
-	check = *tm;
-	t = timegm(&check);
-	gmtime_r(&t, &check);
-	return check.tm_mday == d && check.tm_mon == mo - 1 && check.tm_hour == h &&
-	       check.tm_min == mi && check.tm_sec == sec;
-}
-
-/* Fraction digits after '.', kept to milliseconds; returns chars consumed. */
-static size_t parse_fraction(const char *s, int *ms)
-{
-	size_t n = 0;
-
-	*ms = 0;
-	if (*s != '.')
-		return 0;
-	while (isdigit((unsigned char)s[1 + n])) {
-		if (n < 3)
-			*ms = *ms * 10 + (s[1 + n] - '0');
-		n++;
-	}
-	if (n == 0 || n > 9)
-		return (size_t)-1;
-	for (size_t i = n; i < 3; i++)
-		*ms *= 10;
-	return n + 1;
-}
-
-/* "Z" or "+HH:MM"/"-HH:MM": offset east of UTC in seconds; false if malformed. */
-static bool parse_offset(const char *s, long *offset)
-{
-	int h, m;
-
-	if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0') {
-		*offset = 0;
-		return true;
-	}
-	if ((s[0] != '+' && s[0] != '-') || !two_digits(s + 1, &h) || s[3] != ':' ||
-	    !two_digits(s + 4, &m) || s[6] != '\0' || h > 23 || m > 59)
-		return false;
-	*offset = (s[0] == '-' ? -1 : 1) * (h * 3600L + m * 60L);
-	return true;
-}
-
-/* Any RFC 3339 date-time into the protocol's UTC millisecond form. */
-static bool normalise_timestamp(const char *in, char out[TS_LEN])
-{
-	struct tm tm;
-	int ms;
-	size_t frac;
-	long offset;
-	time_t t;
-
-	if (strlen(in) < 20 || !parse_datetime(in, &tm))
-		return false;
-	frac = parse_fraction(in + 19, &ms);
-	if (frac == (size_t)-1 || !parse_offset(in + 19 + frac, &offset))
-		return false;
-	t = timegm(&tm) - offset;
-	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1970)
-		return false;
-	snprintf(out, TS_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-	return true;
-}
-
-static bool valid_family(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 31)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '_')
-			return false;
-	}
-	return true;
-}
-
-static bool valid_severity(const char *s)
-{
-	static const char *const names[] = {"low", "medium", "high", "critical"};
-
-	for (size_t i = 0; i < 4; i++) {
-		if (strcmp(s, names[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Check one findings argument and copy it, normalised, into `out`.
- * Returns NULL when fine, else an isError result naming the problem.
- */
-static cJSON *check_findings_arg(const cJSON *arg, cJSON *out)
-{
-	const char *key = arg->string;
-	char ts[TS_LEN];
-
-	if (strcmp(key, "since") != 0 && strcmp(key, "severity") != 0 &&
-	    strcmp(key, "pattern") != 0 && strcmp(key, "limit") != 0)
-		return error_result("unknown argument \"%.64s\" (allowed: since, severity, "
-				    "pattern, limit)",
-				    key);
-	if (cJSON_HasObjectItem(out, key))
-		return error_result("argument %.64s is given twice", key);
-	if (strcmp(key, "limit") == 0) {
-		double v = arg->valuedouble;
-
-		if (!cJSON_IsNumber(arg) || v < 1 || v > 500 || v != (double)(int)v)
-			return error_result("invalid argument limit: must be an integer from 1 to "
-					    "500");
-		cJSON_AddNumberToObject(out, "limit", v);
-		return NULL;
-	}
-	if (!cJSON_IsString(arg))
-		return error_result("invalid argument %.64s: must be a string", key);
-	if (strcmp(key, "since") == 0) {
-		if (!normalise_timestamp(arg->valuestring, ts))
-			return error_result("invalid argument since: \"%.64s\" is not an RFC 3339 "
-					    "date-time such as 2026-11-24T00:00:00.000Z",
-					    arg->valuestring);
-		cJSON_AddStringToObject(out, "since", ts);
-	} else if (strcmp(key, "severity") == 0) {
-		if (!valid_severity(arg->valuestring))
-			return error_result("invalid argument severity: \"%.64s\" is not one of "
-					    "low, medium, high, critical",
-					    arg->valuestring);
-		cJSON_AddStringToObject(out, "severity", arg->valuestring);
-	} else {
-		if (!valid_family(arg->valuestring))
-			return error_result(
-				"invalid argument pattern: \"%.64s\" is not a family id "
-				"(lower case letters, digits and _, at most 31)",
-				arg->valuestring);
-		cJSON_AddStringToObject(out, "pattern", arg->valuestring);
-	}
-	return NULL;
-}
-
 /*
  * Validate the arguments of tool `def` into a new IPC args object *out.
  * Returns NULL on success, else an isError result; both NULL when out of memory.
  */
 static cJSON *check_args(const struct tool_def *def, const cJSON *args, cJSON **out)
 {
-	bool filters = def->input_schema == findings_input;
-	const cJSON *arg;
-	cJSON *ipc_args;
+	char err[512];
 
-	*out = NULL;
-	if (args && !cJSON_IsNull(args) && !cJSON_IsObject(args))
-		return error_result("invalid arguments: must be an object");
-	ipc_args = cJSON_CreateObject();
-	if (!ipc_args)
+	if (mcp_tool_args(def->name, def->input_schema == findings_input, args, out, err,
+			  sizeof(err)) == 0)
 		return NULL;
-	if (!cJSON_IsObject(args))
-		args = NULL;
-	cJSON_ArrayForEach(arg, args) {
-		cJSON *err =
-			filters ? check_findings_arg(arg, ipc_args)
-				: error_result("unknown argument \"%.64s\": %s takes no arguments",
-					       arg->string, def->name);
-
-		if (err) {
-			cJSON_Delete(ipc_args);
-			return err;
-		}
-	}
-	if (filters && !cJSON_HasObjectItem(ipc_args, "limit"))
-		cJSON_AddNumberToObject(ipc_args, "limit", 50);
-	*out = ipc_args;
-	return NULL;
+	return err[0] ? error_result("%s", err) : NULL;
 }
 
 static cJSON *reply_result(struct mcp_ipc_reply *reply)
