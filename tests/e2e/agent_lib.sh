@@ -126,6 +126,12 @@ findings() {
 		console.log(eval(process.argv[2]))' "$T/logs/findings.jsonl" "$1"
 }
 
+# Predicates for wait_for: a JS expression over findings / state compared to N.
+findings_at_least() { [[ $(findings "$1") -ge $2 ]]; }
+findings_exactly() { [[ $(findings "$1") -eq $2 ]]; }
+state_at_least() { [[ $(state "$1") -ge $2 ]]; }
+state_is() { [[ $(state "$1") == "$2" ]]; }
+
 # agent_links: ids of the BPF links the agent holds (from its fdinfo).
 agent_links() {
 	grep -h '^link_id:' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -n

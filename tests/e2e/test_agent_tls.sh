@@ -23,7 +23,7 @@ grep -Eq "^ +$target +node +- +static_openssl +yes" "$T/status.out" ||
 	fail "status does not show the target's TLS path: $(cat "$T/status.out")"
 go_and_wait other "$other"
 go_and_wait target "$target"
-wait_for 10 test "$(findings f.length)" -ge 3 || fail "expected 3 findings, got $(findings f.length)"
+wait_for 10 findings_at_least f.length 3 || fail "expected 3 findings, got $(findings f.length)"
 sleep 1	# anything late would show up now
 
 [[ $(findings f.length) -eq 3 ]] || fail "expected exactly 3 findings: $(findings 'JSON.stringify(f)')"
