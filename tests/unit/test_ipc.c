@@ -607,6 +607,51 @@ static void test_inotify_and_timeout(void **state)
 	cs_ipc_free(ipc);
 }
 
+/* Home on another filesystem than the group directories: claim by copy. */
+static void test_claim_across_filesystems(void **state)
+{
+	struct cs_ipc *ipc;
+	struct cs_ipc_stats st;
+	struct stat a, b;
+	char shm[] = "/dev/shm/cs-test-ipc-XXXXXX", p[512], target[512], cmd[600];
+	cJSON *doc;
+	glob_t g;
+
+	(void)state;
+	if (stat("/dev/shm", &a) || stat(tmp, &b) || a.st_dev == b.st_dev || !mkdtemp(shm)) {
+		skip(); /* needs /dev/shm on a filesystem other than /tmp */
+		return;
+	}
+	snprintf(cfg->home, sizeof(cfg->home), "%s", shm);
+	ipc = new_ipc();
+	write_task("main", "e1", "clawsec_traffic_status", NULL);
+	if (geteuid() == 0) {
+		/* The copy keeps the owner, so the uid check still applies. */
+		pathf(p, sizeof(p), "ipc/main/clawsec_tasks/*-e1.json");
+		assert_int_equal(glob(p, 0, NULL, &g), 0);
+		assert_int_equal(chown(g.gl_pathv[0], 4242, 4242), 0);
+		globfree(&g);
+		cfg->ipc_uid = 4242;
+		cs_ipc_set_config(ipc, cfg);
+	}
+	pathf(target, sizeof(target), "host-file.json");
+	assert_int_equal(cs_write_file_atomic(target, "{}", 2, 0600), 0);
+	pathf(p, sizeof(p), "ipc/main/clawsec_tasks/2-link.json");
+	assert_int_equal(symlink(target, p), 0);
+	assert_int_equal(run(ipc), 1);
+	doc = checked_result("main", "e1");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "ok")));
+	cJSON_Delete(doc);
+	/* The symlink is removed unread; what it pointed to is untouched. */
+	assert_int_equal(count_dir("ipc/main/clawsec_tasks"), 0);
+	assert_int_equal(access(target, F_OK), 0);
+	cs_ipc_get_stats(ipc, &st);
+	assert_int_equal(st.answered_ok, 1);
+	cs_ipc_free(ipc);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", shm);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +663,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_mid_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_results_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inotify_and_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_across_filesystems, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
