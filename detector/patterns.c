@@ -58,6 +58,17 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
 	"(?=$|[\\s;&|)\"'`])"
 #define RM_FLAG "(?:-{1,2}[A-Za-z-]{1,20}\\s{1,4})"
 
+/*
+ * A quoted one-liner (-e '...', -c "...") reaching `what` before its closing
+ * quote: the script itself, never the prose after it.
+ */
+#define QUOTED_UNTIL(what) "(?:'[^'\\n]{0,300}?" what "|\"[^\"\\n]{0,300}?" what ")"
+/* Inside quote q: a socket, then what wires it to a shell. */
+#define PY_SOCKET_SHELL(q)                                   \
+	q "(?>[^" q "\\n]{0,300}?socket)[^" q "\\n]{0,300}?" \
+	  "(?:connect|dup2|pty\\.spawn|subprocess)"
+
+/* clang-format off */
 const struct cs_rule cs_rules[] = {
 	/* ---------------------------------------------------------- EXFIL */
 	{
@@ -66,10 +77,8 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description =
-			"Anthropic API, admin or OAuth key (sk-ant-api03/admin01/oat01/ort01)",
-		.regex = TOK_START
-		"sk-ant-(?:api03|admin01|oat01|ort01)-[A-Za-z0-9_-]{32,200}+" TOK_END,
+		.description = "Anthropic API, admin or OAuth key (sk-ant-api03/admin01/oat01/ort01)",
+		.regex = TOK_START "sk-ant-(?:api03|admin01|oat01|ort01)-[A-Za-z0-9_-]{32,200}+" TOK_END,
 		.literals = LITS("sk-ant-"),
 		.secret_group = 0,
 		.keep_prefix = 4,
@@ -82,10 +91,9 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "OpenAI key (sk-, sk-proj-, sk-svcacct-, sk-admin-) with the "
-			       "T3BlbkFJ marker",
-		.regex = TOK_START "sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{16,200}T3BlbkFJ"
-				   "[A-Za-z0-9_-]{16,200}+" TOK_END,
+		.description = "OpenAI key (sk-, sk-proj-, sk-svcacct-, sk-admin-) with the T3BlbkFJ marker",
+		.regex = TOK_START "sk-(?:(?:proj|svcacct|admin)-)?"
+			"[A-Za-z0-9_-]{16,200}T3BlbkFJ[A-Za-z0-9_-]{16,200}+" TOK_END,
 		.literals = LITS("sk-"),
 		.literal_next = "A-Za-z0-9",
 		.secret_group = 0,
@@ -216,7 +224,7 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_CRITICAL,
 		.description = "AWS secret access key assigned to its well-known variable",
 		.regex = "(?i:aws_secret_access_key)[\"']?\\s{0,4}[=:]\\s{0,4}[\"']?"
-			 "([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+			"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
 		.literals = LITS("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
 		.secret_group = 1,
 		.keep_prefix = 0,
@@ -230,8 +238,8 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "PEM private key (RSA, EC, DSA, OPENSSH, PKCS#8, encrypted, PGP)",
-		.regex = "-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY"
-			 "(?: BLOCK)?-----(?:\\r?\\n){0,2}([A-Za-z0-9+/=]{0,64}+)",
+		.regex = "-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"
+			"(?:\\r?\\n){0,2}([A-Za-z0-9+/=]{0,64}+)",
 		.literals = LITS("-----BEGIN "),
 		.secret_group = 1,
 		.keep_prefix = 0,
@@ -269,12 +277,9 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
-		.description = "a file inside an .ssh directory (~/.ssh/id_*, /home/*/.ssh/..., "
-			       "/root/.ssh/...)",
-		.regex = "/\\.ssh/"
-			 "(?!(?:[A-Za-z0-9_.-]{0,64}\\.pub|known_hosts|authorized_keys2?)" PATH_END
-			 ")"
-			 "[A-Za-z0-9_.-]{1,64}+",
+		.description = "a file inside an .ssh directory (~/.ssh/id_*, /home/*/.ssh/..., /root/.ssh/...)",
+		.regex = "/\\.ssh/(?!(?:[A-Za-z0-9_.-]{0,64}\\.pub|known_hosts|authorized_keys2?)"
+			PATH_END ")[A-Za-z0-9_.-]{1,64}+",
 		.literals = LITS("/.ssh/"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -285,9 +290,10 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
 		.description = "a whole .ssh directory (tar ~/.ssh, /root/.ssh)",
-		.regex = "(?:~|\\$HOME|\\$\\{HOME\\}|/root|/home/[A-Za-z0-9_.-]{1,32})/\\.ssh"
-			 "(?!/?[A-Za-z0-9_.-])/?",
-		.literals = LITS("~/.ssh", "$HOME/.ssh", "${HOME}/.ssh", "/root/.ssh", "/home/"),
+		.regex = "(?:~|\\$HOME|\\$\\{HOME\\}|/root|/home/[A-Za-z0-9_.-]{1,32})"
+			"/\\.ssh(?!/?[A-Za-z0-9_.-])/?",
+		.literals = LITS("~/.ssh", "$HOME/.ssh", "${HOME}/.ssh",
+			"/root/.ssh", "/home/"),
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
@@ -296,12 +302,10 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
-		.description = "password hashes and privilege files (/etc/shadow, /etc/gshadow, "
-			       "/etc/sudoers...)",
-		.regex =
-			"/etc/(?:g?shadow-?|sudoers(?:\\.d(?:/"
-			"[A-Za-z0-9_.-]{1,64})?)?|master\\.passwd"
-			"|security/opasswd|ssh/ssh_host_[a-z0-9]{1,16}_key(?!\\.))(?![A-Za-z0-9_])",
+		.description = "password hashes and privilege files (/etc/shadow, /etc/gshadow, /etc/sudoers...)",
+		.regex = "/etc/(?:g?shadow-?|sudoers(?:\\.d(?:/[A-Za-z0-9_.-]{1,64})?)?"
+			"|master\\.passwd|security/opasswd"
+			"|ssh/ssh_host_[a-z0-9]{1,16}_key(?!\\.))(?![A-Za-z0-9_])",
 		.literals = LITS("/etc/"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -311,10 +315,9 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
-		.description =
-			"a process's environment or memory (/proc/*/environ, /proc/self/mem)",
+		.description = "a process's environment or memory (/proc/*/environ, /proc/self/mem)",
 		.regex = "/proc/(?:self|thread-self|[0-9]{1,10}|\\*)/(?:task/[0-9]{1,10}/)?"
-			 "(?:environ|mem)(?![A-Za-z0-9_])",
+			"(?:environ|mem)(?![A-Za-z0-9_])",
 		.literals = LITS("/proc/"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -324,10 +327,9 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
-		.description =
-			"a .env file by path (/app/.env, ./.env.production); not .env.example",
+		.description = "a .env file by path (/app/.env, ./.env.production); not .env.example",
 		.regex = "/\\.env(?:\\.(?!(?:example|sample|template|dist|defaults)" PATH_END ")"
-			 "[A-Za-z0-9_-]{1,20})?" PATH_END,
+			"[A-Za-z0-9_-]{1,20})?" PATH_END,
 		.literals = LITS("/.env"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -337,13 +339,12 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
-		.description = "a .env file quoted as a file name or read by a command (\".env\", "
-			       "cat .env)",
+		.description = "a .env file quoted as a file name or read by a command (\".env\", cat .env)",
 		.regex = "(?:[\"'`]\\.env(?:\\.[A-Za-z0-9_-]{1,20})?[\"'`]"
-			 "|(?:cat|less|more|head|tail|base64|xxd|source) \\.env" PATH_END ")",
-		.literals =
-			LITS("\".env", "'.env", "`.env", "cat .env", "less .env", "more .env",
-			     "head .env", "tail .env", "base64 .env", "xxd .env", "source .env"),
+			"|(?:cat|less|more|head|tail|base64|xxd|source) \\.env" PATH_END ")",
+		.literals = LITS("\".env", "'.env", "`.env", "cat .env",
+			"less .env", "more .env", "head .env", "tail .env",
+			"base64 .env", "xxd .env", "source .env"),
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
@@ -352,19 +353,19 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
-		.description =
-			"cloud and tool credential files (~/.aws, gcloud ADC, ~/.azure, ~/.kube, "
-			"~/.docker, ~/.npmrc, ~/.netrc)",
+		.description = "cloud and tool credential files (~/.aws, gcloud ADC, ~/.azure, "
+			"~/.kube, ~/.docker, ~/.npmrc, ~/.netrc)",
 		.regex = "(?:/\\.aws/(?:credentials|config)"
-			 "|application_default_credentials\\.json"
-			 "|/gcloud/(?:credentials\\.db|access_tokens\\.db|legacy_credentials)"
-			 "|/\\.azure(?:/[A-Za-z0-9_.-]{1,64})?"
-			 "|/\\.kube/config"
-			 "|/\\.docker/config\\.json"
-			 "|/\\.(?:npmrc|netrc|git-credentials|pgpass|pypirc))" PATH_END,
-		.literals = LITS("/.aws/", "application_default_credentials", "/gcloud/", "/.azure",
-				 "/.kube/", "/.docker/", "/.npmrc", "/.netrc", "/.git-credentials",
-				 "/.pgpass", "/.pypirc"),
+			"|application_default_credentials\\.json"
+			"|/gcloud/(?:credentials\\.db|access_tokens\\.db|legacy_credentials)"
+			"|/\\.azure(?:/[A-Za-z0-9_.-]{1,64})?"
+			"|/\\.kube/config"
+			"|/\\.docker/config\\.json"
+			"|/\\.(?:npmrc|netrc|git-credentials|pgpass|pypirc))" PATH_END,
+		.literals = LITS("/.aws/", "application_default_credentials",
+			"/gcloud/", "/.azure", "/.kube/", "/.docker/",
+			"/.npmrc", "/.netrc", "/.git-credentials",
+			"/.pgpass", "/.pypirc"),
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
@@ -373,11 +374,11 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "NanoClaw WhatsApp (Baileys) auth state: store/auth/creds.json, "
-			       "keys, sessions",
+		.description = "NanoClaw WhatsApp (Baileys) auth state: store/auth/creds.json, keys, sessions",
 		.regex = BAILEYS_AUTH_DIRS "(?:/(?:" BAILEYS_AUTH_FILES
-					   ")|/?(?=[\\s\"'`|;,)\\]]|$))",
-		.literals = LITS("store/auth", "auth_info_baileys", "baileys_auth_info"),
+			")|/?(?=[\\s\"'`|;,)\\]]|$))",
+		.literals = LITS("store/auth", "auth_info_baileys",
+			"baileys_auth_info"),
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
@@ -386,15 +387,14 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description =
-			"the body of a Baileys creds.json (noise, identity and ADV secret keys)",
+		.description = "the body of a Baileys creds.json (noise, identity and ADV secret keys)",
 		.regex = "\"(?:noiseKey|signedIdentityKey)\"\\s{0,4}:\\s{0,4}\\{\\s{0,4}\"private\""
-			 "|\"advSecretKey\"\\s{0,4}:\\s{0,4}\"",
-		.literals = LITS("\"noiseKey\"", "\"signedIdentityKey\"", "\"advSecretKey\""),
+			"|\"advSecretKey\"\\s{0,4}:\\s{0,4}\"",
+		.literals = LITS("\"noiseKey\"",
+			"\"signedIdentityKey\"", "\"advSecretKey\""),
 		.secret_group = CS_SECRET_NONE,
 		.redact_after = true,
 	},
-
 	/* ------------------------------------------------------ INJECTION */
 	{
 		.id = "download_pipe_shell",
@@ -402,11 +402,9 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_INJECTION,
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "curl/wget output piped into a shell or interpreter (curl -fsSL URL "
-			       "| bash)",
+		.description = "curl/wget output piped into a shell or interpreter (curl -fsSL URL | bash)",
 		.regex = CMD_START "(?:curl|wget)\\s[^\\n|]{0,400}+\\|\\s{0,4}"
-				   "(?:sudo\\s{1,4}(?:-[A-Za-z]{1,10}\\s{1,4}){0,3})?"
-				   "(?:env\\s{1,4})?" SHELLS,
+			"(?:sudo\\s{1,4}(?:-[A-Za-z]{1,10}\\s{1,4}){0,3})?(?:env\\s{1,4})?" SHELLS,
 		.literals = LITS("curl", "wget"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -429,7 +427,7 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_HIGH,
 		.description = "a shell run with a command string (sh -c, bash -c, /bin/sh -c)",
 		.regex = "(?:(?<=ba|da)|(?<=[kz])|(?<![A-Za-z0-9_.-]))"
-			 "sh\\s-[A-Za-z]{0,3}c[A-Za-z]{0,3}\\s{1,4}[\"'$`(A-Za-z/.\\\\]",
+			"sh\\s-[A-Za-z]{0,3}c[A-Za-z]{0,3}\\s{1,4}[\"'$`(A-Za-z/.\\\\]",
 		.literals = LITS("sh -"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -462,10 +460,9 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "netcat or ncat executing a program (nc -e, ncat --exec)",
-		.regex = CMD_START
-		"(?:nc|ncat|netcat)(?:\\.traditional|\\.openbsd)?\\s"
-		"(?:[^\\n|;&]{0,120}?\\s)?"
-		"(?:-[A-Za-z]{0,4}e|-c|--exec|--sh-exec|--lua-exec)\\s{1,4}[\"']?[/A-Za-z]",
+		.regex = CMD_START "(?:nc|ncat|netcat)(?:\\.traditional|\\.openbsd)?\\s"
+			"(?:[^\\n|;&]{0,120}?\\s)?"
+			"(?:-[A-Za-z]{0,4}e|-c|--exec|--sh-exec|--lua-exec)\\s{1,4}[\"']?[/A-Za-z]",
 		.literals = LITS("nc ", "ncat", "netcat"),
 		.literal_next = "-0-9A-Za-z",
 		.secret_group = CS_SECRET_NONE,
@@ -478,7 +475,7 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_CRITICAL,
 		.description = "a named pipe wired to a network client (mkfifo ... | nc)",
 		.regex = CMD_START "(?:mkfifo|mknod)\\s[^\\n]{0,200}?" CMD_START
-				   "(?:nc|ncat|netcat|telnet|openssl\\s{1,4}s_client)\\s",
+			"(?:nc|ncat|netcat|telnet|openssl\\s{1,4}s_client)\\s",
 		.literals = LITS("mkfifo", "mknod"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -500,9 +497,8 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "python -c one-liner with a socket wired to a shell",
-		.regex = CMD_START "python[0-9.]{0,4}\\s{1,4}-c\\s{1,4}[\"']"
-				   "(?>[^\\n]{0,300}?socket)[^\\n]{0,300}?"
-				   "(?:connect|dup2|pty\\.spawn|subprocess)",
+		.regex = CMD_START "python[0-9.]{0,4}\\s{1,4}-c\\s{1,4}"
+			"(?:" PY_SOCKET_SHELL("'") "|" PY_SOCKET_SHELL("\"") ")",
 		.literals = LITS("python"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -523,14 +519,13 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_INJECTION,
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "perl/php/ruby one-liner opening a socket (perl -e socket, php -r "
-			       "fsockopen, "
-			       "ruby -rsocket)",
+		.description = "perl/php/ruby one-liner opening a socket (perl -e socket, "
+			"php -r fsockopen, ruby -rsocket)",
 		.regex = CMD_START
-		"(?:perl\\s{1,4}(?:-[A-Za-z:]{1,12}\\s{1,4}){0,3}-e\\s{1,4}[\"']"
-		"[^\\n]{0,300}?(?i:socket)"
-		"|php\\s{1,4}-r\\s{1,4}[\"'][^\\n]{0,300}?fsockopen\\s{0,4}\\("
-		"|ruby\\s{1,4}(?:-rsocket|-e\\s{1,4}[\"'][^\\n]{0,300}?TCPSocket))",
+			"(?:perl\\s{1,4}(?:-[A-Za-z:]{1,12}\\s{1,4}){0,3}-e\\s{1,4}"
+			QUOTED_UNTIL("(?i:socket)")
+			"|php\\s{1,4}-r\\s{1,4}" QUOTED_UNTIL("fsockopen\\s{0,4}\\(")
+			"|ruby\\s{1,4}(?:-rsocket|-e\\s{1,4}" QUOTED_UNTIL("TCPSocket") "))",
 		.literals = LITS("perl ", "php ", "ruby "),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -541,9 +536,10 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "recursive rm of /, /*, ~ or $HOME, or with --no-preserve-root",
-		.regex = CMD_START
-		"rm\\s{1,4}(?:" RM_FLAG "{0,3}?(?:-[A-Za-z]{0,7}[rR][A-Za-z]{0,7}|--recursive)"
-		"\\s{1,4}" RM_FLAG "{0,3}" RM_TARGET "|[^\\n]{0,100}?--no-preserve-root)",
+		.regex = CMD_START "rm\\s{1,4}(?:"
+			RM_FLAG "{0,3}?(?:-[A-Za-z]{0,7}[rR][A-Za-z]{0,7}|--recursive)\\s{1,4}"
+			RM_FLAG "{0,3}" RM_TARGET
+			"|[^\\n]{0,100}?--no-preserve-root)",
 		.literals = LITS("rm -"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -553,15 +549,14 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_INJECTION,
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "key material appended or written to authorized_keys (>> "
-			       "~/.ssh/authorized_keys, "
-			       "tee -a)",
-		.regex = "(?:>{1,2}|" CMD_START
-			 "tee\\s{1,4}(?:-a\\s{1,4}|--append\\s{1,4})?)\\s{0,4}[\"']?"
-			 "(?:[^\\s\"'|;&<>]{0,140}/)?authorized_keys2?" PATH_END,
+		.description = "key material appended or written to authorized_keys "
+			"(>> ~/.ssh/authorized_keys, tee -a)",
+		.regex = "(?:>{1,2}|" CMD_START "tee\\s{1,4}(?:-a\\s{1,4}|--append\\s{1,4})?)"
+			"\\s{0,4}[\"']?(?:[^\\s\"'|;&<>]{0,140}/)?authorized_keys2?" PATH_END,
 		.literals = LITS("authorized_keys"),
 		.lookback = 160,
 		.secret_group = CS_SECRET_NONE,
 	},
 };
+/* clang-format on */
 const size_t cs_rules_count = sizeof(cs_rules) / sizeof(cs_rules[0]);

@@ -22,7 +22,7 @@ struct eh_sink {
 	size_t total;
 };
 
-static void eh_collect(void *ctx, const struct cs_finding *f)
+static inline void eh_collect(void *ctx, const struct cs_finding *f)
 {
 	struct eh_sink *s = ctx;
 
@@ -34,7 +34,7 @@ static void eh_collect(void *ctx, const struct cs_finding *f)
 static const uint8_t eh_key[32] = "clawsec-test-fingerprint-key-32b";
 
 /* A detector with a fixed key; window_ms 0 reports every match. */
-static struct cs_detector *eh_detector(struct eh_sink *sink, uint64_t window_ms)
+static inline struct cs_detector *eh_detector(struct eh_sink *sink, uint64_t window_ms)
 {
 	struct cs_detector_config cfg = {
 		.dedup_window_ms = window_ms,
@@ -51,7 +51,7 @@ struct eh_ctx {
 	const char *dest;
 };
 
-static void eh_on_match(void *ctx, const struct cs_match *m)
+static inline void eh_on_match(void *ctx, const struct cs_match *m)
 {
 	struct eh_ctx *c = ctx;
 	struct cs_flow_meta meta = {.source = "test/1", .dest = c->dest, .protocol = "http"};
@@ -60,8 +60,8 @@ static void eh_on_match(void *ctx, const struct cs_match *m)
 }
 
 /* Scan text as one part, fed in chunks of `chunk` bytes (0 = all at once). */
-static void eh_scan(struct cs_detector *d, enum cs_direction dir, const void *text, size_t len,
-		    size_t chunk)
+static inline void eh_scan(struct cs_detector *d, enum cs_direction dir, const void *text,
+			   size_t len, size_t chunk)
 {
 	struct eh_ctx c = {.d = d, .dir = dir, .dest = "api.example.com:443"};
 	struct cs_scanner *s = cs_scanner_new(cs_detector_registry(d), dir, eh_on_match, &c);
@@ -78,7 +78,7 @@ static void eh_scan(struct cs_detector *d, enum cs_direction dir, const void *te
 }
 
 /* Deterministic pseudo-random text from an alphabet. */
-static void eh_random(char *out, size_t n, const char *alphabet, uint32_t *seed)
+static inline void eh_random(char *out, size_t n, const char *alphabet, uint32_t *seed)
 {
 	size_t k = strlen(alphabet);
 
