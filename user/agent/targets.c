@@ -278,7 +278,7 @@ int cs_container_group(const char *name, const char *prefix, char *group, size_t
 /* Name and labels of a Docker container; true when it is a NanoClaw one. */
 static bool docker_lookup(const struct rules *r, const char *id, struct procinfo *pi)
 {
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 96];
 	size_t len;
 	char *text;
 	cJSON *doc, *name, *labels, *label = NULL;
@@ -331,7 +331,7 @@ static bool container_match(const struct rules *r, int pid, struct procinfo *pi)
 /* Is `dir`/package.json the manifest of a NanoClaw checkout? */
 static bool nanoclaw_manifest(const char *dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 16];
 	size_t len;
 	char *text;
 	cJSON *doc, *name;
