@@ -1,33 +1,100 @@
 #!/usr/bin/env bash
-# README command 1: set up, build, and run the detector on the bundled demo
-# traffic (tests/fixtures/demo: an API request leaking a FAKE Anthropic key and
-# a FAKE SSH private key, and a gzip+chunked SSE answer that splits a
-# `curl | sudo bash` across events). Prints the findings as a table and
-# writes them as JSONL, exactly as the live agent logs them.
+# README command 1, the live demo: set up, build, then watch a stand-in for
+# NanoClaw leak secrets over HTTPS and receive a pipe-to-shell, as the eBPF
+# agent sees it.
+#
+#  - a local HTTPS server (Node, throwaway self-signed certificate) plays the
+#    LLM API: it answers with a gzip'd, chunked SSE stream whose text deltas
+#    spell `curl -fsSL ... | bash` across several events;
+#  - a small Node program laid out like NanoClaw (`node dist/index.js` in a
+#    checkout whose package.json says "nanoclaw") sends a FAKE Anthropic key
+#    in a header and a FAKE private key in a 64 KB JSON body with fetch();
+#  - the agent finds that process with its default matcher, probes the
+#    OpenSSL inside the node executable, and logs redacted findings.
+# Then it prints the findings table and the JSONL path, and stops every
+# process it started. Needs root for eBPF; without it, the detector runs on
+# the bundled captures instead (tests/fixtures/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=${CS_BUILD_DIR:-build}
 bash scripts/setup.sh
-bash scripts/build.sh "$build"
-
+bash scripts/build.sh "$build" >/dev/null
 cli=$build/user/clawsec-traffic
-captures=(tests/fixtures/demo/outbound-leak.http
-	tests/fixtures/demo/inbound-sse-pipe-to-shell.http
-	tests/fixtures/demo/inbound-benign.http)
-out=${CS_DEMO_DIR:-$build/demo}
-mkdir -p "$out"
+out=$(realpath -m "${CS_DEMO_DIR:-$build/demo}")
 umask 077 # findings are redacted, but still nobody else's business
 
+if [[ $(id -u) -ne 0 ]]; then
+	echo "The live demo loads eBPF probes and needs root; scanning the bundled captures instead."
+	mkdir -p "$out"
+	captures=(tests/fixtures/demo/*.http)
+	"$cli" scan "${captures[@]}" >"$out/findings.jsonl"
+	"$cli" scan --table "${captures[@]}" 2>/dev/null
+	echo "== findings as JSONL: $out/findings.jsonl =="
+	exit 0
+fi
+
+work=$(mktemp -d /tmp/clawsec-demo.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+wait_for() { # SECONDS CMD...
+	local n=$(($1 * 10))
+	shift
+	until "$@"; do
+		((n--)) || return 1
+		sleep 0.1
+	done
+}
+state() { # a JS expression over the agent's state.json
+	node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+		console.log(eval(process.argv[2]))' "$work/home/state.json" "$1" 2>/dev/null
+}
+
+echo "== 1. A local HTTPS server standing in for the LLM API =="
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
+	-days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+node tests/fixtures/node/tls_server.js --cert "$work/cert.pem" --key "$work/key.pem" >"$work/server.out" &
+pids+=($!)
+wait_for 10 grep -q listening "$work/server.out"
+port=$(awk '/listening/ {print $2}' "$work/server.out")
+echo "   https://localhost:$port (self-signed, trusted only by the demo client)"
+
+echo "== 2. A stand-in for NanoClaw: node dist/index.js in a checkout =="
+mkdir -p "$work/nanoclaw/dist"
+echo '{"name": "nanoclaw", "private": true}' >"$work/nanoclaw/package.json"
+cp tests/fixtures/node/client.js "$work/nanoclaw/dist/index.js"
+(cd "$work/nanoclaw" && NODE_EXTRA_CA_CERTS="$work/cert.pem" exec node dist/index.js \
+	--url "https://localhost:$port/v1/messages" --go "$work/go" >"$work/client.out" 2>&1) &
+pids+=($!)
+nanoclaw=$!
+echo "   pid $nanoclaw, waiting for the agent before it talks"
+
+echo "== 3. The agent (eBPF), with no --pid: its default matcher finds NanoClaw =="
+mkdir -p "$out" && rm -rf "$out/logs"
+NANOCLAW_TRAFFIC_GUARDIAN_HOME="$work/home" "$cli" agent --log-dir "$out/logs" \
+	--state-file "$work/home/state.json" 2>"$work/agent.log" &
+pids+=($!)
+agent=$!
+attached() { [[ $(state "s.targets.some(t => t.pid === $nanoclaw && t.attached)") == true ]]; }
+wait_for 20 attached || { cat "$work/agent.log"; exit 1; }
+"$cli" status --state-file "$work/home/state.json" | sed -n '/^targets/,/^findings by pattern/p' | sed '$d'
+
+echo "== 4. NanoClaw sends its request and reads the streamed reply =="
+touch "$work/go"
+wait "$nanoclaw" || true
+sed 's/^/   /' "$work/client.out"
+three() { [[ -s "$out/logs/findings.jsonl" && $(wc -l <"$out/logs/findings.jsonl") -ge 3 ]]; }
+wait_for 5 three || true
+
+echo "== 5. What the agent logged =="
+"$cli" findings --log-dir "$out/logs"
 echo
-echo "== Scanning ${#captures[@]} captured streams =="
-for c in "${captures[@]}"; do
-	printf '  %-52s %6d bytes\n' "$c" "$(wc -c <"$c")"
-done
-echo
-"$cli" scan "${captures[@]}" >"$out/findings.jsonl"
-echo
-"$cli" scan --table "${captures[@]}" 2>/dev/null
-echo
-echo "== $(wc -l <"$out/findings.jsonl") findings written as JSONL (clawsec-traffic-finding/v1) to $out/findings.jsonl =="
-echo "   Secrets are redacted in every line; see docs/finding-schema.md."
+echo "   $(wc -l <"$out/logs/findings.jsonl") findings as JSONL (clawsec-traffic-finding/v1): $out/logs/findings.jsonl"
+echo "   Secrets are redacted before anything is written; nothing was blocked (detect-only)."
+kill -TERM "$agent"
+wait "$agent" && echo "   agent stopped: probes detached"
