@@ -652,6 +652,30 @@ static void test_claim_across_filesystems(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A flood is handled in batches, the other group gets its turn, nothing is lost. */
+static void test_batches(void **state)
+{
+	struct cs_ipc *ipc = new_ipc();
+	char id[32];
+	int first, second;
+
+	(void)state;
+	for (int i = 0; i < CS_IPC_BATCH + 44; i++) {
+		snprintf(id, sizeof(id), "b%d", i);
+		write_task("main", id, "clawsec_traffic_status", NULL);
+	}
+	write_task("other", "o1", "clawsec_traffic_status", NULL);
+	first = run(ipc);
+	assert_int_equal(first, CS_IPC_BATCH);
+	assert_int_equal(cs_ipc_timeout_ms(ipc, clock_ms), 0);
+	second = cs_ipc_process(ipc, clock_ms + 1);
+	assert_int_equal(first + second, CS_IPC_BATCH + 45);
+	assert_non_null(result_of("other", "o1"));
+	assert_int_equal(count_dir("ipc/main/clawsec_results"), CS_IPC_BATCH + 44);
+	assert_true(cs_ipc_timeout_ms(ipc, clock_ms + 1) > 0);
+	cs_ipc_free(ipc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +688,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_results_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inotify_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_across_filesystems, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

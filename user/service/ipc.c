@@ -48,6 +48,8 @@ struct cs_ipc {
 	struct group *groups;
 	size_t n_groups, cap_groups;
 	uint64_t next_scan_ms;
+	int budget;		     /* tasks this cs_ipc_process() call may still handle */
+	size_t next_group;	     /* where the next call starts, for fairness */
 	uint64_t recent[RECENT_IDS]; /* hashes of (group dir, requestId) */
 	size_t recent_pos;
 	struct cs_ipc_stats st;
@@ -589,8 +591,12 @@ static bool skip_name(const char *n)
 	return !strcmp(n, ".") || !strcmp(n, "..") || (len > 4 && !strcmp(n + len - 4, ".tmp"));
 }
 
-/* Handle every entry of a directory fd; claims from tfd into pfd unless tfd == pfd. */
-static int drain(struct cs_ipc *ipc, const struct group *g, int tfd, int pfd, bool recovering)
+/*
+ * Handle the entries of a directory fd, within the call's budget; claims
+ * from tfd into pfd unless recovering (then tfd is pfd). A group left with
+ * work stays dirty.
+ */
+static int drain(struct cs_ipc *ipc, struct group *g, int tfd, int pfd, bool recovering)
 {
 	int fd = dup(tfd), handled = 0;
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -604,9 +610,14 @@ static int drain(struct cs_ipc *ipc, const struct group *g, int tfd, int pfd, bo
 	while ((e = readdir(d))) {
 		if (skip_name(e->d_name))
 			continue;
+		if (ipc->budget <= 0) {
+			g->dirty = true;
+			break;
+		}
 		if (!recovering && !claim(ipc, tfd, pfd, e->d_name))
 			continue;
 		handle_claimed(ipc, g, pfd, e->d_name, recovering);
+		ipc->budget--;
 		handled++;
 	}
 	closedir(d);
@@ -630,10 +641,10 @@ static int process_group(struct cs_ipc *ipc, struct group *g)
 	if (!g->recovered) {
 		/* Claimed by an earlier run that stopped before answering. */
 		handled += drain(ipc, g, pfd, pfd, true);
-		g->recovered = true;
+		g->recovered = !g->dirty;
 	}
 	snprintf(tasks, sizeof(tasks), "%s/%s", g->path, TASKS_DIR);
-	tfd = open_dir_at(AT_FDCWD, tasks);
+	tfd = g->dirty ? -1 : open_dir_at(AT_FDCWD, tasks);
 	if (tfd >= 0) {
 		handled += drain(ipc, g, tfd, pfd, false);
 		close(tfd);
@@ -678,9 +689,17 @@ int cs_ipc_process(struct cs_ipc *ipc, uint64_t now_ms)
 		rescan(ipc);
 		ipc->next_scan_ms = now_ms + ipc->cfg->ipc_poll_ms;
 	}
-	for (size_t i = 0; i < ipc->n_groups; i++)
-		if (ipc->groups[i].dirty)
-			handled += process_group(ipc, &ipc->groups[i]);
+	ipc->budget = CS_IPC_BATCH;
+	for (size_t k = 0, n = ipc->n_groups; k < n && ipc->budget > 0; k++) {
+		size_t i = (ipc->next_group + k) % n;
+
+		if (!ipc->groups[i].dirty)
+			continue;
+		handled += process_group(ipc, &ipc->groups[i]);
+		/* A flooding group must not starve the others: start after it next time. */
+		if (ipc->budget <= 0)
+			ipc->next_group = (i + 1) % n;
+	}
 	return handled;
 }
 
@@ -691,6 +710,9 @@ int cs_ipc_fd(const struct cs_ipc *ipc)
 
 int cs_ipc_timeout_ms(const struct cs_ipc *ipc, uint64_t now_ms)
 {
+	for (size_t i = 0; i < ipc->n_groups; i++)
+		if (ipc->groups[i].dirty)
+			return 0;
 	return now_ms >= ipc->next_scan_ms ? 0 : (int)(ipc->next_scan_ms - now_ms);
 }
 

@@ -27,6 +27,8 @@
 
 #include "config.h"
 
+#define CS_IPC_BATCH 256
+
 struct cs_ipc_stats {
 	uint64_t groups;	 /* group directories currently watched */
 	uint64_t groups_refused; /* matches that are symlinks, bad names, or over the limit */
@@ -56,7 +58,11 @@ void cs_ipc_free(struct cs_ipc *ipc);
 int cs_ipc_fd(const struct cs_ipc *ipc);
 /* Milliseconds until the next rescan is due (0 = now). */
 int cs_ipc_timeout_ms(const struct cs_ipc *ipc, uint64_t now_ms);
-/* Handle everything pending; returns the number of tasks handled. */
+/*
+ * Handle what is pending, at most CS_IPC_BATCH tasks per call so that an
+ * embedding event loop is never held long (cs_ipc_timeout_ms() is then 0
+ * until the rest is done). Returns the number of tasks handled.
+ */
 int cs_ipc_process(struct cs_ipc *ipc, uint64_t now_ms);
 /* Use a new config (after SIGHUP); the next call rescans. */
 void cs_ipc_set_config(struct cs_ipc *ipc, const struct cs_config *c);
