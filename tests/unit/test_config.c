@@ -274,6 +274,12 @@ static void test_unsafe_permissions(void **state)
 	assert_problem(&p, "$", "writable by group or others");
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(cs_config_load(path, &c, &p), 0);
+	assert_int_equal(chmod(tmp, 0777), 0);
+	assert_int_equal(cs_config_load(path, &c, &p), -1);
+	assert_problem(&p, "$", "of the config file is writable");
+	assert_int_equal(chmod(tmp, 01777), 0); /* sticky: others cannot replace it */
+	assert_int_equal(cs_config_load(path, &c, &p), 0);
+	assert_int_equal(chmod(tmp, 0700), 0);
 	if (geteuid() == 0) {
 		assert_int_equal(chown(path, 1000, 1000), 0);
 		assert_int_equal(cs_config_load(path, &c, &p), -1);

@@ -10,7 +10,6 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
@@ -767,6 +766,28 @@ static void check_log_dir(const struct cs_config *c, struct cs_config_problems *
 			(unsigned)st.st_uid);
 }
 
+/* Whoever can write the directory can replace the file (unless it is sticky). */
+static void check_parent_perms(const char *path, struct cs_config_problems *p)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	copy_str(dir, sizeof(dir), path);
+	if (!strrchr(dir, '/'))
+		copy_str(dir, sizeof(dir), ".");
+	else if (strrchr(dir, '/') == dir)
+		dir[1] = '\0';
+	else
+		*strrchr(dir, '/') = '\0';
+	if (stat(dir, &st) || (st.st_mode & S_ISVTX))
+		return;
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		problem(p, "$",
+			"unsafe permission: directory %.100s of the config file is writable by "
+			"group or others (mode %04o)",
+			dir, (unsigned)(st.st_mode & 07777));
+}
+
 static void check_file_perms(const char *path, struct cs_config_problems *p)
 {
 	struct stat st;
@@ -781,6 +802,7 @@ static void check_file_perms(const char *path, struct cs_config_problems *p)
 	if (geteuid() == 0 && st.st_uid != 0)
 		problem(p, "$", "unsafe permission: config file is owned by uid %u, not root",
 			(unsigned)st.st_uid);
+	check_parent_perms(path, p);
 }
 
 /* ---- loading ---- */
