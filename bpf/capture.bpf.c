@@ -445,8 +445,11 @@ static __always_inline int ssl_write_ret(long ret)
 	if (!n)
 		return 0;
 	emit_call(CS_SRC_SSL, CS_DATA_EGRESS, a.ssl, a.buf, 0, n);
-	/* the ciphertext of this write goes out next on this thread */
-	if (!ssl_is_bound(pt >> 32, a.ssl))
+	/* the next TLS write on this thread carries this call's ciphertext:
+	 * it belongs to this SSL*, never to an older pending one */
+	if (ssl_is_bound(pt >> 32, a.ssl))
+		bpf_map_delete_elem(&ssl_pending, &pt);
+	else
 		bpf_map_update_elem(&ssl_pending, &pt, &a.ssl, BPF_ANY);
 	return 0;
 }
@@ -455,21 +458,24 @@ static __always_inline int ssl_read_ret(long ret)
 {
 	__u64 pt = bpf_get_current_pid_tgid();
 	struct ssl_call a;
-	__s32 *fd;
+	__s32 *fdp, fd = -1;
 	__u64 n;
 
 	if (!ssl_take(&ssl_reads, pt, &a))
 		return 0;
-	n = ssl_moved(&a, ret);
-	if (!n)
-		return 0;
-	emit_call(CS_SRC_SSL, CS_DATA_INGRESS, a.ssl, a.buf, 0, n);
-	/* the ciphertext was read from a TCP socket on this thread just before */
-	if (!ssl_is_bound(pt >> 32, a.ssl)) {
-		fd = bpf_map_lookup_elem(&tls_last_read, &pt);
-		if (fd)
-			ssl_bind(pt >> 32, a.ssl, *fd);
+	/* the ciphertext this call consumed was read from a TCP socket on this
+	 * thread just before (even while the handshake still runs: ret <= 0);
+	 * one read is claimed by one SSL_read at most */
+	fdp = bpf_map_lookup_elem(&tls_last_read, &pt);
+	if (fdp) {
+		fd = *fdp;
+		bpf_map_delete_elem(&tls_last_read, &pt);
+		if (!ssl_is_bound(pt >> 32, a.ssl))
+			ssl_bind(pt >> 32, a.ssl, fd);
 	}
+	n = ssl_moved(&a, ret);
+	if (n)
+		emit_call(CS_SRC_SSL, CS_DATA_INGRESS, a.ssl, a.buf, 0, n);
 	return 0;
 }
 

@@ -26,7 +26,7 @@
 
 #define BODY_LEN 65536
 
-/* A local HTTPS and HTTP server; prints "<https port> <http port>". */
+/* Local HTTPS, HTTP and HTTPS servers; prints "<https> <http> <https2>" ports. */
 static const char server_js[] =
 	"const https = require('https'), http = require('http'), fs = require('fs');\n"
 	"const d = process.argv[2];\n"
@@ -35,8 +35,10 @@ static const char server_js[] =
 	"const h = (req, res) => { let n = 0; req.on('data', c => n += c.length);\n"
 	"  req.on('end', () => res.end('got ' + n)); };\n"
 	"const s1 = https.createServer(tls, h).listen(0, '127.0.0.1', () => {\n"
-	"  const s2 = http.createServer(h).listen(0, '127.0.0.1', () =>\n"
-	"    console.log(s1.address().port + ' ' + s2.address().port)); });\n";
+	"  const s2 = http.createServer(h).listen(0, '127.0.0.1', () => {\n"
+	"    const s3 = https.createServer(tls, h).listen(0, '127.0.0.1', () =>\n"
+	"      console.log(`${s1.address().port} ${s2.address().port} ${s3.address().port}`));"
+	" }); });\n";
 
 /*
  * The target: on a line on stdin, n fetch() POSTs of the 64 KB body to
@@ -44,7 +46,7 @@ static const char server_js[] =
  */
 static const char client_js[] =
 	"const http = require('http'), cp = require('child_process');\n"
-	"const [tp, hp, n, kid] = process.argv.slice(2);\n"
+	"const [tp, hp, n, mode, tp2] = process.argv.slice(2);\n"
 	"let body = '';\n"
 	"for (let i = 0; i < 65536; i++) body += String.fromCharCode(97 + (i * 7 + (i >> 5)) % "
 	"26);\n"
@@ -53,11 +55,16 @@ static const char client_js[] =
 	"    res => { res.resume(); res.on('end', ok); });\n"
 	"  q.end(data); });\n"
 	"process.stdin.once('data', async () => {\n"
-	"  for (let i = 0; i < +n; i++) {\n"
+	"  if (mode === 'par') {\n"
+	"    const one = p => fetch(`https://localhost:${p}/to-${p}`, { method: 'POST', body })\n"
+	"      .then(r => r.text());\n"
+	"    await Promise.all([tp, tp2, tp, tp2, tp, tp2].map(one));\n"
+	"  } else for (let i = 0; i < +n; i++) {\n"
 	"    const r = await fetch(`https://localhost:${tp}/upload`, { method: 'POST', body });\n"
 	"    await r.text(); }\n"
 	"  await plain('/plain', 'plain-marker-123');\n"
-	"  if (kid === '1') cp.execFileSync(process.execPath, ['-e', `require('http').request(\n"
+	"  if (mode === 'child') cp.execFileSync(process.execPath, ['-e', "
+	"`require('http').request(\n"
 	"    { host: '127.0.0.1', port: ${hp}, path: '/child', method: 'POST' },\n"
 	"    r => r.resume()).end('child-marker-456')`]);\n"
 	"  console.log('done'); process.exit(0); });\n"
@@ -82,7 +89,7 @@ struct env {
 	struct proc server, client;
 	pid_t target; /* the client's pid, kept after it exited */
 	struct cs_bin_key exe_key;
-	int tls_port, http_port;
+	int tls_port, http_port, tls_port2;
 	struct cs_probes *probes;
 	struct recs recs;
 };
@@ -192,22 +199,25 @@ static int start_server(struct env *e)
 	snprintf(js, sizeof(js), "%s/server.js", e->dir);
 	e->server.pid = spawn(argv, &e->server.in, &e->server.out, NULL);
 	if (e->server.pid < 0 || read_line(e->server.out, line, sizeof(line), 10000) ||
-	    sscanf(line, "%d %d", &e->tls_port, &e->http_port) != 2)
+	    sscanf(line, "%d %d %d", &e->tls_port, &e->http_port, &e->tls_port2) != 3)
 		return -1;
 	return 0;
 }
 
-static int start_client(struct env *e, int fetches, int child)
+/* mode: "child" (then spawn a child), "par" (parallel fetches to both
+ * HTTPS servers instead of sequential ones), or "-". */
+static int start_client(struct env *e, int fetches, const char *mode)
 {
 	static char ca_env[128];
-	char js[128], tp[16], hp[16], n[16], kid[4], line[64];
-	char *argv[] = {e->node, js, tp, hp, n, kid, NULL};
+	char js[128], tp[16], hp[16], n[16], md[8], tp2[16], line[64];
+	char *argv[] = {e->node, js, tp, hp, n, md, tp2, NULL};
 
 	snprintf(js, sizeof(js), "%s/client.js", e->dir);
 	snprintf(tp, sizeof(tp), "%d", e->tls_port);
 	snprintf(hp, sizeof(hp), "%d", e->http_port);
 	snprintf(n, sizeof(n), "%d", fetches);
-	snprintf(kid, sizeof(kid), "%d", child);
+	snprintf(md, sizeof(md), "%s", mode);
+	snprintf(tp2, sizeof(tp2), "%d", e->tls_port2);
 	snprintf(ca_env, sizeof(ca_env), "NODE_EXTRA_CA_CERTS=%s/cert.pem", e->dir);
 	e->client.pid = spawn(argv, &e->client.in, &e->client.out, ca_env);
 	if (e->client.pid < 0 || read_line(e->client.out, line, sizeof(line), 10000) ||
@@ -622,7 +632,7 @@ static void captures_tls_plain_and_children(void **state)
 	need_bpf();
 	assert_int_equal(start_server(e), 0);
 	open_probes(e, 0, 0);
-	assert_int_equal(start_client(e, 1, 1), 0);
+	assert_int_equal(start_client(e, 1, "child"), 0);
 	run_client(e);
 	check_tls(e, e->target);
 	check_plain(e, e->target, "/plain", "plain-marker-123");
@@ -640,6 +650,48 @@ static void captures_tls_plain_and_children(void **state)
 	assert_int_equal(st[CS_STAT_READ_FAIL], 0);
 	check_refcounts(e);
 	close_and_check_clean(e);
+}
+
+/*
+ * Six parallel fetch() POSTs to two servers, over several connections of one
+ * thread: every SSL* is tied to the socket of the server its request names.
+ */
+static void ties_each_ssl_to_its_socket(void **state)
+{
+	struct env *e = *state;
+	unsigned char *buf = malloc(8 * BODY_LEN);
+	int tied = 0, ports[2];
+
+	need_bpf();
+	assert_non_null(buf);
+	assert_int_equal(start_server(e), 0);
+	open_probes(e, 0, 0);
+	assert_int_equal(start_client(e, 0, "par"), 0);
+	run_client(e);
+	ports[0] = e->tls_port;
+	ports[1] = e->tls_port2;
+	for (size_t i = 0; i < e->recs.n; i++) {
+		const struct cs_ev_ssl *t = rec_of(e, i, CS_EV_SSL_FD);
+		char want[64];
+		size_t n, calls;
+		int port = 0;
+
+		if (!t || t->h.tgid != (uint32_t)e->target)
+			continue;
+		n = stream(e, e->target, CS_SRC_SSL, CS_DATA_EGRESS, t->ssl, buf, 8 * BODY_LEN,
+			   &calls);
+		for (int k = 0; k < 2; k++) {
+			snprintf(want, sizeof(want), "POST /to-%d HTTP/1.1\r\n", ports[k]);
+			if (n > strlen(want) && !memcmp(buf, want, strlen(want)))
+				port = ports[k];
+		}
+		assert_true(port != 0);
+		assert_loopback_to(find_sock(e, CS_EV_SOCK_CONNECT, e->target, t->fd), port);
+		tied++;
+	}
+	fprintf(stderr, "# %d SSL* tied\n", tied);
+	assert_true(tied >= 2);
+	free(buf);
 }
 
 /* Attaches the libssl.so that `openssl` maps, for pid. */
@@ -722,7 +774,7 @@ static void cap_cuts_long_calls(void **state)
 	need_bpf();
 	assert_int_equal(start_server(e), 0);
 	open_probes(e, 0, cap);
-	assert_int_equal(start_client(e, 1, 0), 0);
+	assert_int_equal(start_client(e, 1, "-"), 0);
 	run_client(e);
 	for (size_t i = 0; i < e->recs.n; i++) {
 		const struct cs_ev_data *d = rec_of(e, i, CS_EV_DATA);
@@ -758,7 +810,7 @@ static void tiny_ring_counts_drops(void **state)
 	need_bpf();
 	assert_int_equal(start_server(e), 0);
 	open_probes(e, 4096, 0);
-	assert_int_equal(start_client(e, 10, 0), 0);
+	assert_int_equal(start_client(e, 10, "-"), 0);
 	run_client(e);
 	read_stats(e, st);
 	assert_true(st[CS_STAT_RB_FULL] >= 10);
@@ -773,6 +825,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(captures_tls_plain_and_children, setup, teardown),
+		cmocka_unit_test_setup_teardown(ties_each_ssl_to_its_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(captures_libssl_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(cap_cuts_long_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(tiny_ring_counts_drops, setup, teardown),
