@@ -136,7 +136,9 @@ static bool copy_str(char *dst, size_t size, const char *src)
 
 static void join_path(char *dst, size_t size, const char *dir, const char *name)
 {
-	snprintf(dst, size, "%s/%s", strcmp(dir, "/") ? dir : "", name);
+	/* An over-long home is reported by validation; never leave half a path. */
+	if ((size_t)snprintf(dst, size, "%s/%s", strcmp(dir, "/") ? dir : "", name) >= size)
+		dst[0] = '\0';
 }
 
 /* Home-relative paths are filled in after the file and the environment. */
@@ -341,7 +343,9 @@ static void parse_sevmap(const cJSON *v, const char *path, struct cs_config *c,
 	cJSON_ArrayForEach(it, v) {
 		enum cs_severity sev;
 
-		snprintf(ipath, sizeof(ipath), "%s.%.64s", path, it->string);
+		if ((size_t)snprintf(ipath, sizeof(ipath), "%s.%.64s", path, it->string) >=
+		    sizeof(ipath))
+			ipath[sizeof(ipath) - 1] = '\0';
 		if (!cs_family_known(it->string)) {
 			problem(p, ipath, "unknown pattern family \"%.64s\"", it->string);
 			continue;
