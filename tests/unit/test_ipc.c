@@ -658,6 +658,7 @@ static void test_batches(void **state)
 	struct cs_ipc *ipc = new_ipc();
 	char id[32];
 	int first, second;
+	cJSON *doc;
 
 	(void)state;
 	for (int i = 0; i < CS_IPC_BATCH + 44; i++) {
@@ -670,7 +671,9 @@ static void test_batches(void **state)
 	assert_int_equal(cs_ipc_timeout_ms(ipc, clock_ms), 0);
 	second = cs_ipc_process(ipc, clock_ms + 1);
 	assert_int_equal(first + second, CS_IPC_BATCH + 45);
-	assert_non_null(result_of("other", "o1"));
+	doc = result_of("other", "o1");
+	assert_non_null(doc);
+	cJSON_Delete(doc);
 	assert_int_equal(count_dir("ipc/main/clawsec_results"), CS_IPC_BATCH + 44);
 	assert_true(cs_ipc_timeout_ms(ipc, clock_ms + 1) > 0);
 	cs_ipc_free(ipc);
