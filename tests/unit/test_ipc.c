@@ -390,8 +390,9 @@ static void test_malformed(void **state)
 
 	(void)state;
 	cs_format_timestamp(cs_now_ms(), ts);
-	/* Not JSON: no requestId to answer to. */
+	/* Not JSON: no requestId to answer to, and one that still names its requestId. */
 	write_raw("main", "1-a.json", "{not json", 9);
+	write_raw("main", "1-b.json", "{\"requestId\": \"m0\", \"type\":", 27);
 	/* Wrong types / missing fields: answered. */
 	n = snprintf(big, sizeof(big),
 		     "{\"type\":\"clawsec_traffic_status\",\"requestId\":\"m1\",\"groupFolder\":"
@@ -435,7 +436,8 @@ static void test_malformed(void **state)
 	pathf(p, sizeof(p), "ipc/main/clawsec_tasks/8-a.json.tmp");
 	assert_int_equal(cs_write_file_atomic(p, "{", 1, 0644), 0);
 
-	assert_int_equal(run(ipc), 10);
+	assert_int_equal(run(ipc), 11);
+	assert_error("main", "m0", "invalid_json");
 	assert_error("main", "m1", "invalid_task");
 	assert_error("main", "m2", "invalid_task");
 	assert_error("main", "m3", "invalid_task");
@@ -448,13 +450,13 @@ static void test_malformed(void **state)
 	assert_true(access(target, F_OK) == 0);
 
 	cs_ipc_get_stats(ipc, &st);
-	assert_int_equal(st.tasks, 10);
-	assert_int_equal(st.answered_error, 8);
+	assert_int_equal(st.tasks, 11);
+	assert_int_equal(st.answered_error, 9);
 	assert_int_equal(st.unanswered, 2);
 	assert_int_equal(st.timeouts, 1);
-	assert_int_equal(st.invalid, 9);
-	assert_int_equal(st.quarantined, 9); /* all but the timeout */
-	assert_int_equal(count_dir("home/quarantine/main"), 9);
+	assert_int_equal(st.invalid, 10);
+	assert_int_equal(st.quarantined, 10); /* all but the timeout */
+	assert_int_equal(count_dir("home/quarantine/main"), 10);
 	/* Only the .tmp file is left in the tasks directory. */
 	assert_int_equal(count_dir("ipc/main/clawsec_tasks"), 1);
 	cs_ipc_free(ipc);

@@ -164,6 +164,8 @@ const char *cs_task_parse(const char *text, size_t len, uint64_t now_ms, struct 
 	doc = cJSON_ParseWithLength(text, len);
 	if (!cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
+		/* A truncated or broken task can still name its requestId: answer it. */
+		cs_task_scan_request_id(text, len, t->request_id);
 		snprintf(msg, msglen, "task is not a JSON object");
 		return CS_ERR_INVALID_JSON;
 	}
