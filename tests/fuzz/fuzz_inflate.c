@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_inflate.c - gzip / deflate / raw deflate decoding of arbitrary bytes:
+ * bounded output, a definite status, the same result whatever the split.
+ * The first byte picks the coding and the output limit.
+ */
+#include "fuzz_util.h"
+#include "inflate.h"
+
+static void out(void *ctx, const uint8_t *p, size_t n)
+{
+	flog_add(ctx, 'O', p, n);
+}
+
+static enum cs_inflate_status run(enum cs_coding coding, size_t limit, const uint8_t *data,
+				  size_t size, size_t a, size_t b, struct flog *l, size_t *total)
+{
+	struct cs_inflate z;
+	const struct cs_sink s = {out, l};
+	const size_t cuts[] = {a, b, size};
+	size_t from = 0;
+
+	cs_inflate_init(&z, coding, limit);
+	for (int i = 0; i < 3; i++) {
+		size_t used;
+
+		cs_inflate_feed(&z, data + from, cuts[i] - from, &s, &used);
+		CHECK(used <= cuts[i] - from);
+		from = cuts[i];
+	}
+	*total = z.out_total;
+	cs_inflate_end(&z);
+	return z.status;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct flog whole = {0}, split = {0};
+	enum cs_coding coding;
+	size_t limit, a, b, t1, t2;
+
+	if (size < 2)
+		return 0;
+	coding = data[0] & 1 ? CS_CODING_DEFLATE : CS_CODING_GZIP;
+	limit = (size_t)(data[0] >> 1) * 1024 + 1;
+	fuzz_cuts(data + 1, size - 1, &a, &b);
+	enum cs_inflate_status s1 =
+		run(coding, limit, data + 1, size - 1, size - 1, size - 1, &whole, &t1);
+	enum cs_inflate_status s2 = run(coding, limit, data + 1, size - 1, a, b, &split, &t2);
+
+	CHECK(t1 <= limit && t2 <= limit);
+	CHECK(t1 == t2);
+	CHECK(s1 == s2);
+	CHECK(flog_equal(&whole, &split));
+	flog_free(&whole);
+	flog_free(&split);
+	return 0;
+}
