@@ -302,9 +302,10 @@ static int keep_rec(const void *rec, size_t len, void *ctx)
 	return 0;
 }
 
-static void open_probes(struct env *e, size_t ringbuf, uint32_t cap)
+static void open_probes(struct env *e, size_t ringbuf, uint32_t cap, int exec_all)
 {
-	struct cs_probes_opts o = {.ringbuf_bytes = ringbuf, .capture_cap = cap};
+	struct cs_probes_opts o = {
+		.ringbuf_bytes = ringbuf, .capture_cap = cap, .exec_all = exec_all};
 	char err[256] = "";
 	int rc = cs_probes_open(&o, &e->probes, err, sizeof(err));
 
@@ -631,7 +632,7 @@ static void captures_tls_plain_and_children(void **state)
 
 	need_bpf();
 	assert_int_equal(start_server(e), 0);
-	open_probes(e, 0, 0);
+	open_probes(e, 0, 0, 0);
 	assert_int_equal(start_client(e, 1, "child"), 0);
 	run_client(e);
 	check_tls(e, e->target);
@@ -665,7 +666,7 @@ static void ties_each_ssl_to_its_socket(void **state)
 	need_bpf();
 	assert_non_null(buf);
 	assert_int_equal(start_server(e), 0);
-	open_probes(e, 0, 0);
+	open_probes(e, 0, 0, 0);
 	assert_int_equal(start_client(e, 0, "par"), 0);
 	run_client(e);
 	ports[0] = e->tls_port;
@@ -721,20 +722,21 @@ static void attach_system_libssl(struct env *e, pid_t pid)
 }
 
 /* curl (libcurl -> libssl.so, socket BIO) started by a shell that is already a
- * target: the exec is reported and the TLS plaintext captured through libssl. */
+ * target: the exec is reported and the TLS plaintext captured through libssl.
+ * With exec_all, execs of non-targets are reported too. */
 static void captures_libssl_users(void **state)
 {
 	struct env *e = *state;
 	char cmd[512], sh[] = "/bin/sh", dash_c[] = "-c";
 	char *argv[] = {sh, dash_c, cmd, NULL};
 	unsigned char buf[8192];
-	int fd, execs = 0;
+	int fd, execs = 0, others = 0;
 	size_t n, calls;
 	uint64_t ssl;
 
 	need_bpf();
 	assert_int_equal(start_server(e), 0);
-	open_probes(e, 0, 0);
+	open_probes(e, 0, 0, 1);
 	snprintf(cmd, sizeof(cmd),
 		 "read x; exec curl -sS -w '\\n' --cacert %s/cert.pem -d libssl-marker-789 "
 		 "https://localhost:%d/curl",
@@ -748,8 +750,11 @@ static void captures_libssl_users(void **state)
 		const struct cs_ev_proc *p = rec_of(e, i, CS_EV_PROC_EXEC);
 
 		execs += p && p->h.tgid == (uint32_t)e->target && !strcmp(p->comm, "curl");
+		/* exec_all: the helper that found libssl is no target, yet reported */
+		others += p && p->h.tgid != (uint32_t)e->target && !strcmp(p->comm, "openssl");
 	}
 	assert_int_equal(execs, 1);
+	assert_true(others >= 1);
 	tls_conn(e, e->target, &ssl, &fd);
 	assert_loopback_to(find_sock(e, CS_EV_SOCK_CONNECT, e->target, fd), e->tls_port);
 	n = stream(e, e->target, CS_SRC_SSL, CS_DATA_EGRESS, ssl, buf, sizeof(buf) - 1, &calls);
@@ -773,7 +778,7 @@ static void cap_cuts_long_calls(void **state)
 
 	need_bpf();
 	assert_int_equal(start_server(e), 0);
-	open_probes(e, 0, cap);
+	open_probes(e, 0, cap, 0);
 	assert_int_equal(start_client(e, 1, "-"), 0);
 	run_client(e);
 	for (size_t i = 0; i < e->recs.n; i++) {
@@ -809,7 +814,7 @@ static void tiny_ring_counts_drops(void **state)
 
 	need_bpf();
 	assert_int_equal(start_server(e), 0);
-	open_probes(e, 4096, 0);
+	open_probes(e, 4096, 0, 0);
 	assert_int_equal(start_client(e, 10, "-"), 0);
 	run_client(e);
 	read_stats(e, st);

@@ -75,7 +75,8 @@ int cs_probes_remove_target(struct cs_probes *p, uint32_t tgid);
  * probes to every SSL_* function it defines, machine-wide (the kernel keeps
  * only targets' events). *syms (may be NULL) gets the CS_SYM_* bits attached.
  * Returns 0; -ENOENT if it defines no SSL_write/read function; -errno else.
- * Attaching the same (key, pid) again is a no-op.
+ * Attaching the same (key, pid) again is a no-op. pid -1 is a user that is no
+ * process (e.g. a binary probed by path before anything runs it).
  */
 int cs_probes_attach_tls(struct cs_probes *p, const char *path, const struct cs_bin_key *key,
 			 int pid, unsigned int *syms);
