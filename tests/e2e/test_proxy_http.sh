@@ -12,6 +12,7 @@ source "$(dirname "$0")/proxy_lib.sh"
 write_config "$work/cfg.json"
 start_proxy proxy "$work/cfg.json"
 addr=$ADDR
+main_pid=$proxy_pid
 
 # 1. request inspection
 key="sk-ant-api03-$(printf 'FAKEKEYFORTESTS0%.0s' {1..6})AA"
@@ -98,6 +99,15 @@ cmp -s "$work/resp4" "$work/reply-ok" || fail "chained: reply changed"
 cmp -s "$work/got1" "$work/expect1" || fail "chained: origin received different bytes"
 grep -qx "CONNECT 127.0.0.1:$up" "$work/parent-connects" || fail "the parent proxy saw no CONNECT"
 
-# The proxy is still serving and exits cleanly on SIGTERM.
-kill -TERM "$proxy_pid"
-echo "ok: plain HTTP proxy (request, response, keep-alive, 400, parent chaining)"
+# SIGHUP reloads (here: a smaller header limit) and the proxy keeps serving; SIGTERM ends it cleanly.
+write_config "$work/cfg.json" '"max_header_bytes": 2048'
+kill -HUP "$main_pid"
+wait_line "$work/proxy.log" 'configuration reloaded' >/dev/null
+node "$work/ka.js" "${addr#*:}" "$echo_port" >"$work/ka2.out" 2>&1 || fail "after reload: $(cat "$work/ka2.out")"
+printf 'GET http://127.0.0.1:%s/ HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n' "$echo_port" "$(head -c 3000 /dev/zero | tr '\0' a)" >"$work/req5"
+node "$NODE_DIR/proxy_raw.js" client --proxy "$addr" --send "$work/req5" --out "$work/resp5"
+head -c 12 "$work/resp5" | grep -q '^HTTP/1.1 431' || fail "reloaded header limit not applied"
+kill -TERM "$main_pid"
+wait "$main_pid" || fail "proxy did not exit cleanly on SIGTERM"
+grep -q "stopped" "$work/proxy.log" || fail "no clean stop logged"
+echo "ok: plain HTTP proxy (request, response, keep-alive, 400, parent chaining, reload)"

@@ -548,9 +548,8 @@ static bool read_client(struct conn *c)
 	if (n == 0)
 		return false;
 	if (n < 0) {
+		/* An error ends this direction like a FIN: what is buffered still goes out. */
 		c->cl.rd_eof = true;
-		if (n == -2 && c->st != C_HTTP)
-			conn_close(c);
 		return true;
 	}
 	if (c->st == C_TUNNEL && !c->scan_decided)
@@ -610,8 +609,6 @@ static bool read_upstream(struct conn *c)
 		c->up.rd_eof = true;
 		if (c->st == C_HTTP)
 			http_upstream_eof(c);
-		else if (n == -2)
-			conn_close(c);
 		return true;
 	}
 	conn_feed(c, CS_DIR_INBOUND, c->cout.data + c->cout.off + c->cout.len, (size_t)n);
