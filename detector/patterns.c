@@ -461,8 +461,10 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_CRITICAL,
 		.description = "netcat or ncat executing a program (nc -e, ncat --exec)",
 		.regex = CMD_START "(?:nc|ncat|netcat)(?:\\.traditional|\\.openbsd)?\\s"
-			"(?:[^\\n|;&]{0,120}?\\s)?"
-			"(?:-[A-Za-z]{0,4}e|-c|--exec|--sh-exec|--lua-exec)\\s{1,4}[\"']?[/A-Za-z]",
+			"(?:[-A-Za-z0-9_.:/]{1,64}\\s{1,4}){0,4}?"
+			"(?:-[A-Za-z]{0,4}e|-c|--exec|--sh-exec|--lua-exec)\\s{1,4}[\"']?"
+			"(?:/[A-Za-z0-9_./-]{1,40}|(?:ba|z|da)?sh|cmd(?:\\.exe)?|powershell|python[0-9.]{0,4})"
+			"(?![A-Za-z0-9_-])",
 		.literals = LITS("nc ", "ncat", "netcat"),
 		.literal_next = "-0-9A-Za-z",
 		.secret_group = CS_SECRET_NONE,
@@ -473,9 +475,9 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_INJECTION,
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "a named pipe wired to a network client (mkfifo ... | nc)",
-		.regex = CMD_START "(?:mkfifo|mknod)\\s[^\\n]{0,200}?" CMD_START
-			"(?:nc|ncat|netcat|telnet|openssl\\s{1,4}s_client)\\s",
+		.description = "a named pipe wired to a network client and back (mkfifo f; ... | nc ... >f)",
+		.regex = CMD_START "(?:mkfifo|mknod)\\s{1,4}([A-Za-z0-9_./-]{1,64})[^\\n]{0,200}?[|;&]\\s{0,4}"
+			"(?:nc|ncat|netcat|telnet|openssl\\s{1,4}s_client)\\s[^\\n]{0,100}?[<>]\\s{0,2}\\1",
 		.literals = LITS("mkfifo", "mknod"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -554,7 +556,7 @@ const struct cs_rule cs_rules[] = {
 		.regex = "(?:>{1,2}|" CMD_START "tee\\s{1,4}(?:-a\\s{1,4}|--append\\s{1,4})?)"
 			"\\s{0,4}[\"']?(?:[^\\s\"'|;&<>]{0,140}/)?authorized_keys2?" PATH_END,
 		.literals = LITS("authorized_keys"),
-		.lookback = 160,
+		.lookback = 192,
 		.secret_group = CS_SECRET_NONE,
 	},
 };

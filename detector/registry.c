@@ -108,8 +108,13 @@ static pcre2_code *compile_rule(const struct cs_rule *rule, char *err, size_t er
 {
 	int ec;
 	PCRE2_SIZE off;
-	pcre2_code *code =
-		pcre2_compile((PCRE2_SPTR)rule->regex, PCRE2_ZERO_TERMINATED, 0, &ec, &off, NULL);
+	/*
+	 * Anchoring must be a compile option: pcre2_jit_match() ignores
+	 * PCRE2_ANCHORED at match time and would search the whole subject.
+	 */
+	uint32_t opts = rule->lookback ? 0 : PCRE2_ANCHORED;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)rule->regex, PCRE2_ZERO_TERMINATED, opts,
+					 &ec, &off, NULL);
 
 	if (!code) {
 		PCRE2_UCHAR msg[160];
@@ -152,8 +157,10 @@ static int add_rule(struct cs_registry *r, const struct cs_rule *rule, char *err
 	pcre2_pattern_info(r->code[idx], PCRE2_INFO_CAPTURECOUNT, &groups);
 	if (groups + 1 > r->max_groups)
 		r->max_groups = groups + 1;
-	if (rule->secret_group > (int)groups || !rule->literals || !rule->literals[0]) {
-		set_err(err, errlen, "rule %s: bad secret group or no literal", rule->id);
+	if (rule->secret_group > (int)groups || !rule->literals || !rule->literals[0] ||
+	    rule->lookback > CS_RULE_LOOKBACK_MAX || rule->keep_prefix > 4) {
+		set_err(err, errlen, "rule %s: bad secret group, literal, lookback or prefix",
+			rule->id);
 		return -1;
 	}
 	for (size_t i = 0; rule->literals[i]; i++)

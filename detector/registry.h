@@ -27,6 +27,9 @@ enum {
 	CS_VAL_PEM_B64 = 1u << 2,   /* base64 decodes to a private-key PEM header */
 };
 
+/* Largest `lookback` a rule may ask for (the scanner keeps this much tail). */
+#define CS_RULE_LOOKBACK_MAX 200u
+
 /* The secret group of a rule whose matched text is not secret (paths, commands). */
 #define CS_SECRET_NONE (-1)
 

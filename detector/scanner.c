@@ -29,7 +29,9 @@
  */
 #define CS_SCAN_RESCAN_MIN 256u
 /* Bytes kept before the first unfinished candidate: lookback or snippet context. */
-#define CS_SCAN_BACK 176u
+#define CS_SCAN_BACK (CS_RULE_LOOKBACK_MAX + CS_SNIPPET_CONTEXT)
+/* Bytes a lookback rule may look at past the end of its longest literal. */
+#define CS_SCAN_LOOKBACK_SLACK 16u
 #define CS_SCAN_TAIL_MAX (CS_SCAN_MAX_MATCH + CS_SCAN_BACK + CS_LITERAL_MAX)
 #define CS_SCAN_CAP (CS_SCAN_TAIL_MAX + CS_SCAN_PIECE)
 
@@ -126,24 +128,25 @@ static void emit(struct cs_scanner *s, size_t ri, size_t start, size_t end)
 enum attempt { ATT_NONE, ATT_MATCH, ATT_PARTIAL };
 
 /*
- * Run rule ri for the literal at pos. Anchored rules start at the literal;
- * lookback rules search from up to `lookback` bytes before it. A match may
- * not run past CS_SCAN_MAX_MATCH bytes from its search start.
+ * Run rule ri for the literal at pos. Anchored rules (compiled anchored)
+ * start at the literal and may run CS_SCAN_MAX_MATCH bytes; lookback rules
+ * end with their literal, so they search from `lookback` bytes before it
+ * to just past it.
  */
 static enum attempt attempt(struct cs_scanner *s, size_t ri, size_t pos, bool final)
 {
 	const struct cs_rule *rule = s->reg->rules[ri];
-	size_t from = pos;
-	uint32_t opts = PCRE2_ANCHORED;
+	size_t from = pos, end = pos + CS_SCAN_MAX_MATCH;
+	uint32_t opts = 0;
 
 	if (rule->lookback) {
 		from = pos > rule->lookback ? pos - rule->lookback : 0;
-		opts = 0;
+		end = pos + CS_LITERAL_MAX + CS_SCAN_LOOKBACK_SLACK;
+		if (s->base + from < s->done[ri])
+			from = (size_t)(s->done[ri] - s->base);
 	}
-	if (s->base + from < s->done[ri])
-		from = (size_t)(s->done[ri] - s->base);
-	size_t end = from + CS_SCAN_MAX_MATCH < s->len ? from + CS_SCAN_MAX_MATCH : s->len;
-
+	if (end > s->len)
+		end = s->len;
 	if (!final && end == s->len)
 		opts |= PCRE2_PARTIAL_HARD;
 	int rc = pcre2_jit_match(s->reg->code[ri], s->buf, end, from, opts, s->md, s->mctx);
