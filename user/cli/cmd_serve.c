@@ -21,17 +21,19 @@
 #include "commands.h"
 #include "ipc.h"
 #include "lock.h"
+#include "logstore.h"
 #include "state.h"
 
 #define PROG "clawsec-traffic serve"
 #define STATE_INTERVAL_MS 1000
+#define PRUNE_INTERVAL_MS 3600000
 
 struct serve {
 	const char *config_arg;
 	struct cs_config *cfg;
 	struct cs_ipc *ipc;
 	struct cs_lock lock;
-	uint64_t started_ms, next_state_ms;
+	uint64_t started_ms, next_state_ms, next_prune_ms;
 	int sfd;
 };
 
@@ -40,7 +42,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: clawsec-traffic serve [--config FILE]\n\n"
 		     "Run the host service in the foreground: answer the NanoClaw IPC tasks\n"
 		     "of every group directory matched by ipc_roots and keep state.json\n"
-		     "current. One instance per pid_file. SIGHUP reloads, SIGTERM stops.\n");
+		     "current, and delete rotated findings files past retention_days.\n"
+		     "One instance per pid_file. SIGHUP reloads, SIGTERM stops.\n");
 }
 
 static void write_state(struct serve *s)
@@ -115,6 +118,11 @@ static int loop(struct serve *s)
 		if (cs_now_ms() >= s->next_state_ms) {
 			write_state(s);
 			s->next_state_ms = cs_now_ms() + STATE_INTERVAL_MS;
+		}
+		/* Retention by age, for logs written by a proxy running beside us. */
+		if (cs_now_ms() >= s->next_prune_ms) {
+			cs_logstore_prune(s->cfg);
+			s->next_prune_ms = cs_now_ms() + PRUNE_INTERVAL_MS;
 		}
 	}
 }
