@@ -28,6 +28,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define EINPROGRESS 115
+#define MSG_PEEK 2
 #define SSL_CTRL_SET_TLSEXT_HOSTNAME 55
 
 /* Set by userspace before load. */
@@ -729,6 +730,10 @@ int BPF_PROG(cs_sys_enter, struct pt_regs *regs, long nr)
 		sys_close(a.fd);
 		return 0;
 	}
+	/* peeked bytes are read again later: capture them then */
+	if ((nr == NR_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)) ||
+	    (nr == NR_RECVMSG && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK)))
+		return 0;
 	if (kind != SK_ACCEPT) {
 		a.sk = (__u64)tcp_sock_of(a.fd);
 		if (!a.sk)

@@ -16,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -695,6 +699,128 @@ static void ties_each_ssl_to_its_socket(void **state)
 	free(buf);
 }
 
+/* A connected loopback TCP pair: *c connected to *s accepted; returns the port. */
+static int tcp_pair(int *c, int *s)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(*c, (struct sockaddr *)&a, sizeof(a)), 0);
+	*s = accept(l, NULL, NULL);
+	assert_true(*s >= 0);
+	close(l);
+	return ntohs(a.sin_port);
+}
+
+/* Sends through every write-family call; returns what was sent, in order. */
+static size_t send_all_kinds(int c, unsigned char *sent)
+{
+	struct iovec v[3] = {{"GET /v HTTP/1.1\r\n", 17}, {"X-A: 1\r\n", 8}, {"\r\n", 2}};
+	struct msghdr m = {.msg_iov = v, .msg_iovlen = 2};
+	unsigned char big[40000];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = 'A' + i % 23;
+	assert_int_equal(writev(c, v, 3), 27);
+	assert_int_equal(sendmsg(c, &m, 0), 25);
+	assert_int_equal(send(c, "sendto-data", 11, 0), 11);
+	assert_int_equal(write(c, big, sizeof(big)), sizeof(big));
+	for (int k = 0; k < 3; k++) {
+		memcpy(sent + n, v[k].iov_base, v[k].iov_len);
+		n += v[k].iov_len;
+	}
+	memcpy(sent + n, v[0].iov_base, v[0].iov_len);
+	memcpy(sent + n + 17, v[1].iov_base, v[1].iov_len);
+	memcpy(sent + n + 25, "sendto-data", 11);
+	memcpy(sent + n + 36, big, sizeof(big));
+	return n + 36 + sizeof(big);
+}
+
+/* Receives want bytes through every read-family call, peeking first. */
+static void recv_all_kinds(int s, unsigned char *got, size_t want)
+{
+	struct iovec v[2] = {{got, 7}, {got + 7, 9}};
+	struct iovec one = {got + 16, 100};
+	struct msghdr m = {.msg_iov = &one, .msg_iovlen = 1};
+	unsigned char peek[10];
+	size_t n;
+	ssize_t r;
+
+	assert_int_equal(recv(s, peek, sizeof(peek), MSG_PEEK), sizeof(peek));
+	assert_int_equal(readv(s, v, 2), 16);
+	assert_int_equal(recvmsg(s, &m, 0), 100);
+	for (n = 116; n < want; n += (size_t)r) {
+		r = read(s, got + n, want - n);
+		assert_true(r > 0);
+	}
+}
+
+/*
+ * The test process itself as the target: writev/sendmsg/send/write and
+ * readv/recvmsg/recv/read on a loopback TCP pair are captured exactly (peeked
+ * bytes once), with connect/accept/close; pipes and unix sockets are not.
+ */
+static void captures_socket_calls_of_every_kind(void **state)
+{
+	struct env *e = *state;
+	unsigned char *sent = malloc(65536), *got = malloc(65536), *seen = malloc(65536);
+	int c, s, port, pfd[2], ufd[2];
+	size_t n, m, calls;
+
+	need_bpf();
+	assert_non_null(sent);
+	assert_non_null(got);
+	assert_non_null(seen);
+	open_probes(e, 0, 0, 0);
+	assert_int_equal(cs_probes_add_target(e->probes, getpid()), 0);
+	port = tcp_pair(&c, &s);
+	n = send_all_kinds(c, sent);
+	recv_all_kinds(s, got, n);
+	assert_memory_equal(got, sent, n);
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, ufd), 0);
+	assert_int_equal(write(pfd[1], "pipe", 4), 4);
+	assert_int_equal(write(ufd[0], "unix", 4), 4);
+	close(c);
+	close(s);
+	assert_int_equal(cs_probes_remove_target(e->probes, getpid()), 0);
+	while (cs_probes_poll(e->probes, 100, keep_rec, &e->recs) > 0)
+		;
+	assert_loopback_to(find_sock(e, CS_EV_SOCK_CONNECT, getpid(), c), port);
+	assert_non_null(find_sock(e, CS_EV_SOCK_ACCEPT, getpid(), s));
+	assert_int_equal(find_sock(e, CS_EV_SOCK_ACCEPT, getpid(), s)->lport, port);
+	assert_non_null(find_sock(e, CS_EV_SOCK_CLOSE, getpid(), c));
+	assert_non_null(find_sock(e, CS_EV_SOCK_CLOSE, getpid(), s));
+	m = stream(e, getpid(), CS_SRC_SOCK, CS_DATA_EGRESS, c, seen, 65536, &calls);
+	assert_int_equal(m, n);
+	assert_int_equal(calls, 4);
+	assert_memory_equal(seen, sent, n);
+	m = stream(e, getpid(), CS_SRC_SOCK, CS_DATA_INGRESS, s, seen, 65536, &calls);
+	assert_int_equal(m, n);
+	assert_memory_equal(seen, sent, n);
+	for (int fd = 0; fd < 2; fd++) {
+		assert_int_equal(
+			stream(e, getpid(), CS_SRC_SOCK, fd, pfd[0], seen, 65536, &calls) +
+				stream(e, getpid(), CS_SRC_SOCK, fd, pfd[1], seen, 65536, &calls) +
+				stream(e, getpid(), CS_SRC_SOCK, fd, ufd[0], seen, 65536, &calls),
+			0);
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+	close(ufd[0]);
+	close(ufd[1]);
+	free(sent);
+	free(got);
+	free(seen);
+}
+
 /* Attaches the libssl.so that `openssl` maps, for pid. */
 static void attach_system_libssl(struct env *e, pid_t pid)
 {
@@ -831,6 +957,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(captures_tls_plain_and_children, setup, teardown),
 		cmocka_unit_test_setup_teardown(ties_each_ssl_to_its_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(captures_socket_calls_of_every_kind, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(captures_libssl_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(cap_cuts_long_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(tiny_ring_counts_drops, setup, teardown),
