@@ -2,6 +2,7 @@
 /* base64.c - streaming discovery and decoding of base64 / base64url runs. */
 #include "base64.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* One more than the value of a base64 or base64url character; 0 for others. */
@@ -51,21 +52,24 @@ static void put(struct cs_b64 *b, uint8_t byte, const struct cs_b64_sink *sink)
 	b->out_total++;
 }
 
-static void decode_char(struct cs_b64 *b, int v, const struct cs_b64_sink *sink)
+/* Decode run characters; the quantum in progress carries over between calls. */
+static void decode(struct cs_b64 *b, const uint8_t *p, size_t n, const struct cs_b64_sink *sink)
 {
-	b->quad = b->quad << 6 | (uint32_t)v;
-	if (++b->nq < 4)
-		return;
-	put(b, (uint8_t)(b->quad >> 16), sink);
-	put(b, (uint8_t)(b->quad >> 8), sink);
-	put(b, (uint8_t)b->quad, sink);
-	b->quad = 0;
-	b->nq = 0;
+	for (size_t i = 0; i < n; i++) {
+		b->quad = b->quad << 6 | (uint32_t)(b64val1[p[i]] - 1);
+		if (++b->nq < 4)
+			continue;
+		put(b, (uint8_t)(b->quad >> 16), sink);
+		put(b, (uint8_t)(b->quad >> 8), sink);
+		put(b, (uint8_t)b->quad, sink);
+		b->quad = 0;
+		b->nq = 0;
+	}
 }
 
 static void end_run(struct cs_b64 *b, const struct cs_b64_sink *sink)
 {
-	if (b->run >= CS_B64_MIN_RUN) {
+	if (b->run >= CS_B64_MIN_RUN && !b->skip) {
 		/* A final partial quantum: 2 characters give 1 byte, 3 give 2. */
 		if (b->nq == 2) {
 			put(b, (uint8_t)(b->quad >> 4), sink);
@@ -82,31 +86,99 @@ static void end_run(struct cs_b64 *b, const struct cs_b64_sink *sink)
 	b->nq = 0;
 }
 
-static void run_char(struct cs_b64 *b, uint8_t ch, int v, const struct cs_b64_sink *sink)
+/*
+ * Encoded data mixes upper and lower case; hex digests, UUIDs, lower-case
+ * paths and identifiers do not, and are not worth decoding.
+ */
+static bool looks_encoded(const uint8_t *p, size_t n)
+{
+	bool upper = false, lower = false;
+
+	for (size_t i = 0; i < n; i++) {
+		upper |= p[i] >= 'A' && p[i] <= 'Z';
+		lower |= p[i] >= 'a' && p[i] <= 'z';
+	}
+	return upper && lower;
+}
+
+/* More characters of the current run. */
+static void run_chars(struct cs_b64 *b, const uint8_t *p, size_t n, const struct cs_b64_sink *sink)
 {
 	if (b->run < CS_B64_MIN_RUN) {
-		b->lead[b->run++] = ch;
-		if (b->run == CS_B64_MIN_RUN)
-			for (size_t k = 0; k < CS_B64_MIN_RUN; k++)
-				decode_char(b, b64val1[b->lead[k]] - 1, sink);
-		return;
+		size_t k = n < CS_B64_MIN_RUN - b->run ? n : CS_B64_MIN_RUN - b->run;
+
+		memcpy(b->lead + b->run, p, k);
+		b->run += k;
+		p += k;
+		n -= k;
+		if (b->run < CS_B64_MIN_RUN)
+			return;
+		b->skip = !looks_encoded(b->lead, CS_B64_MIN_RUN);
+		if (!b->skip)
+			decode(b, b->lead, CS_B64_MIN_RUN, sink);
 	}
-	b->run++;
-	decode_char(b, v, sink);
+	b->run += n;
+	if (!b->skip)
+		decode(b, p, n, sink);
+}
+
+/*
+ * Where the next run that may reach CS_B64_MIN_RUN characters starts (a run
+ * reaching the end of the input may continue in the next feed), or len.
+ * Any long enough run covers one of the probed positions, one every
+ * CS_B64_MIN_RUN bytes, so most bytes of ordinary text are never looked at.
+ */
+static size_t next_candidate(const uint8_t *in, size_t i, size_t len)
+{
+	for (;;) {
+		size_t p = i + CS_B64_MIN_RUN - 1, s, e;
+
+		if (p >= len) {
+			s = len;
+			while (s > i && b64val1[in[s - 1]])
+				s--;
+			return s;
+		}
+		if (!b64val1[in[p]]) {
+			i = p + 1;
+			continue;
+		}
+		s = p;
+		while (s > i && b64val1[in[s - 1]])
+			s--;
+		e = p + 1;
+		while (e < len && b64val1[in[e]])
+			e++;
+		if (e - s >= CS_B64_MIN_RUN || e == len)
+			return s;
+		i = e + 1;
+	}
 }
 
 void cs_b64_feed(struct cs_b64 *b, const uint8_t *in, size_t len, const struct cs_b64_sink *sink)
 {
-	for (size_t i = 0; i < len; i++) {
-		uint8_t ch = in[i];
-		int v = b64val1[ch] - 1;
+	size_t i = 0;
 
-		if (v >= 0)
-			run_char(b, ch, v, sink);
-		else if ((ch == '\n' || ch == '\r') && b->run >= CS_B64_MIN_RUN && b->nq == 0)
-			continue; /* a wrapped line of a longer run */
-		else if (b->run)
-			end_run(b, sink);
+	while (i < len) {
+		size_t start;
+		uint8_t ch;
+
+		if (!b->run) {
+			i = next_candidate(in, i, len);
+			if (i == len)
+				break;
+		}
+		start = i;
+		while (i < len && b64val1[in[i]])
+			i++;
+		run_chars(b, in + start, i - start, sink);
+		if (i == len)
+			break;
+		ch = in[i++];
+		/* A line break on a quantum boundary wraps a longer run (PEM, MIME). */
+		if ((ch == '\n' || ch == '\r') && b->run >= CS_B64_MIN_RUN && b->nq == 0)
+			continue;
+		end_run(b, sink);
 	}
 	drain(b, sink);
 }

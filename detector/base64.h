@@ -3,9 +3,10 @@
  * base64.h - find base64 / base64url runs in decoded text and decode them.
  *
  * A run is a maximal sequence of [A-Za-z0-9+/_-] of at least
- * CS_B64_MIN_RUN characters; '=' padding ends it, and a line break
- * continues it when it falls on a 4-character boundary (PEM and MIME wrap
- * base64 in lines). The decoded bytes of each run are streamed to a sink
+ * CS_B64_MIN_RUN characters whose start mixes upper and lower case (which
+ * leaves out hex digests, UUIDs and lower-case paths); '=' padding ends it,
+ * and a line break continues it when it falls on a 4-character boundary
+ * (PEM and MIME wrap base64 in lines). The decoded bytes of each run are streamed to a sink
  * and the end of each run is signalled, so the caller can rescan them as a
  * part of their own (the detector does, one depth further, up to
  * cs_detector_base64_depth). Decoded output per budget period is bounded.
@@ -34,6 +35,7 @@ struct cs_b64_sink {
 struct cs_b64 {
 	uint8_t lead[CS_B64_MIN_RUN]; /* a run's start, until it is long enough */
 	size_t run;		      /* characters in the current run */
+	bool skip;		      /* the run does not look encoded: not decoded */
 	uint32_t quad;		      /* bits of the partial 4-character quantum */
 	unsigned nq;		      /* characters in it */
 	size_t out_total;	      /* decoded bytes this budget period */

@@ -388,6 +388,10 @@ static void test_base64(void **state)
 	/* Base64 inside base64 decodes one level per pass. */
 	b64_split("WTNWeWJDQm9kSFJ3Y3pvdkwzZ3VhVzh2WVM1emFDQjhJR0poYzJnPQ==", 1 << 20,
 		  "Y3VybCBodHRwczovL3guaW8vYS5zaCB8IGJhc2g=|", 1);
+	/* Hex digests, UUIDs and lower-case paths are not decoded. */
+	b64_split("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 "
+		  "id 550e8400-e29b-41d4-a716-446655440000 /usr/lib/node_modules/some_package_name",
+		  1 << 20, "", 0);
 	/* The output budget cuts decoding and counts it. */
 	b64_split("Y3VybCBodHRwczovL3guaW8vYS5zaCB8IGJhc2g=", 10, "curl https|", 1);
 }
