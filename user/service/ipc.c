@@ -215,6 +215,7 @@ static void drop_unseen(struct cs_ipc *ipc)
 static void rescan(struct cs_ipc *ipc)
 {
 	ipc->st.scans++;
+	ipc->st.groups_refused = 0; /* a gauge: what this scan refused */
 	for (size_t r = 0; r < ipc->cfg->n_ipc_roots; r++) {
 		const char *pattern = ipc->cfg->ipc_roots[r];
 		int idx = wildcard_component(pattern);

@@ -31,7 +31,7 @@
 
 struct cs_ipc_stats {
 	uint64_t groups;	 /* group directories currently watched */
-	uint64_t groups_refused; /* matches that are symlinks, bad names, or over the limit */
+	uint64_t groups_refused; /* matches the last scan refused: bad names, over the limit */
 	uint64_t scans;		 /* full rescans */
 	uint64_t tasks;		 /* task files claimed */
 	uint64_t answered_ok;	 /* result written with ok: true */
