@@ -578,11 +578,18 @@ static void test_hostile_results_dir(void **state)
 	/* A symlinked group directory is not a group. */
 	pathf(p, sizeof(p), "ipc/evil");
 	assert_int_equal(symlink(elsewhere, p), 0);
+	/* Nor is a directory whose name NanoClaw would never give a group. */
+	pathf(p, sizeof(p), "ipc/-x.y");
+	assert_int_equal(mkdir(p, 0755), 0);
 	assert_int_equal(run(ipc), 1);
 	assert_int_equal(count_dir("elsewhere"), 0);
 	cs_ipc_get_stats(ipc, &st);
 	assert_int_equal(st.answer_failures, 1);
 	assert_int_equal(st.groups, 2);
+	assert_int_equal(st.groups_refused, 1);
+	assert_int_equal(run(ipc), 0);
+	cs_ipc_get_stats(ipc, &st);
+	assert_int_equal(st.groups_refused, 1);
 	assert_int_equal(count_dir("home/quarantine/main"), 1);
 	cs_ipc_free(ipc);
 }
