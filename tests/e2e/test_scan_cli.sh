@@ -91,6 +91,14 @@ has pipe_to_shell inbound
 run 0 scan --table "$demo/outbound-leak.http" "$demo/inbound-sse-pipe-to-shell.http"
 head -1 "$out" | grep -q 'SEVERITY' || fail "--table has no header"
 grep -q 'pipe_to_shell' "$out" || fail "--table lacks the pipe_to_shell row"
+# Terminal escapes in a cell (a source or dest can come from the traffic) are neutralised.
+run 0 scan --table --source $'\e]0;owned\a\e[2J/1' "$demo/outbound-leak.http"
+grep -q 'ai_api_key' "$out" || fail "--table lost the finding"
+if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$out"; then
+	fail "--table printed control bytes"
+fi
+run 0 scan --source $'\e[2J/1' "$demo/outbound-leak.http"
+grep -q '"source":"\\u001b\[2J/1"' "$out" || fail "JSONL did not escape a control byte"
 run 0 scan --table "$demo/inbound-benign.http"
 grep -q '(no findings)' "$out" || fail "--table with nothing found does not say so"
 
