@@ -52,7 +52,7 @@ cleanup() {
 
 setup() {
 	require_env
-	T=$(mktemp -d /tmp/cs-e2e-agent.XXXXXX)
+	T=$(mktemp -d /tmp/clawsec-agent-e2e.XXXXXX)
 	chmod 700 "$T"
 	trap cleanup EXIT
 	export NANOCLAW_TRAFFIC_GUARDIAN_HOME="$T/home"
