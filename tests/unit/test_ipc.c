@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -688,6 +689,47 @@ static void test_batches(void **state)
 	cs_ipc_free(ipc);
 }
 
+/* The results directory belongs to the client; uncollected answers expire. */
+static void test_results_ownership_and_expiry(void **state)
+{
+	struct cs_ipc *ipc = new_ipc();
+	struct cs_ipc_stats st;
+	struct timeval old[2] = {{1000000000, 0}, {1000000000, 0}};
+	struct stat sb;
+	char p[512], q[512];
+
+	(void)state;
+	if (geteuid() == 0) {
+		pathf(p, sizeof(p), "ipc/main/clawsec_tasks");
+		assert_int_equal(chown(p, 4242, 4343), 0);
+	}
+	write_task("main", "o1", "clawsec_traffic_status", NULL);
+	write_task("main", "o2", "clawsec_traffic_status", NULL);
+	assert_int_equal(run(ipc), 2);
+	pathf(p, sizeof(p), "ipc/main/clawsec_results");
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0755);
+	if (geteuid() == 0)
+		assert_int_equal(sb.st_uid, 4242);
+	pathf(p, sizeof(p), "ipc/main/clawsec_results/o1.json");
+	assert_int_equal(utimes(p, old), 0);
+	/* Not ours: never deleted, however old. */
+	pathf(q, sizeof(q), "ipc/main/clawsec_results/theirs.json");
+	assert_int_equal(cs_write_file_atomic(q, "{}", 2, 0644), 0);
+	assert_int_equal(utimes(q, old), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(q, 4242, 4343), 0);
+	assert_int_equal(run(ipc), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	pathf(p, sizeof(p), "ipc/main/clawsec_results/o2.json");
+	assert_int_equal(access(p, F_OK), 0);
+	if (geteuid() == 0)
+		assert_int_equal(access(q, F_OK), 0);
+	cs_ipc_get_stats(ipc, &st);
+	assert_int_equal(st.results_expired, geteuid() == 0 ? 1 : 2);
+	cs_ipc_free(ipc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +743,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inotify_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_across_filesystems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_results_ownership_and_expiry, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

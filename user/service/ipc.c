@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -32,6 +33,8 @@
 #define RECENT_IDS 16384
 #define QUARANTINE_MAX 256
 #define NAME_MAX_LEN 128
+#define RESULT_TTL_S 600
+#define SWEEP_INTERVAL_MS 60000
 
 struct group {
 	char path[PATH_MAX];	  /* the group directory */
@@ -47,7 +50,7 @@ struct cs_ipc {
 	int ifd;
 	struct group *groups;
 	size_t n_groups, cap_groups;
-	uint64_t next_scan_ms;
+	uint64_t next_scan_ms, next_sweep_ms;
 	int budget;		     /* tasks this cs_ipc_process() call may still handle */
 	size_t next_group;	     /* where the next call starts, for fairness */
 	uint64_t recent[RECENT_IDS]; /* hashes of (group dir, requestId) */
@@ -232,17 +235,70 @@ static void rescan(struct cs_ipc *ipc)
 
 /* ---- answering ---- */
 
+/*
+ * The results directory, created 0755 and owned like clawsec_tasks/ (which
+ * the container made), so that the client can delete the answers it read.
+ */
 static int open_results_dir(const char *group_dir)
 {
 	int gfd = open(group_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rfd;
+	struct stat tasks;
 
 	if (gfd < 0)
 		return -1;
-	if (mkdirat(gfd, RESULTS_DIR, 0755) == 0)
+	if (mkdirat(gfd, RESULTS_DIR, 0755) == 0) {
 		fchmodat(gfd, RESULTS_DIR, 0755, 0); /* past the umask: the container reads it */
+		if (!fstatat(gfd, TASKS_DIR, &tasks, AT_SYMLINK_NOFOLLOW) && S_ISDIR(tasks.st_mode))
+			fchownat(gfd, RESULTS_DIR, tasks.st_uid, tasks.st_gid, AT_SYMLINK_NOFOLLOW);
+	}
 	rfd = openat(gfd, RESULTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	close(gfd);
 	return rfd;
+}
+
+/* Answers nobody collected (the client died) and our own stray temp files. */
+static void sweep_results(struct cs_ipc *ipc, const struct group *g, time_t cutoff)
+{
+	char path[PATH_MAX + 32];
+	int rfd, fd;
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "%s/%s", g->path, RESULTS_DIR);
+	rfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = rfd >= 0 ? dup(rfd) : -1;
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		if (rfd >= 0)
+			close(rfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(rfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+		    st.st_mtime >= cutoff || st.st_uid != geteuid())
+			continue;
+		if (!unlinkat(rfd, e->d_name, 0))
+			ipc->st.results_expired++;
+	}
+	closedir(d);
+	close(rfd);
+}
+
+static void sweep_all(struct cs_ipc *ipc, uint64_t now_ms)
+{
+	time_t cutoff = (time_t)(now_ms / 1000) - RESULT_TTL_S;
+
+	if (now_ms < ipc->next_sweep_ms)
+		return;
+	ipc->next_sweep_ms = now_ms + SWEEP_INTERVAL_MS;
+	for (size_t i = 0; i < ipc->n_groups; i++)
+		sweep_results(ipc, &ipc->groups[i], cutoff);
 }
 
 static bool result_exists(const struct group *g, const char *id)
@@ -688,6 +744,7 @@ int cs_ipc_process(struct cs_ipc *ipc, uint64_t now_ms)
 		read_events(ipc);
 	if (now_ms >= ipc->next_scan_ms) {
 		rescan(ipc);
+		sweep_all(ipc, now_ms);
 		ipc->next_scan_ms = now_ms + ipc->cfg->ipc_poll_ms;
 	}
 	ipc->budget = CS_IPC_BATCH;
@@ -789,6 +846,7 @@ cJSON *cs_ipc_stats_json(const struct cs_ipc_stats *s)
 	ADD(answer_failures);
 	ADD(claim_failures);
 	ADD(watch_failures);
+	ADD(results_expired);
 #undef ADD
 	return o;
 }

@@ -46,6 +46,7 @@ struct cs_ipc_stats {
 	uint64_t answer_failures; /* result could not be written */
 	uint64_t claim_failures;  /* task could not be claimed */
 	uint64_t watch_failures;  /* inotify watches not added (polling covers them) */
+	uint64_t results_expired; /* answers never collected, deleted after 10 minutes */
 };
 
 struct cs_ipc;
