@@ -588,7 +588,13 @@ static void test_hostile_results_dir(void **state)
 	assert_int_equal(st.answer_failures, 1);
 	assert_int_equal(st.groups, 2);
 	assert_int_equal(st.groups_refused, 1);
+	/* A group directory that goes away takes its (empty) work directory with it. */
+	snprintf(p, sizeof(p), "rm -rf '%s/ipc/other'", tmp);
+	assert_int_equal(system(p), 0);
 	assert_int_equal(run(ipc), 0);
+	cs_ipc_get_stats(ipc, &st);
+	assert_int_equal(st.groups, 1);
+	assert_int_equal(count_dir("home/ipc"), 1);
 	cs_ipc_get_stats(ipc, &st);
 	assert_int_equal(st.groups_refused, 1);
 	assert_int_equal(count_dir("home/quarantine/main"), 1);

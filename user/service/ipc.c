@@ -204,8 +204,14 @@ static void drop_unseen(struct cs_ipc *ipc)
 		struct group *g = &ipc->groups[i];
 
 		if (!g->seen) {
+			char proc[PATH_MAX + 128];
+
 			if (g->wd >= 0)
 				inotify_rm_watch(ipc->ifd, g->wd);
+			/* Gone (an ended v2 session): drop its work directory if empty. */
+			snprintf(proc, sizeof(proc), "%s/processing", g->work);
+			if (!rmdir(proc))
+				rmdir(g->work);
 			continue;
 		}
 		g->seen = false;
