@@ -25,9 +25,14 @@
  * text (about 18 KiB), while a compressed body is decoded a zlib state
  * (about 44 KiB), while an SSE body is decoded one event (<= CS_SSE_MAX_EVENT)
  * plus a second scanner for its non-text fields (also used for trailers),
- * and one scanner per base64 depth reached (<= CS_BASE64_DEPTH_MAX), created
- * on first use; the rest is fixed-size decoder state of a few hundred bytes.
- * Worst case about 2 x (32 + 44 + 64 + 6 x 18) KiB = 500 KiB.
+ * and for each of these two scanners one more per base64 depth reached
+ * (<= CS_BASE64_DEPTH_MAX), created on first use; the rest is fixed-size
+ * decoder state of a few hundred bytes. Worst case about
+ * 2 x (32 + 44 + 64 + 10 x 18) KiB = 640 KiB; a plain HTTP flow uses about
+ * 2 x 20 KiB.
+ *
+ * Content codings other than gzip and deflate (br, zstd) are not decoded:
+ * such bodies are counted as unscanned rather than scanned as noise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +78,7 @@ struct dir {
 	enum body_kind kind;
 	struct cs_inflate *z;
 	bool z_failed;
+	bool opaque; /* a content coding we cannot decode */
 	uint8_t peek[BODY_PEEK];
 	size_t body_seen;
 	struct cs_jsonstr js;
@@ -302,6 +308,7 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 	ds->kind = body_kind(h);
 	ds->body_seen = 0;
 	ds->z_failed = false;
+	ds->opaque = false;
 	cs_jsonstr_init(&ds->js);
 	cs_percent_init(&ds->pct, true);
 	if (ds->kind == BODY_SSE) {
@@ -318,6 +325,8 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 					cs_detector_max_scan_bytes(ds->flow->d));
 		else
 			ds->z_failed = true; /* scanned as it is */
+	} else if (*ce && !media_is(ce, "identity")) {
+		ds->opaque = true;
 	}
 }
 
@@ -460,7 +469,9 @@ static void on_body(void *ctx, const uint8_t *p, size_t n)
 		memcpy(ds->peek + seen_before, p, k);
 	}
 	ds->body_seen += n;
-	if (ds->z && !ds->z_failed)
+	if (ds->opaque)
+		COUNT(ds, bytes_unscanned, n);
+	else if (ds->z && !ds->z_failed)
 		body_compressed(ds, p, n, seen_before);
 	else
 		content(ds, p, n);

@@ -384,6 +384,17 @@ static void test_ssh_path_in_query(void **state)
 	buf_free(&w);
 }
 
+static void test_shadow_in_encoded_path(void **state)
+{
+	(void)state;
+	struct buf w = {0};
+
+	/* A path segment keeps '+' but decodes %2F. */
+	adds(&w, "GET /fs/read/%2Fetc%2Fshadow+x?y=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+	expect_one(CS_DIR_OUTBOUND, &w, "unix_sensitive", NULL);
+	buf_free(&w);
+}
+
 static void test_shadow_escaped_unlabelled(void **state)
 {
 	(void)state;
@@ -755,6 +766,24 @@ static void test_mislabelled_gzip_scanned(void **state)
 	buf_free(&w);
 }
 
+static void test_unknown_coding_counted(void **state)
+{
+	(void)state;
+	struct hits h = {0};
+	struct cs_detector *d = detector(&h, 0, 0);
+	struct cs_detector_stats st;
+	static const char w[] =
+		"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 11\r\n\r\n"
+		"\x1b\x0a\x00\xf8\xa5\x40\xc2\xe6\x12\x01\x03";
+
+	feed_split(d, CS_DIR_INBOUND, w, sizeof(w) - 1, 4);
+	cs_detector_get_stats(d, &st);
+	assert_int_equal(st.bytes_unscanned, 11);
+	assert_int_equal(st.bytes_scanned, sizeof(w) - 1 - 11);
+	assert_int_equal(st.decode_errors, 0);
+	cs_detector_free(d);
+}
+
 static void test_raw_stream_and_scan_buffer(void **state)
 {
 	(void)state;
@@ -813,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_aws_key_in_form),
 		cmocka_unit_test(test_private_key_in_64k_json),
 		cmocka_unit_test(test_ssh_path_in_query),
+		cmocka_unit_test(test_shadow_in_encoded_path),
 		cmocka_unit_test(test_shadow_escaped_unlabelled),
 		cmocka_unit_test(test_dotenv_gzip_chunked_request),
 		cmocka_unit_test(test_whatsapp_path_in_base64),
@@ -829,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_head_response_not_framed_as_body),
 		cmocka_unit_test(test_malformed_counted),
 		cmocka_unit_test(test_mislabelled_gzip_scanned),
+		cmocka_unit_test(test_unknown_coding_counted),
 		cmocka_unit_test(test_raw_stream_and_scan_buffer),
 		cmocka_unit_test(test_gap_resync),
 	};
