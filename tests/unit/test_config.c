@@ -291,7 +291,9 @@ static void test_unsafe_permissions(void **state)
 	assert_int_equal(mkdir(logs, 0755), 0);
 	assert_int_equal(chmod(logs, 0755), 0);
 	assert_int_equal(cs_config_load(path, &c, &p), -1);
-	assert_problem(&p, "$.log_dir", "world-accessible");
+	assert_problem(&p, "$.log_dir", "accessible by group or others");
+	assert_int_equal(chmod(logs, 0750), 0);
+	assert_int_equal(cs_config_load(path, &c, &p), -1);
 	assert_int_equal(chmod(logs, 0700), 0);
 	assert_int_equal(cs_config_load(path, &c, &p), 0);
 }

@@ -759,10 +759,10 @@ static void check_log_dir(const struct cs_config *c, struct cs_config_problems *
 		return; /* created 0700 on first use */
 	if (!S_ISDIR(st.st_mode))
 		problem(p, "$.log_dir", "%.100s is not a directory", c->log_dir);
-	else if (st.st_mode & S_IRWXO)
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
 		problem(p, "$.log_dir",
-			"unsafe permission: log directory %.100s is world-accessible (mode %04o); "
-			"use 0700",
+			"unsafe permission: log directory %.100s is accessible by group or others "
+			"(mode %04o); use 0700",
 			c->log_dir, (unsigned)(st.st_mode & 07777));
 	else if (geteuid() == 0 && st.st_uid != 0)
 		problem(p, "$.log_dir",
