@@ -184,3 +184,13 @@ size_t cs_chunked_feed(struct cs_chunked *c, const uint8_t *in, size_t len,
 	}
 	return used;
 }
+
+bool cs_chunked_skip(struct cs_chunked *c, uint64_t lost)
+{
+	if (c->state != ST_DATA || lost > c->remaining)
+		return false;
+	c->remaining -= lost;
+	if (!c->remaining)
+		c->state = ST_DATA_CR;
+	return true;
+}

@@ -9,6 +9,7 @@
 #ifndef CLAWSEC_CHUNKED_H
 #define CLAWSEC_CHUNKED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "decode.h"
@@ -39,5 +40,11 @@ void cs_chunked_init(struct cs_chunked *c);
  */
 size_t cs_chunked_feed(struct cs_chunked *c, const uint8_t *in, size_t len,
 		       const struct cs_sink *body, const struct cs_sink *trailer);
+
+/*
+ * The capture lost `lost` bytes of the stream. True when they all fell in
+ * the data of the current chunk: decoding goes on in step with the framing.
+ */
+bool cs_chunked_skip(struct cs_chunked *c, uint64_t lost);
 
 #endif

@@ -21,8 +21,8 @@
  * Bytes the capture lost (cs_flow_gap) are counted as unscanned too.
  *
  * Memory per flow (bounded): for each direction, the message head being
- * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), one scanner for the main
- * text (about 18 KiB), while a compressed body is decoded a zlib state
+ * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), once there is text to scan
+ * a scanner for the main text (about 18 KiB), while a compressed body is decoded a zlib state
  * (about 44 KiB), while an SSE body is decoded one event (<= CS_SSE_MAX_EVENT)
  * plus a second scanner for its non-text fields (also used for trailers),
  * and for each of these two scanners one more per base64 depth reached
@@ -216,12 +216,15 @@ static void lane_free(struct lane *l)
 
 /* ---- the per-message scan budget ---- */
 
+/* Scanners are created when a direction first has text to scan. */
 static void scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
 {
 	size_t max = cs_detector_max_scan_bytes(ds->flow->d);
 	size_t room = max > ds->budget_used ? max - ds->budget_used : 0;
 	size_t take = n < room ? n : room;
 
+	if (!l->sc && lane_init(l, ds, 0) < 0)
+		take = 0; /* out of memory: counted as not scanned */
 	if (take) {
 		lane_feed(l, p, take);
 		ds->budget_used += take;
@@ -241,10 +244,6 @@ static void sink_side(void *ctx, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
 
-	if (!ds->side.sc && lane_init(&ds->side, ds, 0) < 0) {
-		COUNT(ds, bytes_unscanned, n);
-		return;
-	}
 	scan(ds, &ds->side, p, n);
 }
 
@@ -574,7 +573,7 @@ static void on_error(void *ctx)
 
 /* ---- the public API ---- */
 
-static int dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format format)
+static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format format)
 {
 	struct dir *ds = &f->dirs[dir];
 	const struct cs_http_cb cb = {
@@ -594,7 +593,6 @@ static int dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format for
 	cs_http_init(&ds->http, format, &cb);
 	cs_jsonstr_init(&ds->js);
 	cs_percent_init(&ds->pct, true);
-	return lane_init(&ds->main, ds, 0);
 }
 
 static void dir_free(struct dir *ds)
@@ -615,13 +613,8 @@ struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *in
 	copy_str(f->source, sizeof(f->source), info->source);
 	copy_str(f->dest, sizeof(f->dest), info->dest);
 	copy_str(f->protocol, sizeof(f->protocol), info->protocol ? info->protocol : "tcp");
-	if (dir_init(f, CS_DIR_OUTBOUND, info->format) < 0 ||
-	    dir_init(f, CS_DIR_INBOUND, info->format) < 0) {
-		dir_free(&f->dirs[CS_DIR_OUTBOUND]);
-		dir_free(&f->dirs[CS_DIR_INBOUND]);
-		free(f);
-		return NULL;
-	}
+	dir_init(f, CS_DIR_OUTBOUND, info->format);
+	dir_init(f, CS_DIR_INBOUND, info->format);
 	__atomic_fetch_add(&cs_detector_stats_mut(d)->flows_open, 1, __ATOMIC_RELAXED);
 	return f;
 }

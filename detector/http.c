@@ -550,7 +550,8 @@ static void abandon(struct cs_http *p)
 
 void cs_http_gap(struct cs_http *p, size_t lost)
 {
-	if ((p->state == ST_LENGTH && lost < p->remaining) || p->state == ST_CLOSE) {
+	if ((p->state == ST_LENGTH && lost < p->remaining) || p->state == ST_CLOSE ||
+	    (p->state == ST_CHUNKED && cs_chunked_skip(&p->chunked, lost))) {
 		/* Still in step with the framing: only the body has a hole. */
 		if (p->state == ST_LENGTH)
 			p->remaining -= lost;

@@ -134,6 +134,27 @@ static void test_chunked_truncated(void **state)
 	buf_free(&body);
 }
 
+static void test_chunked_skip(void **state)
+{
+	(void)state;
+	struct cs_chunked c;
+	struct buf body = {0};
+	const struct cs_sink bs = {buf_sink, &body};
+
+	cs_chunked_init(&c);
+	assert_false(cs_chunked_skip(&c, 1)); /* in a size line: framing lost */
+	cs_chunked_feed(&c, STR("a\r\nhel"), &bs, NULL);
+	assert_false(cs_chunked_skip(&c, 8)); /* past the chunk end */
+	assert_true(cs_chunked_skip(&c, 3));
+	cs_chunked_feed(&c, STR("lo w\r\n3\r\n123\r\n"), &bs, NULL);
+	assert_true(cs_chunked_skip(&c, 0) == false);
+	cs_chunked_feed(&c, STR("0\r\n\r\n"), &bs, NULL);
+	assert_int_equal(c.status, CS_CHUNKED_DONE);
+	buf_add(&body, "", 0);
+	assert_string_equal((char *)body.p, "hello w123");
+	buf_free(&body);
+}
+
 /* ---- inflate ---- */
 
 static size_t compress_with(int wbits, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
@@ -747,6 +768,9 @@ static void test_http_gap(void **state)
 	cs_http_feed(&p, STR("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"));
 	cs_http_gap(&p, 3); /* still inside the body: framing kept */
 	cs_http_feed(&p, STR("fghijHTTP/1.1 204 OK\r\n\r\n"));
+	cs_http_feed(&p, STR("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nabc"));
+	cs_http_gap(&p, 2); /* inside a chunk: still framed */
+	cs_http_feed(&p, STR("fghi\r\n0\r\n\r\n"));
 	cs_http_gap(&p, 100); /* between messages: resynchronise */
 	cs_http_feed(&p, STR("tail of something\r\nHTTP/1.1 204 OK\r\n\r\n"));
 	cs_http_finish(&p);
@@ -754,6 +778,7 @@ static void test_http_gap(void **state)
 	buf_add(&t.log, "", 0);
 	normalise(&t.log);
 	assert_string_equal((char *)t.log.p, "[RESP 200 ct=]ab[GAP]fghij[END][RESP 204 ct=][END]"
+					     "[RESP 200 ct=]abc[GAP]fghi[END]"
 					     "{tail of something\r\n}[RAWEND][RESP 204 ct=][END]");
 	assert_int_equal(t.errors, 0);
 	buf_free(&t.log);
@@ -765,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_chunked_every_split),
 		cmocka_unit_test(test_chunked_malformed),
 		cmocka_unit_test(test_chunked_truncated),
+		cmocka_unit_test(test_chunked_skip),
 		cmocka_unit_test(test_inflate_codings),
 		cmocka_unit_test(test_inflate_gzip_members),
 		cmocka_unit_test(test_inflate_bad_input),
