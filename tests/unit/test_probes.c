@@ -29,6 +29,8 @@
 #include "probes.h"
 
 #define BODY_LEN 65536
+/* Debian keeps bpftool in /usr/sbin, which a user's PATH may lack */
+#define BPFTOOL "PATH=\"$PATH:/usr/sbin:/sbin\" bpftool"
 
 /* Local HTTPS, HTTP and HTTPS servers; prints "<https> <http> <https2>" ports. */
 static const char server_js[] =
@@ -548,7 +550,7 @@ static int links_of(const uint32_t *ids, size_t n)
 {
 	char line[512];
 	int found = 0;
-	FILE *f = popen("bpftool link show 2>/dev/null", "r");
+	FILE *f = popen(BPFTOOL " link show 2>/dev/null", "r");
 
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
@@ -566,9 +568,9 @@ static int links_of(const uint32_t *ids, size_t n)
 
 static int prog_exists(uint32_t id)
 {
-	char cmd[64];
+	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "bpftool prog show id %u >/dev/null 2>&1", id);
+	snprintf(cmd, sizeof(cmd), BPFTOOL " prog show id %u >/dev/null 2>&1", id);
 	return system(cmd) == 0;
 }
 
