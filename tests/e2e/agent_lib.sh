@@ -16,7 +16,7 @@ T=""
 say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 fail() {
 	say "FAIL: $*"
-	[[ -n "$T" && -f "$T/agent.err" ]] && sed 's/^/  agent: /' "$T/agent.err" | tail -n 40 >&2
+	[[ -n "$T" && -f "$T/agent.err" ]] && sed 's/^/  agent: /' "$T/agent.err" | tail -n 80 >&2
 	exit 1
 }
 
@@ -78,7 +78,7 @@ wait_for() {
 start_server() {
 	node "$FIXTURES/tls_server.js" --cert "$T/cert.pem" --key "$T/key.pem" "$@" >"$T/server.out" 2>&1 &
 	PIDS+=($!)
-	wait_for 10 grep -q listening "$T/server.out" || fail "server did not start"
+	wait_for 10 grep -qs listening "$T/server.out" || fail "server did not start"
 	PORT=$(awk '/listening/ {print $2}' "$T/server.out")
 }
 

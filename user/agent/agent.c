@@ -466,13 +466,14 @@ static int start(struct agent *a)
 
 static void teardown(struct agent *a)
 {
-	/* Flush what flows hold (findings may come out) before the writer goes. */
+	/* Flush what flows hold (findings may come out) while targets name them. */
 	cs_flows_free(a->flows);
-	cs_targets_free(a->targets);
+	a->flows = NULL;
 	cs_probes_close(a->probes);
 	a->probes = NULL;
 	if (a->conf && a->locked)
-		write_state(a);
+		write_state(a); /* the last word: capture off */
+	cs_targets_free(a->targets);
 	cs_ipc_free(a->ipc);
 	cs_detector_free(a->det);
 	cs_jsonl_close(a->log);

@@ -55,7 +55,7 @@ static cJSON *targets_json(struct agent *a)
 {
 	cJSON *arr = cJSON_CreateArray();
 
-	for (size_t i = 0; i < cs_targets_count(a->targets); i++)
+	for (size_t i = 0; a->targets && i < cs_targets_count(a->targets); i++)
 		cJSON_AddItemToArray(arr, target_json(cs_targets_at(a->targets, i)));
 	return arr;
 }

@@ -109,7 +109,8 @@ static int compile_rules(struct rules *nr, const struct cs_target_rules *r, char
 		snprintf(err, errlen, "too many target pids or cmdline patterns");
 		return -1;
 	}
-	memcpy(nr->pids, r->pids, r->n_pids * sizeof(int));
+	for (size_t i = 0; i < r->n_pids; i++)
+		nr->pids[i] = r->pids[i];
 	nr->n_pids = r->n_pids;
 	for (size_t i = 0; i < r->n_cmdline; i++) {
 		int rc = regcomp(&nr->re[i], r->cmdline[i], REG_EXTENDED | REG_NOSUB);
