@@ -92,7 +92,7 @@ static const struct key root_keys[] = {
 	{"dedup_window_ms", K_U64, F(dedup_window_ms), 0, 0, 86400000, NULL},
 	{"disabled_patterns", K_STRLIST, L(disabled_patterns, n_disabled_patterns), 0, 0, NULL},
 	{"severity_overrides", K_SEVMAP, 0, 0, 0, 0, 0, NULL},
-	{"capture_cap_bytes", K_U32, F(capture_cap_bytes), 0, 256, 1 << 20, NULL},
+	{"capture_cap_bytes", K_U32, F(capture_cap_bytes), 0, 256, 4 << 20, NULL},
 	{"ringbuf_bytes", K_U32, F(ringbuf_bytes), 0, 1 << 16, 1 << 30, NULL},
 	{"target_pids", K_PIDLIST, L(target_pids, n_target_pids), 1, 4194304, NULL},
 	{"target_cmdline", K_STRLIST, L(target_cmdline, n_target_cmdline), 0, 0, NULL},
@@ -176,7 +176,8 @@ static void base_defaults(struct cs_config *c)
 	c->fsync_interval_ms = 1000;
 	c->max_scan_bytes = CS_MAX_SCAN_BYTES_DEFAULT;
 	c->dedup_window_ms = CS_DEDUP_WINDOW_DEFAULT_MS;
-	c->capture_cap_bytes = 65536;
+	c->capture_cap_bytes =
+		256 << 10; /* a whole 30+ KB API request, with room; bpf/capture.h CS_CAP_DEFAULT */
 	c->ringbuf_bytes = 8u << 20;
 	copy_str(c->container_prefix, sizeof(c->container_prefix), "nanoclaw-");
 	copy_str(c->nanoclaw_dir, sizeof(c->nanoclaw_dir), "/opt/nanoclaw");
