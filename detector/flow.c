@@ -63,7 +63,7 @@ struct lane {
 	struct dir *ds;
 };
 
-enum body_kind { BODY_TEXT, BODY_FORM, BODY_SSE };
+enum body_kind { BODY_TEXT, BODY_FORM, BODY_SSE, BODY_NDJSON };
 enum pending_kind { REQ_OTHER, REQ_HEAD, REQ_CONNECT };
 
 struct dir {
@@ -295,6 +295,10 @@ static enum body_kind body_kind(const struct cs_http_head *h)
 {
 	if (media_is(h->content_type, "text/event-stream"))
 		return BODY_SSE;
+	if (media_is(h->content_type, "application/x-ndjson") ||
+	    media_is(h->content_type, "application/jsonl") ||
+	    media_is(h->content_type, "application/x-jsonlines"))
+		return BODY_NDJSON;
 	if (media_is(h->content_type, "application/x-www-form-urlencoded"))
 		return BODY_FORM;
 	return BODY_TEXT;
@@ -310,10 +314,10 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 	ds->opaque = false;
 	cs_jsonstr_init(&ds->js);
 	cs_percent_init(&ds->pct, true);
-	if (ds->kind == BODY_SSE) {
+	if (ds->kind == BODY_SSE || ds->kind == BODY_NDJSON) {
 		ds->sse = malloc(sizeof(*ds->sse));
 		if (ds->sse)
-			cs_sse_init(ds->sse);
+			cs_sse_init(ds->sse, ds->kind == BODY_NDJSON);
 		else
 			ds->kind = BODY_TEXT;
 	}
@@ -406,6 +410,7 @@ static void content(struct dir *ds, const uint8_t *p, size_t n)
 
 	switch (ds->kind) {
 	case BODY_SSE:
+	case BODY_NDJSON:
 		cs_sse_feed(ds->sse, p, n, &sse);
 		break;
 	case BODY_FORM:

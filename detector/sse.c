@@ -10,9 +10,10 @@
 
 enum { ST_LINE_START, ST_FIELD, ST_DATA, ST_SKIP };
 
-void cs_sse_init(struct cs_sse *s)
+void cs_sse_init(struct cs_sse *s, bool ndjson)
 {
 	memset(s, 0, sizeof(*s));
+	s->ndjson = ndjson;
 	cs_jsonstr_init(&s->js);
 }
 
@@ -193,13 +194,22 @@ static size_t step(struct cs_sse *s, const uint8_t *in, size_t len, const struct
 	}
 	s->after_cr = false;
 	if (ch == '\n' || ch == '\r') {
-		if (s->state == ST_LINE_START)
+		if (s->state == ST_LINE_START || s->ndjson) {
+			line_end(s, ch, sink);
 			dispatch(s, sink);
-		line_end(s, ch, sink);
+		} else {
+			line_end(s, ch, sink);
+		}
 		return 1;
 	}
 	switch (s->state) {
 	case ST_LINE_START:
+		if (s->ndjson) {
+			/* Every line is a whole event's data. */
+			s->state = ST_DATA;
+			s->value_started = true;
+			return data_bytes(s, in, len, sink);
+		}
 		s->field_len = 0;
 		s->state = ch == ':' ? ST_SKIP : ST_FIELD;
 		return ch == ':' ? 1 : field_byte(s, ch);

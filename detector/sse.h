@@ -13,6 +13,9 @@
  * the event is still scanned exactly once. Data that is not JSON is part of
  * the text run as is.
  *
+ * Newline-delimited JSON streams (application/x-ndjson, as Ollama sends
+ * them) are the same thing without the "data:" framing: one event a line.
+ *
  * Memory: one event's data, at most CS_SSE_MAX_EVENT bytes (an event that
  * is longer is passed on raw to the `other` sink and counted as truncated),
  * plus the parsed JSON of that event while it is being walked.
@@ -37,6 +40,7 @@ struct cs_sse_sink {
 
 struct cs_sse {
 	int state;
+	bool ndjson;   /* one JSON document per line, no SSE fields */
 	bool after_cr; /* a CR ended the last line; swallow one LF */
 	char field[CS_SSE_MAX_FIELD];
 	size_t field_len;
@@ -49,7 +53,7 @@ struct cs_sse {
 	uint64_t truncated;
 };
 
-void cs_sse_init(struct cs_sse *s);
+void cs_sse_init(struct cs_sse *s, bool ndjson);
 void cs_sse_feed(struct cs_sse *s, const uint8_t *in, size_t len, const struct cs_sse_sink *sink);
 /* End of the stream: an event without its blank line is dispatched too. */
 void cs_sse_finish(struct cs_sse *s, const struct cs_sse_sink *sink);
