@@ -10,7 +10,16 @@ const https = require('https');
 
 const args = process.argv.slice(2);
 const opt = (n) => args[args.indexOf(n) + 1];
-const bodies = { '/1k': Buffer.alloc(1024, 'a'), '/256k': Buffer.alloc(256 * 1024, 'b') };
+// Bodies look like what agents receive: JSON chat text (a body of one repeated letter would be
+// one long base64 run, the detector's most expensive input, and no real response looks like it).
+function jsonText(size) {
+	const words = 'the model replied with a long answer about build systems tests and deploys'.split(' ');
+	let s = '';
+	for (let i = 0; s.length < size; i++)
+		s += JSON.stringify({ role: 'assistant', content: `${words.slice(0, (i * 7) % words.length + 3).join(' ')} ${i}` }) + ',';
+	return Buffer.from(s.slice(0, size));
+}
+const bodies = { '/1k': jsonText(1024), '/256k': jsonText(256 * 1024) };
 const handler = (req, res) => {
 	const b = bodies[req.url];
 	req.resume();

@@ -9,7 +9,7 @@
 # added latency = proxy p99 - direct p99. Inspected HTTPS: wrk cannot CONNECT,
 # so bench/proxy_load.c (one blocking keep-alive connection per thread: CONNECT,
 # TLS to the origin through the tunnel verified against the proxy's CA, GETs)
-# drives both proxies identically. Bodies: 1 KB and 256 KB. RSS is the proxy's
+# drives both proxies identically. Bodies: 1 KB and 256 KB of JSON chat text. RSS is the proxy's
 # peak (VmHWM), each proxy restarted per scenario. One more run holds 1,000
 # connections open against clawsec for the RSS goal. Prints a table and writes
 # bench/results/proxy.json. DURATION (seconds, default 10) and CONNS override.

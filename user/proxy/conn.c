@@ -706,7 +706,7 @@ void conn_pump(struct conn *c)
 	set_interest(c);
 }
 
-static void on_event(struct conn *c, uint32_t ev)
+static void on_event(struct conn *c, struct side *s, uint32_t ev)
 {
 	uint64_t before_up = atomic_load(&c->px->bytes_up);
 	uint64_t before_down = atomic_load(&c->px->bytes_down);
@@ -716,21 +716,34 @@ static void on_event(struct conn *c, uint32_t ev)
 	conn_pump(c);
 	if (c->dead || !(ev & (EPOLLERR | EPOLLHUP)))
 		return;
-	/* Level-triggered HUP/ERR with nothing to do would spin: give up on the connection. */
-	if (before_up == atomic_load(&c->px->bytes_up) &&
-	    before_down == atomic_load(&c->px->bytes_down) && before_in == c->cin.len &&
-	    before_out == c->cout.len)
+	if (before_up != atomic_load(&c->px->bytes_up) ||
+	    before_down != atomic_load(&c->px->bytes_down) || before_in != c->cin.len ||
+	    before_out != c->cout.len)
+		return;
+	/*
+	 * A hang-up nothing could be done about now: the socket may still hold
+	 * data the other side is not ready for. Stop watching it (it would spin)
+	 * and let the other side's events drive it; an error, or both sides hung
+	 * up, ends the connection.
+	 */
+	if (ev & EPOLLERR || c->cl.w.muted || c->up.w.muted || c->opening)
 		conn_close(c);
+	else
+		cs_loop_mute(c->px->loop, &s->w);
 }
 
 static void on_client(void *ctx, uint32_t ev)
 {
-	on_event(ctx, ev);
+	struct conn *c = ctx;
+
+	on_event(c, &c->cl, ev);
 }
 
 static void on_upstream(void *ctx, uint32_t ev)
 {
-	on_event(ctx, ev);
+	struct conn *c = ctx;
+
+	on_event(c, &c->up, ev);
 }
 
 void conn_tick(struct conn *c, uint64_t now)

@@ -66,6 +66,7 @@ int cs_loop_add(struct cs_loop *l, struct cs_watch *w, int fd, uint32_t events, 
 
 	w->fd = fd;
 	w->events = events;
+	w->muted = false;
 	w->fn = fn;
 	w->ctx = ctx;
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
@@ -75,7 +76,7 @@ int cs_loop_set(struct cs_loop *l, struct cs_watch *w, uint32_t events)
 {
 	struct epoll_event ev = {.events = events, .data.ptr = w};
 
-	if (w->events == events)
+	if (w->events == events || w->muted)
 		return 0;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev))
 		return -errno;
@@ -83,10 +84,18 @@ int cs_loop_set(struct cs_loop *l, struct cs_watch *w, uint32_t events)
 	return 0;
 }
 
+void cs_loop_mute(struct cs_loop *l, struct cs_watch *w)
+{
+	if (w->fd >= 0 && !w->muted)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->muted = true;
+}
+
 void cs_loop_del(struct cs_loop *l, struct cs_watch *w)
 {
-	if (w->fd >= 0)
+	if (w->fd >= 0 && !w->muted)
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->muted = false;
 	w->fd = -1;
 	w->fn = NULL;
 }

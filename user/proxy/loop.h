@@ -26,6 +26,7 @@ struct cs_loop_ops {
 struct cs_watch {
 	int fd;
 	uint32_t events; /* current interest */
+	bool muted;	 /* removed from epoll after a hang-up, fd still open */
 	cs_loop_fn fn;
 	void *ctx;
 };
@@ -38,6 +39,12 @@ int cs_loop_add(struct cs_loop *l, struct cs_watch *w, int fd, uint32_t events, 
 		void *ctx);
 int cs_loop_set(struct cs_loop *l, struct cs_watch *w, uint32_t events);
 void cs_loop_del(struct cs_loop *l, struct cs_watch *w);
+/*
+ * Stop watching an fd whose peer hung up but which still has data the owner
+ * cannot take yet (epoll reports hang-ups whatever the interest, so a
+ * level-triggered watch would spin). The owner keeps reading it directly.
+ */
+void cs_loop_mute(struct cs_loop *l, struct cs_watch *w);
 
 /*
  * Runs until cs_loop_stop(). A watch removed with cs_loop_del() during a
