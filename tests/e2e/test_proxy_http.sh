@@ -4,7 +4,7 @@
 #    exactly the client's bytes with only the request line in origin form;
 #  - a chunked gzip response carrying a reverse shell: a finding is logged and the
 #    client receives the response byte for byte;
-#  - keep-alive with two requests on one connection, and a bad request answered 400;
+#  - keep-alive with two requests on one connection, pipelining, a bad request answered 400;
 #  - parent proxy chaining: the origin is reached through a CONNECT at the parent.
 set -euo pipefail
 source "$(dirname "$0")/proxy_lib.sh"
@@ -82,6 +82,17 @@ node "$work/echo.js" >"$work/echo.log" 2>&1 &
 pids+=($!)
 echo_port=$(wait_line "$work/echo.log" '^listening')
 node "$work/ka.js" "${addr#*:}" "$echo_port" >"$work/ka.out" 2>&1 || fail "keep-alive: $(cat "$work/ka.out")"
+# pipelining: three requests in one write (a HEAD in the middle), answered in order
+e=127.0.0.1:$echo_port
+printf 'GET http://%s/first HTTP/1.1\r\nHost: %s\r\n\r\nHEAD http://%s/head HTTP/1.1\r\nHost: %s\r\n\r\nGET http://%s/last HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' \
+	"$e" "$e" "$e" "$e" "$e" "$e" >"$work/pipe"
+node "$NODE_DIR/proxy_raw.js" client --proxy "$addr" --send "$work/pipe" --out "$work/pipe.out" || fail "pipelined client"
+# The same bytes in origin form straight to the origin must give the same answers (Date aside).
+sed "s#http://$e##" "$work/pipe" >"$work/pipe-direct"
+node "$NODE_DIR/proxy_raw.js" client --proxy "$e" --send "$work/pipe-direct" --out "$work/pipe-direct.out"
+cmp -s <(grep -av '^Date:' "$work/pipe.out") <(grep -av '^Date:' "$work/pipe-direct.out") ||
+	fail "pipelining: answers differ from the origin's: $(head -c 600 "$work/pipe.out")"
+[[ $(grep -ao 'HTTP/1.1 200' "$work/pipe.out" | wc -l) == 3 ]] || fail "pipelining: not three responses"
 printf 'GET /not-absolute HTTP/1.1\r\nHost: x\r\n\r\n' >"$work/req3"
 node "$NODE_DIR/proxy_raw.js" client --proxy "$addr" --send "$work/req3" --out "$work/resp3"
 head -c 12 "$work/resp3" | grep -q '^HTTP/1.1 400' || fail "origin-form request not answered 400"
