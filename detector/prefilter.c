@@ -4,8 +4,14 @@
  */
 #include "prefilter.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define PF_HAVE_AVX2 1
+#endif
 
 /* 2^17 bits = 16 KiB: a few hundred literals set well under 1% of the bits. */
 #define PF_BITS 17
@@ -16,11 +22,25 @@ struct slot {
 	int32_t first; /* -1 = empty */
 };
 
+/*
+ * The SIMD first stage (x86-64 with AVX2): the first three bytes of every
+ * literal, sorted and spread over 8 buckets. For each of the three byte
+ * offsets, two 16-entry tables map a byte's low and high nibble to the
+ * buckets that allow it; a position survives when some bucket allows all
+ * three bytes. Survivors (about 1% of text) go to the hashed bitmap.
+ */
+#define PF_FP_MAX 256
+#define PF_BUCKETS 8
+
 struct cs_prefilter {
 	uint64_t bitmap[(1u << PF_BITS) / 64];
 	struct slot slots[PF_SLOTS];
 	struct cs_literal *lits;
 	size_t n, cap;
+	uint8_t fp[PF_FP_MAX][3]; /* distinct 3-byte prefixes, sorted */
+	size_t nfp;
+	uint8_t lo[3][16], hi[3][16];
+	bool simd;
 };
 
 static inline uint32_t load32(const uint8_t *p)
@@ -44,6 +64,12 @@ struct cs_prefilter *cs_prefilter_new(void)
 		return NULL;
 	for (size_t i = 0; i < PF_SLOTS; i++)
 		p->slots[i].first = -1;
+#ifdef PF_HAVE_AVX2
+	/* CS_PREFILTER_SCALAR=1 forces the portable path (tests compare both). */
+	const char *scalar = getenv("CS_PREFILTER_SCALAR");
+
+	p->simd = __builtin_cpu_supports("avx2") && !(scalar && *scalar == '1');
+#endif
 	return p;
 }
 
@@ -69,9 +95,43 @@ static struct slot *slot_for(struct cs_prefilter *p, uint32_t key)
 	return NULL;
 }
 
+/* Rebuild the nibble tables from the sorted prefixes: neighbours share a bucket. */
+static void build_nibble_tables(struct cs_prefilter *p)
+{
+	memset(p->lo, 0, sizeof(p->lo));
+	memset(p->hi, 0, sizeof(p->hi));
+	for (size_t f = 0; f < p->nfp; f++) {
+		uint8_t bucket = (uint8_t)(1u << (f * PF_BUCKETS / p->nfp));
+
+		for (int j = 0; j < 3; j++) {
+			p->lo[j][p->fp[f][j] & 15] |= bucket;
+			p->hi[j][p->fp[f][j] >> 4] |= bucket;
+		}
+	}
+}
+
+/* Remember the literal's first three bytes for the SIMD stage; -1 when full. */
+static int add_prefix(struct cs_prefilter *p, const uint8_t *lit)
+{
+	size_t i = 0;
+
+	while (i < p->nfp && memcmp(p->fp[i], lit, 3) < 0)
+		i++;
+	if (i < p->nfp && memcmp(p->fp[i], lit, 3) == 0)
+		return 0;
+	if (p->nfp == PF_FP_MAX)
+		return -1;
+	memmove(p->fp[i + 1], p->fp[i], (p->nfp - i) * 3);
+	memcpy(p->fp[i], lit, 3);
+	p->nfp++;
+	build_nibble_tables(p);
+	return 0;
+}
+
 int cs_prefilter_add(struct cs_prefilter *p, const uint8_t *lit, size_t len, uint32_t rule)
 {
-	if (len < CS_LITERAL_MIN || len > CS_LITERAL_MAX || p->n >= PF_SLOTS / 2)
+	if (len < CS_LITERAL_MIN || len > CS_LITERAL_MAX || p->n >= PF_SLOTS / 2 ||
+	    add_prefix(p, lit) != 0)
 		return -1;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
@@ -115,7 +175,7 @@ static inline unsigned pf_hit(const struct cs_prefilter *p, const uint8_t *at)
 	return (unsigned)(p->bitmap[h >> 6] >> (h & 63)) & 1u;
 }
 
-size_t cs_prefilter_next(const struct cs_prefilter *p, const uint8_t *buf, size_t from, size_t to)
+static size_t next_scalar(const struct cs_prefilter *p, const uint8_t *buf, size_t from, size_t to)
 {
 	size_t i = from;
 
@@ -129,6 +189,55 @@ size_t cs_prefilter_next(const struct cs_prefilter *p, const uint8_t *buf, size_
 		if (pf_hit(p, buf + i))
 			return i;
 	return to;
+}
+
+#ifdef PF_HAVE_AVX2
+__attribute__((target("avx2"))) static inline __m256i nibble_match(const struct cs_prefilter *p,
+								   int j, __m256i v)
+{
+	const __m256i low = _mm256_set1_epi8(0x0f);
+	__m256i lo_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p->lo[j]));
+	__m256i hi_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p->hi[j]));
+	__m256i lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, low));
+	__m256i hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(v, 4), low));
+
+	return _mm256_and_si256(lo, hi);
+}
+
+/* 32 positions per step; survivors of the nibble test are checked in the bitmap. */
+__attribute__((target("avx2"))) static size_t next_avx2(const struct cs_prefilter *p,
+							const uint8_t *buf, size_t from, size_t to)
+{
+	const __m256i zero = _mm256_setzero_si256();
+	size_t i = from;
+
+	for (; i + 32 <= to; i += 32) {
+		__m256i m = nibble_match(p, 0, _mm256_loadu_si256((const __m256i *)(buf + i)));
+
+		m = _mm256_and_si256(
+			m, nibble_match(p, 1, _mm256_loadu_si256((const __m256i *)(buf + i + 1))));
+		m = _mm256_and_si256(
+			m, nibble_match(p, 2, _mm256_loadu_si256((const __m256i *)(buf + i + 2))));
+		uint32_t cand = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(m, zero));
+
+		for (; cand; cand &= cand - 1) {
+			size_t at = i + (size_t)__builtin_ctz(cand);
+
+			if (pf_hit(p, buf + at))
+				return at;
+		}
+	}
+	return next_scalar(p, buf, i, to);
+}
+#endif
+
+size_t cs_prefilter_next(const struct cs_prefilter *p, const uint8_t *buf, size_t from, size_t to)
+{
+#ifdef PF_HAVE_AVX2
+	if (p->simd)
+		return next_avx2(p, buf, from, to);
+#endif
+	return next_scalar(p, buf, from, to);
 }
 
 int32_t cs_prefilter_first(const struct cs_prefilter *p, const uint8_t *at)

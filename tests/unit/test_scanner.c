@@ -265,6 +265,16 @@ static void test_reset_forgets(void **state)
 	cs_detector_free(d);
 }
 
+/* The portable prefilter finds exactly what the SIMD one finds. */
+static void test_scalar_prefilter(void **state)
+{
+	setenv("CS_PREFILTER_SCALAR", "1", 1);
+	test_every_split(state);
+	test_adjacent_matches(state);
+	test_tail_bounded_and_limits(state);
+	unsetenv("CS_PREFILTER_SCALAR");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_tail_bounded_and_limits),
 		cmocka_unit_test(test_overlong_token),
 		cmocka_unit_test(test_reset_forgets),
+		cmocka_unit_test(test_scalar_prefilter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
