@@ -53,18 +53,57 @@ static void put(struct cs_b64 *b, uint8_t byte, const struct cs_b64_sink *sink)
 }
 
 /* Decode run characters; the quantum in progress carries over between calls. */
+static void decode_char(struct cs_b64 *b, uint8_t ch, const struct cs_b64_sink *sink)
+{
+	b->quad = b->quad << 6 | (uint32_t)(b64val1[ch] - 1);
+	if (++b->nq < 4)
+		return;
+	put(b, (uint8_t)(b->quad >> 16), sink);
+	put(b, (uint8_t)(b->quad >> 8), sink);
+	put(b, (uint8_t)b->quad, sink);
+	b->quad = 0;
+	b->nq = 0;
+}
+
+/* Whole quanta straight into the output buffer, as many as fit; returns characters used. */
+static size_t decode_quanta(struct cs_b64 *b, const uint8_t *p, size_t n)
+{
+	size_t q = n / 4, room = (sizeof(b->out) - b->out_len) / 3;
+	size_t budget = (b->out_limit - b->out_total) / 3;
+	uint8_t *o = b->out + b->out_len;
+
+	if (q > room)
+		q = room;
+	if (q > budget)
+		q = budget;
+	for (size_t k = 0; k < q; k++, p += 4, o += 3) {
+		uint32_t v = (uint32_t)(b64val1[p[0]] - 1) << 18 |
+			     (uint32_t)(b64val1[p[1]] - 1) << 12 |
+			     (uint32_t)(b64val1[p[2]] - 1) << 6 | (uint32_t)(b64val1[p[3]] - 1);
+
+		o[0] = (uint8_t)(v >> 16);
+		o[1] = (uint8_t)(v >> 8);
+		o[2] = (uint8_t)v;
+	}
+	b->out_len += 3 * q;
+	b->out_total += 3 * q;
+	return 4 * q;
+}
+
+/* Decode run characters; a partial quantum carries over between calls. */
 static void decode(struct cs_b64 *b, const uint8_t *p, size_t n, const struct cs_b64_sink *sink)
 {
-	for (size_t i = 0; i < n; i++) {
-		b->quad = b->quad << 6 | (uint32_t)(b64val1[p[i]] - 1);
-		if (++b->nq < 4)
-			continue;
-		put(b, (uint8_t)(b->quad >> 16), sink);
-		put(b, (uint8_t)(b->quad >> 8), sink);
-		put(b, (uint8_t)b->quad, sink);
-		b->quad = 0;
-		b->nq = 0;
+	size_t i = 0;
+
+	while (i < n && b->nq)
+		decode_char(b, p[i++], sink);
+	while (n - i >= 4 && b->out_limit - b->out_total >= 3) {
+		if (sizeof(b->out) - b->out_len < 3)
+			drain(b, sink);
+		i += decode_quanta(b, p + i, n - i);
 	}
+	while (i < n)
+		decode_char(b, p[i++], sink);
 }
 
 static void end_run(struct cs_b64 *b, const struct cs_b64_sink *sink)
@@ -122,6 +161,64 @@ static void run_chars(struct cs_b64 *b, const uint8_t *p, size_t n, const struct
 		decode(b, p, n, sink);
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* x in [lo, hi] for each byte, as an unsigned compare done with signed ones. */
+static __m128i in_range(__m128i v, uint8_t lo, uint8_t hi)
+{
+	__m128i x = _mm_xor_si128(_mm_sub_epi8(v, _mm_set1_epi8((char)lo)), _mm_set1_epi8(-128));
+
+	return _mm_cmplt_epi8(x, _mm_set1_epi8((char)((hi - lo + 1) ^ 0x80)));
+}
+
+/* Bit k set when p[k] is a base64 or base64url character, for 16 bytes. */
+static unsigned alpha_mask(const uint8_t *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)p);
+	__m128i m = _mm_or_si128(in_range(v, 'A', 'Z'), in_range(v, 'a', 'z'));
+
+	m = _mm_or_si128(m, in_range(v, '0', '9'));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+	m = _mm_or_si128(m, in_range(v, '-', '/')); /* - . / : '.' is cut out below */
+	m = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), m);
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* The first position at or after i that is not a run character, or len. */
+static size_t span_fwd(const uint8_t *in, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	for (; len - i >= 16; i += 16) {
+		unsigned m = ~alpha_mask(in + i) & 0xffff;
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	while (i < len && b64val1[in[i]])
+		i++;
+	return i;
+}
+
+/* The start of the run characters that end at s, not before lo. */
+static size_t span_back(const uint8_t *in, size_t lo, size_t s)
+{
+#ifdef __SSE2__
+	for (; s - lo >= 16; s -= 16) {
+		unsigned m = ~alpha_mask(in + s - 16) & 0xffff;
+
+		if (m)
+			return s - 16 + (size_t)(32 - __builtin_clz(m));
+	}
+#endif
+	while (s > lo && b64val1[in[s - 1]])
+		s--;
+	return s;
+}
+
 /*
  * Where the next run that may reach CS_B64_MIN_RUN characters starts (a run
  * reaching the end of the input may continue in the next feed), or len.
@@ -133,22 +230,14 @@ static size_t next_candidate(const uint8_t *in, size_t i, size_t len)
 	for (;;) {
 		size_t p = i + CS_B64_MIN_RUN - 1, s, e;
 
-		if (p >= len) {
-			s = len;
-			while (s > i && b64val1[in[s - 1]])
-				s--;
-			return s;
-		}
+		if (p >= len)
+			return span_back(in, i, len);
 		if (!b64val1[in[p]]) {
 			i = p + 1;
 			continue;
 		}
-		s = p;
-		while (s > i && b64val1[in[s - 1]])
-			s--;
-		e = p + 1;
-		while (e < len && b64val1[in[e]])
-			e++;
+		s = span_back(in, i, p);
+		e = span_fwd(in, p + 1, len);
 		if (e - s >= CS_B64_MIN_RUN || e == len)
 			return s;
 		i = e + 1;
@@ -169,8 +258,7 @@ void cs_b64_feed(struct cs_b64 *b, const uint8_t *in, size_t len, const struct c
 				break;
 		}
 		start = i;
-		while (i < len && b64val1[in[i]])
-			i++;
+		i = span_fwd(in, i, len);
 		run_chars(b, in + start, i - start, sink);
 		if (i == len)
 			break;
