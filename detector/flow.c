@@ -19,6 +19,9 @@
  * inflated up to the same bound; compressed bytes left over then are
  * counted as unscanned as they are (their decoded size is never computed).
  * Bytes the capture lost (cs_flow_gap) are counted as unscanned too.
+ * bytes_scanned counts each message's decoded text once; the base64
+ * rescans are extra work on top, bounded per message and depth by the same
+ * max_scan_bytes (decode_truncated counts where that bound cut them).
  *
  * Memory per flow (bounded): for each direction, the message head being
  * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), once there is text to scan
