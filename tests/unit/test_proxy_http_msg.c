@@ -109,6 +109,24 @@ static void test_request_refusals(void **state)
 		assert_int_equal(parse_req(cases[i].head, &r, out, &len), cases[i].status);
 }
 
+static void test_control_bytes_refused(void **state)
+{
+	static const char nul_host[] = "GET http://a\0b:80/ HTTP/1.1\r\n\r\n";
+	static const char nul_path[] = "GET http://a/x\0y HTTP/1.1\r\n\r\n";
+	static const char tab_path[] = "GET http://a/x\ty HTTP/1.1\r\n\r\n";
+	struct hm_request r;
+	char out[256];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(
+		hm_parse_request(nul_host, sizeof(nul_host) - 1, &r, out, sizeof(out), &len), 400);
+	assert_int_equal(
+		hm_parse_request(nul_path, sizeof(nul_path) - 1, &r, out, sizeof(out), &len), 400);
+	assert_int_equal(
+		hm_parse_request(tab_path, sizeof(tab_path) - 1, &r, out, sizeof(out), &len), 400);
+}
+
 static void test_response_framing(void **state)
 {
 	struct hm_response r;
@@ -207,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_request_host_added),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_request_refusals),
+		cmocka_unit_test(test_control_bytes_refused),
 		cmocka_unit_test(test_response_framing),
 		cmocka_unit_test(test_chunked_any_split),
 		cmocka_unit_test(test_chunked_malformed),

@@ -194,7 +194,7 @@ static int parse_authority(const char *a, size_t len, uint16_t defport, struct h
 	if (he == hs || (size_t)(he - hs) >= sizeof(r->host))
 		return -1;
 	for (const char *c = hs; c < he; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("-._:~%", *c))
+		if (!isalnum((unsigned char)*c) && (!*c || !strchr("-._:~%", *c)))
 			return -1;
 	memcpy(r->host, hs, (size_t)(he - hs));
 	r->host[he - hs] = '\0';
@@ -223,6 +223,9 @@ static int parse_request_line(const char *l, size_t len, struct hm_request *r, c
 	r->method[sp1 - l] = '\0';
 	t = sp1 + 1;
 	tl = (size_t)(sp2 - t);
+	for (size_t i = 0; i < tl; i++)
+		if ((unsigned char)t[i] < 0x21 || (unsigned char)t[i] == 0x7f)
+			return 400; /* control bytes are never part of a request target */
 	r->connect = !strcmp(r->method, "CONNECT");
 	r->head = !strcmp(r->method, "HEAD");
 	if (r->connect)
