@@ -15,3 +15,21 @@ cat "$work/abuse.log"
 kill -0 "$proxy_pid" || fail "proxy died"
 kill -TERM "$proxy_pid"
 wait "$proxy_pid" || fail "proxy did not exit cleanly"
+
+# The connection limit caps descriptors: 300 idle connections against max_conns 50.
+write_config "$work/small.json" '"max_conns": 50'
+start_proxy small "$work/small.json"
+node -e '
+const net = require("net");
+const [host, port] = process.argv[1].split(":");
+const socks = [];
+for (let i = 0; i < 300; i++) socks.push(net.connect(+port, host).on("error", () => {}));
+setTimeout(() => process.exit(0), 1500);
+' "$ADDR" &
+pids+=($!)
+sleep 1
+fds=$(ls "/proc/$proxy_pid/fd" | wc -l)
+[[ $fds -le 70 ]] || fail "max_conns 50 but the proxy holds $fds descriptors"
+echo "connection limit: 300 clients, the proxy holds $fds descriptors"
+kill -TERM "$proxy_pid"
+wait "$proxy_pid" || fail "proxy (small) did not exit cleanly"
