@@ -84,7 +84,7 @@ struct dir {
 	bool opaque; /* a content coding we cannot decode */
 	uint8_t peek[BODY_PEEK];
 	size_t body_seen;
-	struct cs_jsonstr js;
+	struct cs_jsonstr js, js2; /* JSON escapes, two levels */
 	struct cs_percent pct;
 	struct cs_sse *sse;
 };
@@ -258,6 +258,43 @@ static void message_start(struct dir *ds)
 	lane_new_budget(&ds->side);
 }
 
+/* ---- text: JSON escapes decoded twice ---- */
+
+/*
+ * JSON text inside a JSON string (OpenAI tool-call "arguments", tool
+ * results) is escaped twice over, so text gets two decoding passes. A
+ * second pass over text that was escaped once only turns a literal "\n"
+ * into a line break, which can only give the scanner more context.
+ */
+static void sink_unescaped_once(void *ctx, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+	const struct cs_sink out = {sink_main, ds};
+
+	cs_jsonstr_feed(&ds->js2, p, n, &out);
+}
+
+static void text_init(struct dir *ds)
+{
+	cs_jsonstr_init(&ds->js);
+	cs_jsonstr_init(&ds->js2);
+}
+
+static void text_feed(struct dir *ds, const uint8_t *p, size_t n)
+{
+	const struct cs_sink once = {sink_unescaped_once, ds};
+
+	cs_jsonstr_feed(&ds->js, p, n, &once);
+}
+
+static void text_flush(struct dir *ds)
+{
+	const struct cs_sink once = {sink_unescaped_once, ds}, out = {sink_main, ds};
+
+	cs_jsonstr_flush(&ds->js, &once);
+	cs_jsonstr_flush(&ds->js2, &out);
+}
+
 /* ---- message heads ---- */
 
 static bool media_is(const char *type, const char *want)
@@ -315,7 +352,7 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 	ds->body_seen = 0;
 	ds->z_failed = false;
 	ds->opaque = false;
-	cs_jsonstr_init(&ds->js);
+	text_init(ds);
 	cs_percent_init(&ds->pct, true);
 	if (ds->kind == BODY_SSE || ds->kind == BODY_NDJSON) {
 		ds->sse = malloc(sizeof(*ds->sse));
@@ -420,7 +457,7 @@ static void content(struct dir *ds, const uint8_t *p, size_t n)
 		cs_percent_feed(&ds->pct, p, n, &out);
 		break;
 	default:
-		cs_jsonstr_feed(&ds->js, p, n, &out);
+		text_feed(ds, p, n);
 		break;
 	}
 }
@@ -498,7 +535,7 @@ static void content_flush(struct dir *ds)
 	if (ds->sse)
 		cs_sse_finish(ds->sse, &sse);
 	cs_percent_flush(&ds->pct, &out);
-	cs_jsonstr_flush(&ds->js, &out);
+	text_flush(ds);
 }
 
 /* Bytes of the body are missing: what follows is a new part. */
@@ -544,7 +581,7 @@ static void on_end(void *ctx, bool complete)
 	body_free(ds);
 	ds->kind = BODY_TEXT;
 	cs_percent_init(&ds->pct, true);
-	cs_jsonstr_init(&ds->js);
+	text_init(ds);
 }
 
 /* ---- raw bytes ---- */
@@ -552,22 +589,20 @@ static void on_end(void *ctx, bool complete)
 static void on_raw(void *ctx, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
-	const struct cs_sink out = {sink_main, ds};
 
 	if (!ds->raw_active) {
 		ds->raw_active = true;
 		message_start(ds);
-		cs_jsonstr_init(&ds->js);
+		text_init(ds);
 	}
-	cs_jsonstr_feed(&ds->js, p, n, &out);
+	text_feed(ds, p, n);
 }
 
 static void on_raw_end(void *ctx)
 {
 	struct dir *ds = ctx;
-	const struct cs_sink out = {sink_main, ds};
 
-	cs_jsonstr_flush(&ds->js, &out);
+	text_flush(ds);
 	lane_end(&ds->main);
 	ds->raw_active = false;
 }
@@ -599,7 +634,7 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 	ds->flow = f;
 	ds->dir = dir;
 	cs_http_init(&ds->http, format, &cb);
-	cs_jsonstr_init(&ds->js);
+	text_init(ds);
 	cs_percent_init(&ds->pct, true);
 }
 

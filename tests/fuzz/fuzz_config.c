@@ -18,9 +18,7 @@
 
 #include "config.h"
 #include "digest.h"
-#include "fuzz_util.h"
-
-extern char **environ;
+#include "fuzz_env.h"
 
 static char dir[PATH_MAX], path[PATH_MAX + 16], real[PATH_MAX];
 static struct cs_config cfg;
@@ -32,37 +30,12 @@ static void cleanup(void)
 	rmdir(dir);
 }
 
-/* Unset one matching variable per pass: unsetenv() reshuffles environ. */
-static void clear_env(void)
-{
-	bool found = true;
-
-	while (found) {
-		found = false;
-		for (char **e = environ; *e; e++) {
-			char name[256];
-			size_t n = strcspn(*e, "=");
-
-			if (strncmp(*e, CS_ENV_PREFIX, strlen(CS_ENV_PREFIX)) || n >= sizeof(name))
-				continue;
-			memcpy(name, *e, n);
-			name[n] = '\0';
-			CHECK(unsetenv(name) == 0);
-			found = true;
-			break;
-		}
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-
 	(void)argc;
 	(void)argv;
-	clear_env();
-	snprintf(dir, sizeof(dir), "%s/cs-fuzz-config-XXXXXX", base);
-	CHECK(mkdtemp(dir));
+	fuzz_clear_env();
+	fuzz_temp_dir("cs-fuzz-config", dir);
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	atexit(cleanup);
 	return 0;
