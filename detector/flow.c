@@ -287,6 +287,11 @@ static void text_feed(struct dir *ds, const uint8_t *p, size_t n)
 	cs_jsonstr_feed(&ds->js, p, n, &once);
 }
 
+static void sink_text(void *ctx, const uint8_t *p, size_t n)
+{
+	text_feed(ctx, p, n);
+}
+
 static void text_flush(struct dir *ds)
 {
 	const struct cs_sink once = {sink_unescaped_once, ds}, out = {sink_main, ds};
@@ -445,7 +450,7 @@ static enum cs_http_verdict on_head(void *ctx, const struct cs_http_head *h)
 
 static void content(struct dir *ds, const uint8_t *p, size_t n)
 {
-	const struct cs_sink out = {sink_main, ds};
+	const struct cs_sink to_text = {sink_text, ds};
 	const struct cs_sse_sink sse = {{sink_main, ds}, {sink_side, ds}};
 
 	switch (ds->kind) {
@@ -454,7 +459,7 @@ static void content(struct dir *ds, const uint8_t *p, size_t n)
 		cs_sse_feed(ds->sse, p, n, &sse);
 		break;
 	case BODY_FORM:
-		cs_percent_feed(&ds->pct, p, n, &out);
+		cs_percent_feed(&ds->pct, p, n, &to_text);
 		break;
 	default:
 		text_feed(ds, p, n);
@@ -529,12 +534,12 @@ static void on_trailer(void *ctx, const uint8_t *p, size_t n)
 /* Flush the content decoders into the scanner. */
 static void content_flush(struct dir *ds)
 {
-	const struct cs_sink out = {sink_main, ds};
+	const struct cs_sink to_text = {sink_text, ds};
 	const struct cs_sse_sink sse = {{sink_main, ds}, {sink_side, ds}};
 
 	if (ds->sse)
 		cs_sse_finish(ds->sse, &sse);
-	cs_percent_flush(&ds->pct, &out);
+	cs_percent_flush(&ds->pct, &to_text);
 	text_flush(ds);
 }
 

@@ -325,8 +325,9 @@ static void test_aws_key_in_form(void **state)
 
 	aws_key(key, 5);
 	adds(&body, "user=bob&note=");
-	add_percent_encoded(&body, "my key: ");
+	add_percent_encoded(&body, "{\"note\":\"my key:\\u0020");
 	add_percent_encoded(&body, key);
+	add_percent_encoded(&body, "\"}");
 	addf(&w,
 	     "POST /form HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
 	     "Content-Length: %zu\r\n\r\n%s",
