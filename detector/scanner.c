@@ -34,6 +34,13 @@
 #define CS_SCAN_LOOKBACK_SLACK 16u
 #define CS_SCAN_TAIL_MAX (CS_SCAN_MAX_MATCH + CS_SCAN_BACK + CS_LITERAL_MAX)
 #define CS_SCAN_CAP (CS_SCAN_TAIL_MAX + CS_SCAN_PIECE)
+/*
+ * The window starts small and grows to CS_SCAN_CAP only for a flow that
+ * feeds big chunks: most scanners (idle base64 lanes, small requests) stay
+ * at a few KiB. It must hold the largest tail plus a rescan step.
+ */
+#define CS_SCAN_MIN_CAP 4096u
+_Static_assert(CS_SCAN_MIN_CAP > CS_SCAN_TAIL_MAX + CS_SCAN_RESCAN_MIN, "window too small");
 
 struct cs_scanner {
 	const struct cs_registry *reg;
@@ -44,7 +51,8 @@ struct cs_scanner {
 	pcre2_match_context *mctx;
 	uint64_t limit_hits;
 
-	uint8_t *buf; /* CS_SCAN_CAP bytes */
+	uint8_t *buf; /* cap bytes, plus 4 readable zero bytes past len */
+	size_t cap;
 	size_t len;
 	uint64_t base;	  /* stream offset of buf[0] */
 	uint64_t next;	  /* stream offset of the first candidate not yet settled */
@@ -68,7 +76,8 @@ struct cs_scanner *cs_scanner_new(const struct cs_registry *reg, enum cs_directi
 	s->md = pcre2_match_data_create(reg->max_groups, NULL);
 	s->mctx = pcre2_match_context_create(NULL);
 	/* +4: reading a 4-byte window at the last positions stays in bounds. */
-	s->buf = malloc(CS_SCAN_CAP + 4);
+	s->cap = CS_SCAN_MIN_CAP;
+	s->buf = malloc(s->cap + 4);
 	s->done = calloc(reg->n ? reg->n : 1, sizeof(*s->done));
 	s->waiting = calloc(reg->n ? reg->n : 1, sizeof(*s->waiting));
 	if (!s->md || !s->mctx || !s->buf || !s->done || !s->waiting) {
@@ -234,10 +243,27 @@ static void compact(struct cs_scanner *s)
 	s->base += keep_from;
 }
 
+/* Grow the window towards CS_SCAN_CAP; on failure the current one still works. */
+static void grow(struct cs_scanner *s, size_t want)
+{
+	size_t cap = s->cap * 2 > want ? s->cap * 2 : want;
+	uint8_t *b;
+
+	if (cap > CS_SCAN_CAP)
+		cap = CS_SCAN_CAP;
+	b = realloc(s->buf, cap + 4);
+	if (b) {
+		s->buf = b;
+		s->cap = cap;
+	}
+}
+
 void cs_scanner_feed(struct cs_scanner *s, const uint8_t *data, size_t len)
 {
+	if (s->len + len > s->cap && s->cap < CS_SCAN_CAP)
+		grow(s, s->len + len);
 	while (len > 0) {
-		size_t room = CS_SCAN_CAP - s->len;
+		size_t room = s->cap - s->len;
 		size_t n = len < room ? len : room;
 
 		memcpy(s->buf + s->len, data, n);
@@ -245,7 +271,7 @@ void cs_scanner_feed(struct cs_scanner *s, const uint8_t *data, size_t len)
 		s->len += n;
 		data += n;
 		len -= n;
-		if (s->pending && s->len < CS_SCAN_CAP &&
+		if (s->pending && s->len < s->cap &&
 		    s->base + s->len - s->scanned < CS_SCAN_RESCAN_MIN)
 			continue;
 		scan_window(s, false);
