@@ -461,7 +461,7 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_CRITICAL,
 		.description = "netcat or ncat executing a program (nc -e, ncat --exec)",
 		.regex = CMD_START "(?:nc|ncat|netcat)(?:\\.traditional|\\.openbsd)?\\s"
-			"(?:[-A-Za-z0-9_.:/]{1,64}\\s{1,4}){0,4}?"
+			"(?:[-A-Za-z0-9_.:/]{1,64}+\\s{1,4}+){0,4}?"
 			"(?:-[A-Za-z]{0,4}e|-c|--exec|--sh-exec|--lua-exec)\\s{1,4}[\"']?"
 			"(?:/[A-Za-z0-9_./-]{1,40}|(?:ba|z|da)?sh|cmd(?:\\.exe)?|powershell|python[0-9.]{0,4})"
 			"(?![A-Za-z0-9_-])",
@@ -476,7 +476,7 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "a named pipe wired to a network client and back (mkfifo f; ... | nc ... >f)",
-		.regex = CMD_START "(?:mkfifo|mknod)\\s{1,4}([A-Za-z0-9_./-]{1,64})[^\\n]{0,200}?[|;&]\\s{0,4}"
+		.regex = CMD_START "(?:mkfifo|mknod)\\s{1,4}([A-Za-z0-9_./-]{1,64}+)[^\\n]{0,200}?[|;&]\\s{0,4}"
 			"(?:nc|ncat|netcat|telnet|openssl\\s{1,4}s_client)\\s[^\\n]{0,100}?[<>]\\s{0,2}\\1",
 		.literals = LITS("mkfifo", "mknod"),
 		.secret_group = CS_SECRET_NONE,
@@ -488,7 +488,7 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "socat connecting a program to the network (socat ... exec:)",
-		.regex = CMD_START "socat\\s[^\\n]{0,200}?(?i:exec|system):",
+		.regex = CMD_START "socat\\s[^\\n|;&]{0,200}?(?i:exec|system):",
 		.literals = LITS("socat"),
 		.secret_group = CS_SECRET_NONE,
 	},
