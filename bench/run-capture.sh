@@ -13,7 +13,8 @@
 #   bpftrace  Debian's bpftrace with the equivalent one-liner: a uprobe on
 #             the client's SSL_write copying the plaintext out (str(), capped
 #             at bpftrace's 200-byte maximum, so it does less work than we do)
-# For each: requests/s and the ratio to none; for the watchers: events/s
+# For each: requests/s and the ratio to none, and the client's own CPU per
+# request (steadier than req/s when the machine is shared); for the watchers: events/s
 # (agent: ring-buffer records; bpftrace: SSL_write hits), lost events (agent:
 # ring buffer full; bpftrace: its "Lost N events"), the watcher's CPU (% of
 # one core over the run) and peak RSS. Prints a table and writes
@@ -98,8 +99,9 @@ run() {
 	[[ -n $watcher ]] && pids+=($watcher) && t0=$(cpu_ticks "$watcher")
 	touch "$work/$tag.go"
 	wait "$client"
-	local rps
-	rps=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).rps.toFixed(1))' "$work/$tag.out")
+	local rps ccpu
+	rps=$(json "$work/$tag.out" 'd.rps.toFixed(1)')
+	ccpu=$(json "$work/$tag.out" 'd.cpu_us_per_req.toFixed(0)')
 	cpu=null rss=null events=null
 	if [[ -n $watcher ]]; then
 		t1=$(cpu_ticks "$watcher")
@@ -122,8 +124,8 @@ run() {
 		;;
 	none) lost=null ;;
 	esac
-	printf '{"size":%s,"mode":"%s","rps":%s,"events_per_sec":%s,"lost_events":%s,"cpu_pct":%s,"rss_mb":%s}\n' \
-		"$size" "$mode" "$rps" "$events" "$lost" "$cpu" "$rss"
+	printf '{"size":%s,"mode":"%s","rps":%s,"client_cpu_us_per_req":%s,"events_per_sec":%s,"lost_events":%s,"cpu_pct":%s,"rss_mb":%s}\n' \
+		"$size" "$mode" "$rps" "$ccpu" "$events" "$lost" "$cpu" "$rss"
 }
 
 modes=(none agent)
@@ -155,6 +157,7 @@ for (const size of [...new Set(runs.map((r) => r.size))])
 		const rs = runs.filter((r) => r.size === size && r.mode === mode);
 		const lost = rs.map((r) => r.lost_events);
 		rows.push({ size, mode, rps: median(rs.map((r) => r.rps)),
+			client_cpu_us_per_req: median(rs.map((r) => r.client_cpu_us_per_req)),
 			events_per_sec: median(rs.map((r) => r.events_per_sec)),
 			lost_events: lost.includes(null) ? null : lost.reduce((a, b) => a + b, 0),
 			cpu_pct: median(rs.map((r) => r.cpu_pct)),
@@ -174,8 +177,8 @@ const r = JSON.parse(require("fs").readFileSync("bench/results/capture.json", "u
 const cell = (v, w) => String(v ?? "-").padStart(w);
 const doc = JSON.parse(require("fs").readFileSync("bench/results/capture.json", "utf8"));
 console.log(`medians over ${doc.repetitions} runs of ${doc.seconds_per_run}s; lost = sum; load average at end ${doc.loadavg_at_end} on ${doc.cpus} CPUs`);
-console.log(["body", "watcher", "req/s", "vs none", "events/s", "lost", "CPU %", "RSS MB"].map((h, i) => cell(h, [7, 9, 9, 8, 9, 6, 6, 7][i])).join(" "));
+console.log(["body", "watcher", "req/s", "vs none", "client µs/req", "events/s", "lost", "CPU %", "RSS MB"].map((h, i) => cell(h, [7, 9, 9, 8, 14, 9, 6, 6, 7][i])).join(" "));
 for (const x of r)
-	console.log([cell(x.size, 7), cell(x.mode, 9), cell(x.rps, 9), cell(x.ratio_to_none, 8), cell(x.events_per_sec, 9),
+	console.log([cell(x.size, 7), cell(x.mode, 9), cell(x.rps, 9), cell(x.ratio_to_none, 8), cell(x.client_cpu_us_per_req, 14), cell(x.events_per_sec, 9),
 		cell(x.lost_events, 6), cell(x.cpu_pct, 6), cell(x.rss_mb, 7)].join(" "));'
 echo "run-capture: results in bench/results/capture.json"

@@ -26,6 +26,24 @@ go_and_wait parent "$parent"
 wait_for 10 findings_at_least "f.filter(x => x.source.startsWith('node/') && x.source !== 'node/$parent').length" 3 ||
 	fail "child's traffic not captured: $(findings 'JSON.stringify(f)')"
 
+# 1b. a child that execs another node binary (a copy: another inode) gets that
+#     binary probed while it runs, and released when it exits.
+mkdir -p "$T/other/bin"
+cp "$(readlink -f "$(command -v node)")" "$T/other/bin/node"
+start_client parent2 "$url" --child --child-node "$T/other/bin/node" --tag "$marker" --linger 3000
+parent2=$CLIENT_PID
+wait_for 10 target_attached "$parent2" || fail "second parent not attached"
+touch "$T/parent2.go"
+wait_for 10 state_is "s.targets.some(t => t.binary === '$T/other/bin/node' && t.attached)" true ||
+	fail "the child's other binary is not probed: $(state 'JSON.stringify(s.targets)')"
+wait_for 10 findings_at_least "f.filter(x => x.source.startsWith('node/') &&
+	![...f.slice(0, 3).map(y => y.source), 'node/$parent', 'node/$parent2'].includes(x.source)).length" 3 ||
+	fail "child exec'ing another node binary not captured: $(findings 'JSON.stringify(f.map(x => x.source))')"
+[[ $(agent_links | wc -l) -gt $links_one ]] || fail "no uprobes for the other binary"
+wait_for 15 bash -c "! kill -0 $parent2 2>/dev/null" || fail "second parent did not finish"
+links_now() { [[ $(agent_links | wc -l) -eq $links_one ]]; }
+wait_for 10 links_now || fail "the other binary's uprobes outlived its last process"
+
 # 2. a second matching process while the first is alive shares the binary's probes.
 start_client first "$url" --tag "$marker" --linger 3000
 first=$CLIENT_PID

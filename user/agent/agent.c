@@ -183,9 +183,21 @@ static void source_name(void *ctx, uint32_t tgid, char *out, size_t len)
 
 /* ---- targets <-> probes ---- */
 
+/* Drop this pid's use of the binary it was probed through, if any. */
+static void release_binary(struct agent *a, struct cs_target *t)
+{
+	struct cs_bin_key key = {.dev = (uint64_t)t->probed_dev, .ino = (uint64_t)t->probed_ino};
+
+	if (t->probed_ino)
+		cs_probes_detach_tls(a->probes, &key, t->pid);
+	t->probed_dev = 0;
+	t->probed_ino = 0;
+}
+
 static void attach(struct agent *a, struct cs_target *t)
 {
 	struct cs_bin_key key = {.dev = (uint64_t)t->dev, .ino = (uint64_t)t->ino};
+	bool same = t->probed_ino && t->probed_dev == t->dev && t->probed_ino == t->ino;
 	int rc = cs_probes_add_target(a->probes, (uint32_t)t->pid);
 
 	if (rc) {
@@ -194,13 +206,20 @@ static void attach(struct agent *a, struct cs_target *t)
 		return;
 	}
 	t->attached = true;
-	if (t->tls == CS_TLS_NONE)
-		return;
-	rc = cs_probes_attach_tls(a->probes, t->binary, &key, t->pid, NULL);
-	if (rc) {
-		snprintf(t->note, sizeof(t->note), "TLS probes not attached to %.80s: %s",
-			 t->binary_shown, strerror(-rc));
-		t->attached = false;
+	/* An exec into another binary: attach the new one before letting the old go. */
+	if (t->tls != CS_TLS_NONE && !same) {
+		rc = cs_probes_attach_tls(a->probes, t->binary, &key, t->pid, NULL);
+		if (rc) {
+			snprintf(t->note, sizeof(t->note), "TLS probes not attached to %.80s: %s",
+				 t->binary_shown, strerror(-rc));
+			t->attached = false;
+		}
+	}
+	if (!same)
+		release_binary(a, t);
+	if (t->tls != CS_TLS_NONE && t->attached) {
+		t->probed_dev = t->dev;
+		t->probed_ino = t->ino;
 	}
 }
 
@@ -217,7 +236,6 @@ static void target_event(void *ctx, enum cs_target_event ev, struct cs_target *t
 		       t->note[0] ? ": " : "", t->note);
 		break;
 	case CS_TARGET_CHANGED:
-		cs_probes_forget_pid(a->probes, t->pid);
 		attach(a, t);
 		break;
 	case CS_TARGET_REMOVED:

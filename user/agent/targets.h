@@ -44,7 +44,9 @@ struct cs_target {
 	char binary_shown[PATH_MAX]; /* the same path as the process sees it */
 	dev_t dev;		     /* identity of binary */
 	ino_t ino;
-	bool attached; /* set by the agent once its probes are in */
+	bool attached;	  /* set by the agent once its probes are in */
+	dev_t probed_dev; /* binary the agent's TLS probes use for this pid (0: none) */
+	ino_t probed_ino;
 	char note[160];
 };
 
