@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "engine_helpers.h"
+#include "registry.h"
 
 #define TAIL_BOUND (CS_SCAN_MAX_MATCH + 512)
 
@@ -265,6 +266,53 @@ static void test_reset_forgets(void **state)
 	cs_detector_free(d);
 }
 
+/*
+ * Every rule's literals followed by noise from the bytes its regexes care
+ * about: bounded quantifiers keep every attempt far from the PCRE2 limits.
+ */
+static void test_every_rule_near_misses(void **state)
+{
+	static const char noise[] = "aZ09 -_/.:|;&'\"\n\t=+>~$(`";
+	const size_t len = 32768;
+	char *text = malloc(len + 128);
+	struct eh_sink sink = {0};
+	struct cs_detector *d = eh_detector(&sink, 0);
+	uint32_t seed = 17;
+
+	(void)state;
+	assert_non_null(text);
+	assert_non_null(d);
+	for (size_t r = 0; r < cs_rules_count; r++) {
+		const struct cs_rule *rule = &cs_rules[r];
+
+		for (size_t l = 0; rule->literals[l]; l++) {
+			struct eh_ctx ctx = {.d = d, .dir = rule->dir, .dest = "x:1"};
+			struct cs_scanner *s = cs_scanner_new(cs_detector_registry(d), rule->dir,
+							      eh_on_match, &ctx);
+			size_t off = 0;
+
+			while (off < len) {
+				size_t ll = strlen(rule->literals[l]);
+				size_t k = 1 + (seed >> 8) % 60;
+
+				memcpy(text + off, rule->literals[l], ll);
+				off += ll;
+				for (size_t i = 0; i < k; i++) {
+					seed = seed * 1103515245u + 12345u;
+					text[off++] = noise[(seed >> 16) % (sizeof(noise) - 1)];
+				}
+			}
+			cs_scanner_feed(s, (const uint8_t *)text, off);
+			cs_scanner_reset(s);
+			if (cs_scanner_limit_hits(s))
+				fail_msg("rule %s hit the PCRE2 limits", rule->id);
+			cs_scanner_free(s);
+		}
+	}
+	free(text);
+	cs_detector_free(d);
+}
+
 /* The portable prefilter finds exactly what the SIMD one finds. */
 static void test_scalar_prefilter(void **state)
 {
@@ -284,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_tail_bounded_and_limits),
 		cmocka_unit_test(test_overlong_token),
 		cmocka_unit_test(test_reset_forgets),
+		cmocka_unit_test(test_every_rule_near_misses),
 		cmocka_unit_test(test_scalar_prefilter),
 	};
 
