@@ -25,17 +25,19 @@
  *
  * Memory per flow (bounded): for each direction, the message head being
  * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), once there is text to scan
- * a scanner for the main text (about 18 KiB), while a compressed body is decoded a zlib state
- * (about 44 KiB), while an SSE body is decoded one event (<= CS_SSE_MAX_EVENT)
- * plus a second scanner for its non-text fields (also used for trailers),
- * and for each of these two scanners one more per base64 depth reached
- * (<= CS_BASE64_DEPTH_MAX), created on first use; the rest is fixed-size
- * decoder state of a few hundred bytes. Worst case about
+ * a scanner for the main text (about 18 KiB), while a compressed body is
+ * decoded a zlib state (about 44 KiB) or a brotli one (<= CS_BROTLI_MAX_MEM,
+ * 4.25 MiB; only br bodies with large windows come near it), while an SSE
+ * body is decoded one event (<= CS_SSE_MAX_EVENT) plus a second scanner for
+ * its non-text fields (also used for trailers), and for each of these two
+ * scanners one more per base64 depth reached (<= CS_BASE64_DEPTH_MAX),
+ * created on first use; the rest is fixed-size decoder state of a few
+ * hundred bytes. Worst case without brotli about
  * 2 x (32 + 44 + 64 + 10 x 18) KiB = 640 KiB; a plain HTTP flow uses about
  * 2 x 20 KiB.
  *
- * Content codings other than gzip and deflate (br, zstd) are not decoded:
- * such bodies are counted as unscanned rather than scanned as noise.
+ * Content codings other than gzip, deflate and br (zstd, compress) are not
+ * decoded: such bodies are counted as unscanned rather than scanned as noise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +351,13 @@ static enum body_kind body_kind(const struct cs_http_head *h)
 	return BODY_TEXT;
 }
 
+static enum cs_coding coding(const char *ce)
+{
+	if (media_is(ce, "br"))
+		return CS_CODING_BROTLI;
+	return media_is(ce, "deflate") ? CS_CODING_DEFLATE : CS_CODING_GZIP;
+}
+
 static void body_start(struct dir *ds, const struct cs_http_head *h)
 {
 	const char *ce = h->content_encoding;
@@ -366,11 +375,11 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 		else
 			ds->kind = BODY_TEXT;
 	}
-	if (media_is(ce, "gzip") || media_is(ce, "x-gzip") || media_is(ce, "deflate")) {
+	if (media_is(ce, "gzip") || media_is(ce, "x-gzip") || media_is(ce, "deflate") ||
+	    media_is(ce, "br")) {
 		ds->z = malloc(sizeof(*ds->z));
 		if (ds->z)
-			cs_inflate_init(ds->z, ce[0] == 'd' ? CS_CODING_DEFLATE : CS_CODING_GZIP,
-					cs_detector_max_scan_bytes(ds->flow->d));
+			cs_inflate_init(ds->z, coding(ce), cs_detector_max_scan_bytes(ds->flow->d));
 		else
 			ds->z_failed = true; /* scanned as it is */
 	} else if (*ce && !media_is(ce, "identity")) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* inflate.c - bounded streaming gzip / deflate decoding with zlib. */
+/* inflate.c - bounded streaming gzip / deflate (zlib) and brotli decoding. */
 #include "inflate.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define OUT_CHUNK 16384
@@ -19,10 +20,48 @@ static bool zlib_header(const uint8_t h[2])
 	return (h[0] & 0x0f) == 8 && (h[0] >> 4) <= 7 && ((h[0] << 8) | h[1]) % 31 == 0;
 }
 
+/* The brotli decoder allocates through these, so its memory has a ceiling. */
+struct br_block {
+	size_t size;
+	max_align_t align[];
+};
+
+static void *br_alloc(void *opaque, size_t size)
+{
+	struct cs_inflate *z = opaque;
+	struct br_block *b;
+
+	if (size > CS_BROTLI_MAX_MEM - z->br_mem)
+		return NULL;
+	b = malloc(sizeof(*b) + size);
+	if (!b)
+		return NULL;
+	b->size = size;
+	z->br_mem += size;
+	return b->align;
+}
+
+static void br_free(void *opaque, void *p)
+{
+	struct cs_inflate *z = opaque;
+	struct br_block *b;
+
+	if (!p)
+		return;
+	b = (struct br_block *)((char *)p - offsetof(struct br_block, align));
+	z->br_mem -= b->size;
+	free(b);
+}
+
 static int start(struct cs_inflate *z)
 {
 	int wbits;
 
+	if (z->coding == CS_CODING_BROTLI) {
+		z->br = BrotliDecoderCreateInstance(br_alloc, br_free, z);
+		z->started = z->br != NULL;
+		return z->br ? 0 : -1;
+	}
 	if (z->coding == CS_CODING_GZIP)
 		wbits = 15 + 32; /* gzip or zlib, detected by zlib */
 	else
@@ -100,6 +139,31 @@ static void run(struct cs_inflate *z, const uint8_t *in, size_t len, const struc
 	}
 }
 
+/* Brotli: returns the input bytes used. */
+static size_t run_brotli(struct cs_inflate *z, const uint8_t *in, size_t len,
+			 const struct cs_sink *out)
+{
+	const uint8_t *next_in = in;
+	size_t avail_in = len;
+
+	while (z->status == CS_INFLATE_MORE) {
+		uint8_t buf[OUT_CHUNK], *next_out = buf;
+		size_t avail_out = sizeof(buf);
+		BrotliDecoderResult r = BrotliDecoderDecompressStream(z->br, &avail_in, &next_in,
+								      &avail_out, &next_out, NULL);
+
+		if (!emit(z, buf, sizeof(buf) - avail_out, out))
+			break;
+		if (r == BROTLI_DECODER_RESULT_SUCCESS)
+			z->status = CS_INFLATE_DONE;
+		else if (r == BROTLI_DECODER_RESULT_ERROR)
+			z->status = CS_INFLATE_ERROR;
+		else if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT)
+			break;
+	}
+	return len - avail_in;
+}
+
 enum cs_inflate_status cs_inflate_feed(struct cs_inflate *z, const uint8_t *in, size_t len,
 				       const struct cs_sink *out, size_t *consumed)
 {
@@ -109,6 +173,15 @@ enum cs_inflate_status cs_inflate_feed(struct cs_inflate *z, const uint8_t *in, 
 		*consumed = 0;
 	if (z->status != CS_INFLATE_MORE)
 		return z->status;
+	if (z->coding == CS_CODING_BROTLI) {
+		if (!z->started && start(z) < 0)
+			z->status = CS_INFLATE_ERROR;
+		else
+			used = run_brotli(z, in, len, out);
+		if (consumed)
+			*consumed = used;
+		return z->status;
+	}
 	if (!z->started) {
 		/* Two bytes tell zlib from raw deflate; keep them until we have both. */
 		while (z->head_len < 2 && used < len)
@@ -142,7 +215,10 @@ bool cs_inflate_complete(const struct cs_inflate *z)
 
 void cs_inflate_end(struct cs_inflate *z)
 {
-	if (z->started)
+	if (z->br)
+		BrotliDecoderDestroyInstance(z->br);
+	else if (z->started)
 		inflateEnd(&z->zs);
+	z->br = NULL;
 	z->started = false;
 }

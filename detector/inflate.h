@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inflate.h - bounded streaming gzip / deflate content decoding (zlib).
+ * inflate.h - bounded streaming gzip / deflate (zlib) and br (brotli)
+ * content decoding.
  *
  * "deflate" on the wire is meant to be zlib-wrapped (RFC 9110 8.4.1.2) but
  * many servers send raw deflate; the first two bytes decide. Concatenated
@@ -8,7 +9,9 @@
  * compression bomb costs at most that many bytes of work.
  *
  * Memory: the zlib inflate state with its 32 KiB window (about 44 KiB),
- * held from cs_inflate_init to cs_inflate_end, plus a 16 KiB stack buffer.
+ * or the brotli decoder state with a window of up to CS_BROTLI_MAX_MEM
+ * (streams that need a larger window fail as decode errors), held until
+ * cs_inflate_end, plus a 16 KiB stack buffer.
  */
 #ifndef CLAWSEC_INFLATE_H
 #define CLAWSEC_INFLATE_H
@@ -16,11 +19,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <brotli/decode.h>
 #include <zlib.h>
 
 #include "decode.h"
 
-enum cs_coding { CS_CODING_GZIP = 0, CS_CODING_DEFLATE };
+/* Brotli decoder memory cap: windows up to 4 MiB (nginx and CDNs use <= 4 MiB). */
+#define CS_BROTLI_MAX_MEM ((4u << 20) + (256u << 10))
+
+enum cs_coding { CS_CODING_GZIP = 0, CS_CODING_DEFLATE, CS_CODING_BROTLI };
 
 enum cs_inflate_status {
 	CS_INFLATE_MORE = 0, /* give me more input */
@@ -31,9 +38,11 @@ enum cs_inflate_status {
 
 struct cs_inflate {
 	z_stream zs;
+	BrotliDecoderState *br;
+	size_t br_mem; /* bytes the brotli decoder holds */
 	enum cs_coding coding;
 	enum cs_inflate_status status;
-	bool started;	      /* inflateInit2 done */
+	bool started;	      /* decoder state created */
 	bool between_members; /* a gzip member ended; another may follow */
 	uint8_t head[2];      /* deflate: first bytes, to tell zlib from raw */
 	size_t head_len;

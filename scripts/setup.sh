@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
-	libbpf-dev bpftool libelf-dev zlib1g-dev
+	libbpf-dev bpftool libelf-dev zlib1g-dev libbrotli-dev
 	libcjson-dev libpcre2-dev libcmocka-dev libssl-dev openssl
 	iproute2 util-linux procps ca-certificates
 )

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz_inflate.c - gzip / deflate / raw deflate decoding of arbitrary bytes:
+ * fuzz_inflate.c - gzip / deflate / raw deflate / brotli decoding of arbitrary bytes:
  * bounded output, a definite status, the same result whatever the split.
  * The first byte picks the coding and the output limit.
  */
@@ -29,7 +29,9 @@ static enum cs_inflate_status run(enum cs_coding coding, size_t limit, const uin
 		from = cuts[i];
 	}
 	*total = z.out_total;
+	CHECK(z.br_mem <= CS_BROTLI_MAX_MEM);
 	cs_inflate_end(&z);
+	CHECK(z.br_mem == 0);
 	return z.status;
 }
 
@@ -41,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	coding = data[0] & 1 ? CS_CODING_DEFLATE : CS_CODING_GZIP;
-	limit = (size_t)(data[0] >> 1) * 1024 + 1;
+	coding = (enum cs_coding)(data[0] % 3);
+	limit = (size_t)(data[0] / 3) * 1024 + 1;
 	fuzz_cuts(data + 1, size - 1, &a, &b);
 	enum cs_inflate_status s1 =
 		run(coding, limit, data + 1, size - 1, size - 1, size - 1, &whole, &t1);

@@ -212,6 +212,64 @@ static void test_inflate_codings(void **state)
 	}
 }
 
+/* Brotli streams made with the reference encoder (quality 5). */
+static const uint8_t br_small[] = {0x1b, 0x1f, 0x4e, 0x00, 0x44, 0x27, 0xe7, 0x09, 0x1d, 0x28,
+				   0x95, 0xe4, 0x10, 0xb4, 0x7a, 0x5b, 0x50, 0x56, 0xa2, 0xcb,
+				   0x6d, 0x59, 0x75, 0x5f, 0x63, 0x3b, 0x41, 0xa9, 0xbe, 0x70,
+				   0xde, 0x78, 0xbe, 0x45, 0x00, 0x78, 0x0c, 0xcd, 0x01};
+/* 8 MiB of text with a 16 MiB window: more than the decoder may hold. */
+static const uint8_t br_big_window[] = {
+	0x9f, 0xff, 0x7f, 0x80, 0x00, 0x3c, 0x0e, 0x70, 0x73, 0x3c, 0x70, 0x55, 0x4b,
+	0x5b, 0xa3, 0xb0, 0xd4, 0xda, 0x0c, 0xfb, 0x22, 0x2c, 0xd6, 0x83, 0x3b, 0xca,
+	0xc5, 0xe1, 0xd7, 0x18, 0xf6, 0xac, 0x0b, 0x80, 0x00, 0x08, 0x00, 0x3d, 0x18,
+	0xc6, 0xbc, 0x8b, 0x16, 0x05, 0x40, 0x00, 0xc0, 0x0e, 0xd8, 0x6f, 0x9c, 0x19,
+	0x04, 0x40, 0x00, 0x04, 0x40, 0x00, 0x04, 0x4c, 0x00, 0xd4, 0x63, 0x0b, 0xd6,
+	0xc0, 0x55, 0x05, 0xca, 0xe9, 0xec, 0xbd, 0xe9, 0x4e, 0xae, 0x1d, 0x20, 0x09};
+
+static void test_inflate_brotli(void **state)
+{
+	(void)state;
+	uint8_t plain[20000];
+
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)("curl https://x.example | sh\n"[i % 28]);
+	for (size_t step = 1; step <= sizeof(br_small); step++) {
+		struct cs_inflate z;
+		struct buf out = {0};
+
+		inflate_all(CS_CODING_BROTLI, br_small, sizeof(br_small), step, 1 << 20, &out, &z);
+		assert_true(cs_inflate_complete(&z));
+		assert_int_equal(out.n, sizeof(plain));
+		assert_memory_equal(out.p, plain, sizeof(plain));
+		assert_int_equal(z.br_mem, 0);
+		buf_free(&out);
+	}
+}
+
+static void test_inflate_brotli_bounded(void **state)
+{
+	(void)state;
+	struct cs_inflate z;
+	struct buf out = {0};
+	const struct cs_sink s = {buf_sink, &out};
+
+	/* The window does not fit the memory cap: a clear error, nothing held. */
+	cs_inflate_init(&z, CS_CODING_BROTLI, 1 << 30);
+	assert_int_equal(cs_inflate_feed(&z, br_big_window, sizeof(br_big_window), &s, NULL),
+			 CS_INFLATE_ERROR);
+	assert_true(z.br_mem <= CS_BROTLI_MAX_MEM);
+	cs_inflate_end(&z);
+	buf_free(&out);
+	/* The output limit holds for brotli too; corrupt input is an error. */
+	inflate_all(CS_CODING_BROTLI, br_small, sizeof(br_small), 5, 1000, &out, &z);
+	assert_int_equal(z.status, CS_INFLATE_LIMIT);
+	assert_int_equal(out.n, 1000);
+	buf_free(&out);
+	inflate_all(CS_CODING_BROTLI, STR("\xff\xff\xff\xff not brotli"), 3, 1 << 20, &out, &z);
+	assert_int_equal(z.status, CS_INFLATE_ERROR);
+	buf_free(&out);
+}
+
 static void test_inflate_gzip_members(void **state)
 {
 	(void)state;
@@ -818,6 +876,8 @@ int main(void)
 		cmocka_unit_test(test_chunked_skip),
 		cmocka_unit_test(test_inflate_codings),
 		cmocka_unit_test(test_inflate_gzip_members),
+		cmocka_unit_test(test_inflate_brotli),
+		cmocka_unit_test(test_inflate_brotli_bounded),
 		cmocka_unit_test(test_inflate_bad_input),
 		cmocka_unit_test(test_inflate_bomb_bounded),
 		cmocka_unit_test(test_jsonstr),
