@@ -19,7 +19,9 @@ cd "$(dirname "$0")/.."
 
 build=${CS_BUILD_DIR:-build}
 bash scripts/setup.sh
-bash scripts/build.sh "$build" >/dev/null
+# Only the CLI (and its BPF skeleton): the full tree with tests is scripts/build.sh.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" --target clawsec-traffic -j"$(nproc)" -- --no-print-directory >/dev/null
 cli=$build/user/clawsec-traffic
 out=$(realpath -m "${CS_DEMO_DIR:-$build/demo}")
 umask 077 # findings are redacted, but still nobody else's business
