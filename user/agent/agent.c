@@ -144,9 +144,21 @@ static struct cs_jsonl *open_log(const struct cs_config *c)
 
 /* ---- findings and sources ---- */
 
+/* dest and source come from the traffic (SNI): no control bytes into the log. */
+static const char *printable(const char *in, char *out, size_t len)
+{
+	size_t i = 0;
+
+	for (; in[i] && i + 1 < len; i++)
+		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' : in[i];
+	out[i] = '\0';
+	return out;
+}
+
 static void on_finding(void *ctx, const struct cs_finding *f)
 {
 	struct agent *a = ctx;
+	char src[sizeof(f->source)], dst[sizeof(f->dest)];
 
 	if (a->log)
 		cs_jsonl_append_finding(a->log, f);
@@ -157,7 +169,8 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 		a->by_severity[f->severity]++;
 	/* Fields only: the snippet (redacted as it is) stays in the log file. */
 	logmsg("finding: %s %s %s %s -> %s (%s)", cs_severity_name(f->severity), f->pattern,
-	       cs_direction_name(f->direction), f->source, f->dest, f->protocol);
+	       cs_direction_name(f->direction), printable(f->source, src, sizeof(src)),
+	       printable(f->dest, dst, sizeof(dst)), f->protocol);
 }
 
 static void source_name(void *ctx, uint32_t tgid, char *out, size_t len)
