@@ -104,7 +104,16 @@ static int add_literal(struct cs_prefilter *pf, const struct cs_rule *rule, cons
 	return 0;
 }
 
-static pcre2_code *compile_rule(const struct cs_rule *rule, char *err, size_t errlen)
+/* JIT where the platform allows it (CS_PCRE2_NO_JIT=1 forces the interpreter, for tests). */
+static bool want_jit(void)
+{
+	const char *no = getenv("CS_PCRE2_NO_JIT");
+
+	return !(no && *no == '1');
+}
+
+static pcre2_code *compile_rule(struct cs_registry *r, const struct cs_rule *rule, char *err,
+				size_t errlen)
 {
 	int ec;
 	PCRE2_SIZE off;
@@ -113,8 +122,8 @@ static pcre2_code *compile_rule(const struct cs_rule *rule, char *err, size_t er
 	 * PCRE2_ANCHORED at match time and would search the whole subject.
 	 */
 	uint32_t opts = rule->lookback ? 0 : PCRE2_ANCHORED;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)rule->regex, PCRE2_ZERO_TERMINATED, opts,
-					 &ec, &off, NULL);
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)rule->regex, PCRE2_ZERO_TERMINATED, opts, &ec,
+					 &off, NULL);
 
 	if (!code) {
 		PCRE2_UCHAR msg[160];
@@ -124,12 +133,13 @@ static pcre2_code *compile_rule(const struct cs_rule *rule, char *err, size_t er
 			(const char *)msg);
 		return NULL;
 	}
-	/* Without JIT the throughput goals cannot be met: treat it as fatal. */
-	if (pcre2_jit_compile(code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) != 0) {
-		set_err(err, errlen, "rule %s: PCRE2 JIT compilation failed", rule->id);
-		pcre2_code_free(code);
-		return NULL;
-	}
+	/*
+	 * Without JIT (no executable memory, an unsupported CPU) the rules still
+	 * work through the interpreter, only slower: the registry records it.
+	 */
+	if (!want_jit() ||
+	    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) != 0)
+		r->jit = false;
 	return code;
 }
 
@@ -149,7 +159,7 @@ static int add_rule(struct cs_registry *r, const struct cs_rule *rule, char *err
 	uint32_t idx = (uint32_t)r->n;
 	uint32_t groups = 0;
 
-	r->code[idx] = compile_rule(rule, err, errlen);
+	r->code[idx] = compile_rule(r, rule, err, errlen);
 	if (!r->code[idx])
 		return -1;
 	r->rules[idx] = rule;
@@ -184,6 +194,7 @@ struct cs_registry *cs_registry_new(const char *const *disabled, char *err, size
 	if (!r->rules || !r->code || !r->pf[0] || !r->pf[1])
 		goto oom;
 	r->max_groups = 1;
+	r->jit = true;
 	for (size_t i = 0; i < cs_rules_count; i++) {
 		if (family_disabled(cs_rules[i].family, disabled))
 			continue;

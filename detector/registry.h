@@ -68,9 +68,10 @@ struct cs_prefilter;
 struct cs_registry {
 	size_t n;		      /* enabled rules */
 	const struct cs_rule **rules; /* [n] */
-	pcre2_code **code;	      /* [n], JIT-compiled */
+	pcre2_code **code;	      /* [n] */
 	struct cs_prefilter *pf[2];   /* per direction */
 	uint32_t max_groups;	      /* largest capture count + 1 */
+	bool jit;		      /* every rule JIT-compiled (else the interpreter) */
 };
 
 /*

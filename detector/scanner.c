@@ -158,7 +158,10 @@ static enum attempt attempt(struct cs_scanner *s, size_t ri, size_t pos, bool fi
 		end = s->len;
 	if (!final && end == s->len)
 		opts |= PCRE2_PARTIAL_HARD;
-	int rc = pcre2_jit_match(s->reg->code[ri], s->buf, end, from, opts, s->md, s->mctx);
+	int rc =
+		s->reg->jit
+			? pcre2_jit_match(s->reg->code[ri], s->buf, end, from, opts, s->md, s->mctx)
+			: pcre2_match(s->reg->code[ri], s->buf, end, from, opts, s->md, s->mctx);
 
 	if (rc == PCRE2_ERROR_PARTIAL)
 		return ATT_PARTIAL;
