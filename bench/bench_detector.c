@@ -412,6 +412,7 @@ int main(int argc, char **argv)
 		      gzd = {.name = "gzip_chunked_flow_decoded"};
 	char err[256];
 	struct cs_detector *d;
+	long rss_detector = 0;
 	FILE *out;
 
 	if (argc != 3) {
@@ -426,7 +427,12 @@ int main(int argc, char **argv)
 	/* Several passes each, so the faster measurements are not lost in timer noise. */
 	for (int rep = 0; rep < BENCH_REPEAT; rep++) {
 		if (bench_scanner(d, argv[1], &scan) < 0 || bench_flows(d, argv[1], &flows) < 0 ||
-		    bench_adversarial(d, &adv) < 0 || bench_gzip(d, argv[1], &gzw, &gzd) < 0) {
+		    bench_adversarial(d, &adv) < 0)
+			return 1;
+		/* Before the gzip test builds its 8 MB input: the detector's own peak. */
+		if (rep == 0)
+			rss_detector = peak_rss_kb();
+		if (bench_gzip(d, argv[1], &gzw, &gzd) < 0) {
 			fprintf(stderr, "bench: a measurement failed\n");
 			return 1;
 		}
@@ -444,7 +450,8 @@ int main(int argc, char **argv)
 		printf("%-28s %10.1f %10.3f %10.1f\n", rs[i]->name, rs[i]->bytes / 1e6, rs[i]->secs,
 		       mbps(rs[i]));
 	printf("%-28s %10.1fx\n", "engine vs naive", ratio);
-	printf("%-28s %10.1f MB\n", "peak RSS", (double)rss / 1024.0);
+	printf("%-28s %10.1f MB\n", "peak RSS (detector+corpus IO)", (double)rss_detector / 1024.0);
+	printf("%-28s %10.1f MB\n", "peak RSS (with gzip inputs)", (double)rss / 1024.0);
 	printf("%-28s %10zu\n", "rules", cs_detector_registry(d)->n);
 	printf("%-28s %10llu\n", "findings (benign+adversarial)", (unsigned long long)findings);
 
@@ -460,10 +467,12 @@ int main(int argc, char **argv)
 			"  \"%s\": {\"bytes\": %.0f, \"seconds\": %.4f, \"mb_per_s\": %.1f},\n",
 			rs[i]->name, rs[i]->bytes, rs[i]->secs, mbps(rs[i]));
 	fprintf(out,
-		"  \"engine_vs_naive\": %.2f,\n  \"peak_rss_mb\": %.1f,\n  \"findings\": %llu,\n"
+		"  \"engine_vs_naive\": %.2f,\n  \"peak_rss_mb\": %.1f,\n"
+		"  \"peak_rss_mb_with_gzip_inputs\": %.1f,\n  \"findings\": %llu,\n"
 		"  \"goals\": {\"benign_mb_per_s\": 1000, \"adversarial_mb_per_s\": 100, "
 		"\"rss_mb\": 32}\n}\n",
-		ratio, (double)rss / 1024.0, (unsigned long long)findings);
+		ratio, (double)rss_detector / 1024.0, (double)rss / 1024.0,
+		(unsigned long long)findings);
 	fclose(out);
 	cs_detector_free(d);
 	return 0;
