@@ -239,14 +239,17 @@ static void attach(struct agent *a, struct cs_target *t)
 static void target_event(void *ctx, enum cs_target_event ev, struct cs_target *t)
 {
 	struct agent *a = ctx;
+	char comm[sizeof(t->comm)], cont[sizeof(t->container)], note[sizeof(t->note)];
 
+	printable(t->comm, comm, sizeof(comm));
+	printable(t->container, cont, sizeof(cont));
 	switch (ev) {
 	case CS_TARGET_ADDED:
 		attach(a, t);
-		logmsg("target %s/%d (%s%s%s): tls %s%s%s", t->comm, t->pid,
-		       t->container[0] ? "container " : "host", t->container,
+		logmsg("target %s/%d (%s%s%s): tls %s%s%s", comm, t->pid,
+		       t->container[0] ? "container " : "host", cont,
 		       t->attached ? ", attached" : "", cs_tls_path_name(t->tls),
-		       t->note[0] ? ": " : "", t->note);
+		       t->note[0] ? ": " : "", printable(t->note, note, sizeof(note)));
 		break;
 	case CS_TARGET_CHANGED:
 		attach(a, t);
@@ -255,7 +258,7 @@ static void target_event(void *ctx, enum cs_target_event ev, struct cs_target *t
 		cs_flows_close_pid(a->flows, (uint32_t)t->pid);
 		cs_probes_forget_pid(a->probes, t->pid);
 		cs_probes_remove_target(a->probes, (uint32_t)t->pid);
-		logmsg("target %s/%d gone", t->comm, t->pid);
+		logmsg("target %s/%d gone", comm, t->pid);
 		break;
 	}
 }

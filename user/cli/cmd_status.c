@@ -30,11 +30,20 @@ static double num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/*
+ * A string member, with control bytes turned into '?' in place: comm, paths
+ * and notes come from processes and must not drive the terminal.
+ */
 static const char *str(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	return cJSON_IsString(v) ? v->valuestring : "";
+	if (!cJSON_IsString(v))
+		return "";
+	for (char *p = v->valuestring; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return v->valuestring;
 }
 
 /* NULL when the agent that wrote the state is alive and fresh, else why not. */
@@ -89,7 +98,7 @@ static void print_targets(const cJSON *targets)
 		const cJSON *att = cJSON_GetObjectItemCaseSensitive(t, "attached");
 
 		printf("  %-8.0f %-16s %-28s %-15s %-8s %s\n", num(t, "pid"), str(t, "comm"),
-		       cJSON_IsString(c) ? c->valuestring : "-", str(t, "tls_path"),
+		       cJSON_IsString(c) ? str(t, "container") : "-", str(t, "tls_path"),
 		       cJSON_IsTrue(att) ? "yes" : "no", str(t, "note"));
 	}
 }
