@@ -45,5 +45,9 @@ sleep 1.2	# one more state.json write
 "$CLI" status --state-file "$T/home/state.json" >"$T/status.out" || fail "status says the agent is down"
 grep -q "ai_api_key 1" "$T/status.out" || fail "status does not count findings by pattern"
 stop_agent
+rc=0
+"$CLI" status --state-file "$T/home/state.json" >"$T/status.out" || rc=$?
+[[ $rc -eq 1 ]] && grep -q "agent: down (agent pid $AGENT_PID is not running)" "$T/status.out" ||
+	fail "status after stop: exit $rc, $(cat "$T/status.out")"
 no_raw_secrets
 say "ok"
