@@ -8,7 +8,11 @@
  * proxy compared, so the numbers are comparable with each other.
  *
  * usage: proxy_load --proxy HOST:PORT --target HOST:PORT --path P --conns N
- *                   --seconds S [--tls --ca FILE]
+ *                   --seconds S [--tls --ca FILE] [--direct] [--rate R]
+ * --direct sends origin-form requests to --proxy as if it were the origin (the
+ * baseline); --rate paces each connection to R requests/s on a fixed schedule,
+ * latency counted from the scheduled time (no coordinated omission), so added
+ * latency can be measured below saturation.
  * prints {"requests":N,"errors":N,"seconds":S,"rps":R,"p50_ms":X,"p99_ms":Y}
  */
 #include <arpa/inet.h>
@@ -34,8 +38,8 @@
 struct opts {
 	char proxy_host[64], target[256], target_host[256], path[256];
 	int proxy_port, conns;
-	double seconds;
-	bool tls;
+	double seconds, rate;
+	bool tls, direct;
 	const char *ca;
 };
 
@@ -117,7 +121,7 @@ static int one_request(struct worker *w)
 	long head, cl;
 	int status, n;
 
-	if (w->o->tls)
+	if (w->o->tls || w->o->direct)
 		n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", w->o->path,
 			     w->o->target);
 	else
@@ -184,6 +188,7 @@ static int dial(struct worker *w)
 static void *run(void *arg)
 {
 	struct worker *w = arg;
+	double next = now_s();
 
 	w->fd = -1;
 	while (now_s() < w->deadline) {
@@ -195,6 +200,15 @@ static void *run(void *arg)
 		}
 		double t0 = now_s();
 
+		if (w->o->rate > 0) {
+			if (next > t0) {
+				usleep((useconds_t)((next - t0) * 1e6));
+				t0 = next;
+			} else {
+				t0 = next; /* late: the wait counts as latency */
+			}
+			next += 1.0 / w->o->rate;
+		}
 		if (one_request(w)) {
 			w->errors++;
 			disconnect(w);
@@ -223,6 +237,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->tls = true;
 			continue;
 		}
+		if (!strcmp(a, "--direct")) {
+			o->direct = true;
+			continue;
+		}
 		if (!v)
 			return -1;
 		i++;
@@ -239,6 +257,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->conns = atoi(v);
 		} else if (!strcmp(a, "--seconds")) {
 			o->seconds = atof(v);
+		} else if (!strcmp(a, "--rate")) {
+			o->rate = atof(v);
 		} else if (!strcmp(a, "--ca")) {
 			o->ca = v;
 		} else {
@@ -263,7 +283,7 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o)) {
 		fprintf(stderr, "usage: proxy_load --proxy HOST:PORT --target HOST:PORT --path P "
-				"--conns N --seconds S [--tls --ca FILE]\n");
+				"--conns N --seconds S [--tls --ca FILE] [--direct] [--rate R]\n");
 		return 2;
 	}
 	if (o.tls) {
