@@ -98,6 +98,16 @@ const SNIPPETS = [
 	'echo "task done" >> build.log',
 	'eval(compiledTemplate)',
 	'box-shadow: 0 1px 3px rgba(0,0,0,.12), 0 1px 2px rgba(0,0,0,.24);',
+	'RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*',
+	'rm -rf /tmp/* ~/.cache/pip $HOME/.npm/_cacache',
+	'sudo rm -rf /usr/local/go && tar -C /usr/local -xzf go1.22.linux-amd64.tar.gz',
+	'const { spawn } = require("child_process"); spawn("sh", ["-c", cmd]);',
+	'this.socket.connect(port, host); socket.on("data", onData);',
+	'export $(grep -v "^#" .env.example | xargs)',
+	'cat ~/.ssh/id_ed25519.pub | pbcopy && ssh-add -l',
+	'git config --global credential.helper store',
+	'docker run --rm -v "$PWD":/app -w /app node:20 npm test',
+	'kubectl get pods -n kube-system -o wide | grep Running',
 ];
 
 function jwt() {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct corpus_rec {
@@ -26,18 +27,21 @@ static inline int corpus_path(char *out, size_t cap)
 	const char *env = getenv("CS_BENIGN_CORPUS");
 	const char *bin = getenv("CS_BINARY_DIR");
 	const char *src = getenv("CS_SOURCE_DIR");
-	char cmd[8400];
+	char cmd[8400], script[4096];
+	struct stat co, sc;
 
 	if (env && *env) {
 		snprintf(out, cap, "%s", env);
 		return 0;
 	}
 	snprintf(out, cap, "%s/benign-corpus.bin", bin && *bin ? bin : CS_BINARY_DIR);
-	if (access(out, R_OK) == 0)
-		return 0;
-	if (cap > 4096 || snprintf(cmd, sizeof(cmd), "node '%s/scripts/gen-benign-corpus.js' '%s'",
-				   src && *src ? src : CS_SOURCE_DIR, out) >= (int)sizeof(cmd))
+	if (cap > 4096 || snprintf(script, sizeof(script), "%s/scripts/gen-benign-corpus.js",
+				   src && *src ? src : CS_SOURCE_DIR) >= (int)sizeof(script))
 		return -1;
+	/* Reuse a generated corpus unless the generator changed since. */
+	if (stat(out, &co) == 0 && stat(script, &sc) == 0 && co.st_mtime >= sc.st_mtime)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "node '%s' '%s'", script, out);
 	return system(cmd) == 0 ? 0 : -1;
 }
 

@@ -121,8 +121,15 @@ static void test_corpus_raw_scanner(void **state)
 
 	(void)state;
 	assert_non_null(d);
-	while (corpus_next(corpus, corpus_len, &off, &r) == 1)
+	while (corpus_next(corpus, corpus_len, &off, &r) == 1) {
+		/*
+		 * SSE streams are text only once reassembled (cs_flow does it):
+		 * their raw events split words ("s" | "sh -c") anywhere.
+		 */
+		if (memmem(r.data, r.len < 512 ? r.len : 512, "text/event-stream", 17))
+			continue;
 		eh_scan(d, r.dir == '>' ? CS_DIR_OUTBOUND : CS_DIR_INBOUND, r.data, r.len, 0);
+	}
 	report_first(&sink);
 	assert_int_equal(sink.total, 0);
 	cs_detector_free(d);

@@ -333,6 +333,7 @@ static const struct plain_case plain_cases[] = {
 	  "{\"content\":\"rm -r -f ~/ && echo done\"}"},
 	 {"X-Cmd: rm -rf node_modules\r\n", "{\"scripts\":{\"clean\":\"rm -rf dist\"}}",
 	  "cmd=rm -rf /tmp/build", "rm -rf ~/tmp/cache", "GET /?action=remove HTTP/1.1\r\n",
+	  "RUN apt-get update && rm -rf /var/lib/apt/lists/*", "rm -rf /tmp/* $HOME/.npm",
 	  "rm -f /"}},
 	{"ssh_key_inject",
 	 IN,
