@@ -9,7 +9,9 @@ build=${1:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" --target bench_detector -j"$(nproc)" >/dev/null
 corpus="$build/benign-corpus.bin"
-[ -s "$corpus" ] || node scripts/gen-benign-corpus.js "$corpus"
+if [ ! -s "$corpus" ] || [ scripts/gen-benign-corpus.js -nt "$corpus" ]; then
+	node scripts/gen-benign-corpus.js "$corpus"
+fi
 mkdir -p bench/results
 "$build/bench/bench_detector" "$corpus" bench/results/detector.json
 echo "wrote bench/results/detector.json"
