@@ -4,8 +4,9 @@
  *
  * Bytes are appended to a window made of the kept tail of the previous
  * data and at most CS_SCAN_PIECE new bytes. In the window the prefilter
- * finds literal candidates and each candidate's rule runs JIT-compiled and
- * anchored there. A match that reaches the end of the window is asked for
+ * finds literal candidates and each candidate's rule runs there (anchored at
+ * the literal, or from `lookback` bytes before it; JIT-compiled unless the
+ * platform refuses JIT). A match that reaches the end of the window is asked for
  * as a PCRE2 partial match: when it could still grow, the candidate is kept
  * in the tail and retried once more bytes arrive (or the part ends). Each
  * rule remembers where its last reported match ended, so a match is
