@@ -5,7 +5,7 @@
 #    gets a leaf minted for the name; a FAKE key in the POST body and a reverse
 #    shell in a gzip'd chunked response are found; bodies arrive unchanged;
 #  - upstream verification failure: the client gets a TLS error, never a leaf;
-#  - an excluded host is tunnelled, not inspected.
+#  - an excluded host is tunnelled, not inspected, whether named by the CONNECT or only by SNI.
 set -euo pipefail
 source "$(dirname "$0")/proxy_lib.sh"
 
@@ -79,6 +79,12 @@ cat "$work/home/ca/ca.crt" "$work/oca.crt" >"$work/both.crt"
 NODE_EXTRA_CA_CERTS=$work/both.crt client ex --path /upload --body-file "$work/body"
 [[ $(field "$work/ex.json" ok) == true ]] || fail "excluded: $(cat "$work/ex.json")"
 [[ $(field "$work/ex.json" issuer) == "proxy test origin CA" ]] || fail "excluded host was inspected"
+# Excluded by the name in the ClientHello although the CONNECT names an address.
+NODE_EXTRA_CA_CERTS=$work/both.crt node "$NODE_DIR/proxy_tls.js" client --proxy "$ADDR" --target "127.0.0.1:$origin" --servername localhost \
+	--path /upload --body-file "$work/body" >"$work/ex-sni.json" 2>&1 || fail "ex-sni client crashed"
+[[ $(field "$work/ex-sni.json" ok) == true ]] || fail "excluded SNI: $(cat "$work/ex-sni.json")"
+[[ $(field "$work/ex-sni.json" issuer) == "proxy test origin CA" ]] || fail "excluded SNI was inspected"
+grep -q "$body_sha" "$work/ex-sni.json" || fail "excluded SNI: the origin received a different body"
 sleep 0.3
 [[ ! -s $work/logs-ex/findings.jsonl ]] || fail "excluded host produced findings"
 echo "ok: CONNECT tunnel, inspection, upstream verification failure, exclusion"

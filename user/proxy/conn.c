@@ -286,6 +286,7 @@ void conn_free(struct conn *c)
 	free(c->cout.data);
 	free(c->head);
 	cs_mitm_hello_clear(&c->hello);
+	cs_mitm_hello_drop_record(&c->hello);
 	px_gen_put(c->gen);
 	free(c);
 }
@@ -445,6 +446,26 @@ static void tls_failed(struct conn *c, struct side *s, const char *what)
 	ERR_clear_error();
 }
 
+/*
+ * The ClientHello names an excluded host: give up the TLS session before any
+ * answer and relay the client's bytes, the hello included, as a tunnel.
+ */
+static bool untls(struct conn *c)
+{
+	if (c->hello.rec_full || buf_append(&c->cin, c->hello.rec, c->hello.rec_len)) {
+		conn_close(c); /* cannot replay what was read: better closed than inspected */
+		return false;
+	}
+	cs_mitm_hello_drop_record(&c->hello);
+	SSL_free(c->cl.ssl);
+	c->cl.ssl = NULL;
+	c->st = C_TUNNEL;
+	c->scan_decided = true;
+	c->phase_timed = false;
+	atomic_fetch_add(&c->px->tunnelled, 1);
+	return true;
+}
+
 /* Drive the two handshakes; returns true when something changed. */
 static bool tls_step(struct conn *c)
 {
@@ -463,6 +484,7 @@ static bool tls_step(struct conn *c)
 		ERR_clear_error();
 		r = SSL_do_handshake(c->cl.ssl);
 		if (r == 1) {
+			cs_mitm_hello_drop_record(&c->hello);
 			c->st = C_TLS_RELAY;
 			c->phase_timed = false;
 			atomic_fetch_add(&c->px->inspected, 1);
@@ -475,6 +497,8 @@ static bool tls_step(struct conn *c)
 			return false;
 		}
 		if (e == SSL_ERROR_WANT_CLIENT_HELLO_CB && c->hello.decision == CS_HELLO_WAIT) {
+			if (c->hello.sni[0] && excluded(&c->gen->cfg, c->hello.sni))
+				return untls(c);
 			snprintf(c->tls_name, sizeof(c->tls_name), "%s",
 				 c->hello.sni[0] ? c->hello.sni : c->host);
 			c->up.ssl = cs_mitm_upstream_ssl(c->gen->mitm, c->up.w.fd, c->tls_name);

@@ -16,6 +16,7 @@
 #include "ca.h"
 
 #define LEAF_VALID_SECS (2 * 86400)
+#define HELLO_RECORD_MAX (32u << 10)
 #define LEAF_REUSE_SECS 86400
 
 struct leaf {
@@ -251,16 +252,46 @@ static X509 *leaf_for(struct cs_mitm *m, const char *host)
 	return x;
 }
 
+/* Socket BIO callback: keep a copy of what the client sent until the decision. */
+static long record_cb(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+		      size_t *processed)
+{
+	struct cs_mitm_hello *h = (struct cs_mitm_hello *)BIO_get_callback_arg(b);
+	size_t n = processed ? *processed : 0;
+
+	(void)len, (void)argi, (void)argl;
+	if (oper != (BIO_CB_READ | BIO_CB_RETURN) || ret <= 0 || !n || !h || h->rec_full ||
+	    h->decision != CS_HELLO_WAIT)
+		return ret;
+	if (h->rec_len + n > HELLO_RECORD_MAX) {
+		h->rec_full = true;
+		return ret;
+	}
+	char *p = realloc(h->rec, h->rec_len + n);
+
+	if (!p) {
+		h->rec_full = true;
+		return ret;
+	}
+	memcpy(p + h->rec_len, argp, n);
+	h->rec = p;
+	h->rec_len += n;
+	return ret;
+}
+
 SSL *cs_mitm_client_ssl(struct cs_mitm *m, int fd, struct cs_mitm_hello *h)
 {
 	SSL *ssl = SSL_new(m->server);
+	BIO *bio = BIO_new_socket(fd, BIO_NOCLOSE);
 
-	if (!ssl)
-		return NULL;
-	if (!SSL_set_fd(ssl, fd)) {
+	if (!ssl || !bio) {
 		SSL_free(ssl);
+		BIO_free(bio);
 		return NULL;
 	}
+	BIO_set_callback_ex(bio, record_cb);
+	BIO_set_callback_arg(bio, (char *)h);
+	SSL_set_bio(ssl, bio, bio);
 	SSL_set_app_data(ssl, h);
 	SSL_set_accept_state(ssl);
 	return ssl;
@@ -308,6 +339,14 @@ void cs_mitm_hello_clear(struct cs_mitm_hello *h)
 	EVP_PKEY_free(h->key);
 	h->leaf = NULL;
 	h->key = NULL;
+}
+
+void cs_mitm_hello_drop_record(struct cs_mitm_hello *h)
+{
+	free(h->rec);
+	h->rec = NULL;
+	h->rec_len = 0;
+	h->rec_full = true;
 }
 
 void cs_mitm_counts(const struct cs_mitm *m, size_t *minted, size_t *cached)

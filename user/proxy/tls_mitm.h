@@ -31,6 +31,13 @@ struct cs_mitm_hello {
 	enum { CS_HELLO_WAIT = 0, CS_HELLO_GO, CS_HELLO_FAIL } decision;
 	X509 *leaf; /* set with CS_HELLO_GO */
 	EVP_PKEY *key;
+	/*
+	 * The client's bytes as read until the decision, so a connection whose
+	 * SNI turns out to be excluded can still become a plain tunnel.
+	 */
+	char *rec;
+	size_t rec_len;
+	bool rec_full; /* too much to keep: the connection cannot fall back */
 };
 
 /*
@@ -48,6 +55,8 @@ SSL *cs_mitm_upstream_ssl(struct cs_mitm *m, int fd, const char *host);
 /* Let the paused client handshake continue with a leaf for host, or fail it. 0 or -1. */
 int cs_mitm_decide(struct cs_mitm *m, struct cs_mitm_hello *h, const char *host, bool upstream_ok);
 void cs_mitm_hello_clear(struct cs_mitm_hello *h);
+/* Stop recording the client's bytes and free them. */
+void cs_mitm_hello_drop_record(struct cs_mitm_hello *h);
 
 /* Leaves minted and cache hits, for tests and statistics. */
 void cs_mitm_counts(const struct cs_mitm *m, size_t *minted, size_t *cached);
