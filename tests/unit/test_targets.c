@@ -237,13 +237,14 @@ static void write_file(const char *path, const char *text)
 static void test_default_matcher(void **state)
 {
 	char good[] = "/tmp/cs-targets-good-XXXXXX", bad[] = "/tmp/cs-targets-bad-XXXXXX";
-	char path[PATH_MAX], err[128];
+	char path[PATH_MAX], err[128], script[PATH_MAX];
 	char *argv[] = {"node", "dist/index.js", NULL};
+	char *abs_argv[] = {"node", script, NULL};
 	const char *res[] = {CS_TARGET_DEFAULT_CMDLINE};
 	struct cs_target_rules r = {.cmdline = res, .n_cmdline = 1};
 	struct events ev = {0};
 	struct cs_targets *ts = cs_targets_new(on_target, &ev);
-	pid_t g, b;
+	pid_t g, b, a;
 
 	(void)state;
 	assert_non_null(mkdtemp(good));
@@ -260,13 +261,18 @@ static void test_default_matcher(void **state)
 	}
 	g = spawn(good, argv, "node");
 	b = spawn(bad, argv, "node");
+	/* An absolute script path works from any working directory. */
+	snprintf(script, sizeof(script), "%s/dist/index.js", good);
+	a = spawn("/", abs_argv, "node");
 	assert_int_equal(cs_targets_set_rules(ts, &r, err, sizeof(err)), 0);
 	assert_int_equal(cs_targets_scan(ts), 0);
 	assert_non_null(cs_targets_find(ts, g));
+	assert_non_null(cs_targets_find(ts, a));
 	assert_null(cs_targets_find(ts, b));
 	cs_targets_free(ts);
 	reap(g);
 	reap(b);
+	reap(a);
 	for (int i = 0; i < 2; i++) {
 		const char *dir = i ? bad : good;
 

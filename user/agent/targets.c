@@ -350,13 +350,32 @@ static bool nanoclaw_manifest(const char *dir)
 	return yes;
 }
 
-/* The default matcher wants `node dist/index.js` started in a NanoClaw checkout. */
-static bool in_nanoclaw_checkout(int pid)
+/*
+ * The default matcher wants NanoClaw's own script: the checkout holding the
+ * `dist/index.js` argument (relative to the process's cwd, or absolute in
+ * its root) has a package.json named "nanoclaw".
+ */
+static bool in_nanoclaw_checkout(int pid, const char *cmdline)
 {
-	char cwd[PATH_MAX];
+	static const char script[] = "dist/index.js";
+	const size_t slen = sizeof(script) - 1;
+	char dir[PATH_MAX];
 
-	snprintf(cwd, sizeof(cwd), "%s/%d/cwd", PROC, pid);
-	return nanoclaw_manifest(cwd);
+	for (const char *tok = cmdline, *end; *tok; tok = *end ? end + 1 : end) {
+		size_t n;
+
+		end = strchr(tok, ' ');
+		if (!end)
+			end = tok + strlen(tok);
+		n = (size_t)(end - tok);
+		if (n < slen || memcmp(end - slen, script, slen) ||
+		    (n > slen && end[-slen - 1] != '/'))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%d/%s/%.*s", PROC, pid,
+			 tok[0] == '/' ? "root" : "cwd", (int)(n - slen), tok);
+		return nanoclaw_manifest(dir);
+	}
+	return false;
 }
 
 static bool cmdline_match(const struct rules *r, int pid, const char *cmdline)
@@ -364,7 +383,7 @@ static bool cmdline_match(const struct rules *r, int pid, const char *cmdline)
 	for (size_t i = 0; i < r->n_re; i++) {
 		if (regexec(&r->re[i], cmdline, 0, NULL, 0))
 			continue;
-		if (!r->re_default[i] || in_nanoclaw_checkout(pid))
+		if (!r->re_default[i] || in_nanoclaw_checkout(pid, cmdline))
 			return true;
 	}
 	return false;
