@@ -28,6 +28,14 @@ for want in "HTTP_PROXY=http://host.docker.internal:10255" "HTTPS_PROXY=http://h
 done
 fp=$(openssl x509 -in "$work/home/ca/ca.crt" -noout -fingerprint -sha256)
 grep -qF "$fp" "$work/on.out" || fail "fingerprint missing or different from openssl's"
+# A proxy.ca_bundle that is not this CA (stale copy after a rotation) is called out.
+write_config "$work/stale.json" "\"https_inspection\": true, \"ca_bundle\": \"$work/stale.crt\""
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=old \
+	-keyout /dev/null -out "$work/stale.crt" 2>/dev/null
+"$CS_CLI" setup --config "$work/stale.json" >"$work/stale.out" 2>&1 || fail "setup (stale bundle)"
+grep -q "WARNING: proxy.ca_bundle" "$work/stale.out" || fail "stale ca_bundle not reported"
+grep -qF -- "-v $work/stale.crt:" "$work/stale.out" || fail "mount does not use proxy.ca_bundle"
+grep -q "WARNING" "$work/on.out" && fail "warning without a reason"
 grep -v '^-----' "$work/home/ca/ca.key" | head -1 | cut -c1-40 >"$work/piece"
 grep -qFf "$work/piece" "$work/on.out" && fail "key bytes in the setup text"
 echo "ok: setup text (proxy off/on), nothing applied, fingerprint matches openssl"

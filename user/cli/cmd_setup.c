@@ -154,10 +154,20 @@ static void trust(const struct cs_config *c)
 	       "      sha256 Fingerprint=%s\n"
 	       "      check: openssl x509 -in %s -noout -fingerprint -sha256\n\n",
 	       p.cert, colon, p.cert);
+	const char *given = c->ca_bundle[0] ? c->ca_bundle : p.cert;
+
+	if (strcmp(given, p.cert)) {
+		char gcolon[CS_FP_COLON_LEN], ghex[CS_FP_HEX_LEN];
+
+		if (cs_ca_fingerprint_file(given, gcolon, ghex) || strcmp(ghex, hex))
+			printf("  WARNING: proxy.ca_bundle (%s) is missing or is not this CA\n"
+			       "  (after `ca init`/`ca rotate`, copy %s there again).\n\n",
+			       given, p.cert);
+	}
 	printf("  Container (run by you; nothing here is applied):\n"
 	       "      mount read-only:  -v %s:%s:ro\n"
 	       "      Node:             -e NODE_EXTRA_CA_CERTS=%s\n",
-	       p.cert, IN_CONTAINER_CA, IN_CONTAINER_CA);
+	       given, IN_CONTAINER_CA, IN_CONTAINER_CA);
 	printf("      SSL_CERT_FILE, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE replace the whole "
 	       "store:\n"
 	       "      point them at a bundle that has the system roots too. In a Debian-based "
