@@ -355,6 +355,47 @@ static void test_findings_filtered_to_group(void **state)
 	cs_ipc_free(ipc);
 }
 
+/* Group names may contain '-': "main" must not see the findings of "main-chat". */
+static void test_findings_hyphenated_group(void **state)
+{
+	struct cs_ipc *ipc = new_ipc();
+	cJSON *doc, *arr;
+	char p[512];
+	FILE *f;
+	uint64_t t0 = cs_now_ms() - 60000;
+
+	(void)state;
+	pathf(p, sizeof(p), "ipc/main-chat/clawsec_tasks");
+	assert_int_equal(cs_mkdir_p(p, 0755), 0);
+	pathf(p, sizeof(p), "home/logs/findings.jsonl");
+	f = fopen(p, "w");
+	assert_non_null(f);
+	add_finding(f, "nanoclaw-main-1700000000000/node/12", "ai_api_key", CS_SEV_HIGH, t0 + 1);
+	add_finding(f, "nanoclaw-main-chat-1700000000002/node/44", "ai_api_key", CS_SEV_HIGH,
+		    t0 + 2);
+	/* Not a container name of either group: digits must run up to the '/'. */
+	add_finding(f, "nanoclaw-main-17x/node/45", "ai_api_key", CS_SEV_HIGH, t0 + 3);
+	add_finding(f, "nanoclaw-main-/node/46", "ai_api_key", CS_SEV_HIGH, t0 + 4);
+	fclose(f);
+	write_task("main", "h1", "clawsec_traffic_findings", NULL);
+	write_task("main-chat", "h2", "clawsec_traffic_findings", NULL);
+	assert_int_equal(run(ipc), 2);
+
+	doc = checked_result("main", "h1");
+	arr = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "result"), "findings");
+	assert_int_equal(cJSON_GetArraySize(arr), 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "source")->valuestring,
+			    "nanoclaw-main-1700000000000/node/12");
+	cJSON_Delete(doc);
+	doc = checked_result("main-chat", "h2");
+	arr = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "result"), "findings");
+	assert_int_equal(cJSON_GetArraySize(arr), 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "source")->valuestring,
+			    "nanoclaw-main-chat-1700000000002/node/44");
+	cJSON_Delete(doc);
+	cs_ipc_free(ipc);
+}
+
 static void test_check_config(void **state)
 {
 	struct cs_ipc *ipc = new_ipc();
@@ -741,6 +782,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_status_and_isolation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings_filtered_to_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_findings_hyphenated_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_uid_links, setup, teardown),

@@ -139,7 +139,8 @@ static void test_filters_and_limit(void **state)
 	assert_int_equal(cs_logstore_query(cfg->log_dir, &q, visit, &(struct seen){0}, NULL), 133);
 
 	memset(&q, 0, sizeof(q));
-	q.source_prefix = "nanoclaw-g1-";
+	q.group = "g1";
+	q.container_prefix = "nanoclaw-";
 	assert_int_equal(cs_logstore_query(cfg->log_dir, &q, visit, &(struct seen){0}, NULL), 200);
 
 	memset(&q, 0, sizeof(q));
@@ -162,6 +163,25 @@ static void test_filters_and_limit(void **state)
 	memset(&s, 0, sizeof(s));
 	s.stop_at = 3;
 	assert_int_equal(cs_logstore_query(cfg->log_dir, &q, visit, &s, NULL), 3);
+}
+
+static void test_source_in_group(void **state)
+{
+	(void)state;
+	assert_true(cs_source_in_group("nanoclaw-main-1700000000000/node/12", "nanoclaw-", "main"));
+	assert_true(cs_source_in_group("nanoclaw-main-chat-1700000000002/node/44", "nanoclaw-",
+				       "main-chat"));
+	/* The leak this guards against: "main" is a prefix of "main-chat". */
+	assert_false(cs_source_in_group("nanoclaw-main-chat-1700000000002/node/44", "nanoclaw-",
+					"main"));
+	assert_false(
+		cs_source_in_group("nanoclaw-mainx-1700000000000/node/15", "nanoclaw-", "main"));
+	assert_false(cs_source_in_group("nanoclaw-main-17x/node/1", "nanoclaw-", "main"));
+	assert_false(cs_source_in_group("nanoclaw-main-/node/1", "nanoclaw-", "main"));
+	assert_false(cs_source_in_group("nanoclaw-main-1700000000000", "nanoclaw-", "main"));
+	assert_false(cs_source_in_group("proxy/127.0.0.1:5000", "nanoclaw-", "main"));
+	assert_false(cs_source_in_group("node/12", "nanoclaw-", "main"));
+	assert_false(cs_source_in_group("nanoclaw--1/node/1", "nanoclaw-", ""));
 }
 
 static void test_malformed_and_long_lines(void **state)
@@ -241,6 +261,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newest_first_across_rotations, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_filters_and_limit, setup, teardown),
+		cmocka_unit_test(test_source_in_group),
 		cmocka_unit_test_setup_teardown(test_malformed_and_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_and_unsafe_dirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),

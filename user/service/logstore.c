@@ -109,6 +109,18 @@ struct reader {
 	bool stop;
 };
 
+bool cs_source_in_group(const char *source, const char *container_prefix, const char *group)
+{
+	size_t plen = strlen(container_prefix), glen = strlen(group), digits;
+
+	if (!glen || strncmp(source, container_prefix, plen) ||
+	    strncmp(source + plen, group, glen) || source[plen + glen] != '-')
+		return false;
+	source += plen + glen + 1;
+	digits = strspn(source, "0123456789");
+	return digits > 0 && source[digits] == '/';
+}
+
 static bool matches(const struct cs_findings_query *q, const struct cs_finding *f)
 {
 	if (q->since_ms && f->timestamp_ms < q->since_ms)
@@ -117,7 +129,7 @@ static bool matches(const struct cs_findings_query *q, const struct cs_finding *
 		return false;
 	if (q->pattern && strcmp(q->pattern, f->pattern))
 		return false;
-	if (q->source_prefix && strncmp(f->source, q->source_prefix, strlen(q->source_prefix)))
+	if (q->group && !cs_source_in_group(f->source, q->container_prefix, q->group))
 		return false;
 	return true;
 }

@@ -38,10 +38,20 @@ struct cs_findings_query {
 	uint64_t since_ms; /* only findings at or after this; 0 = any */
 	bool has_min_severity;
 	enum cs_severity min_severity;
-	const char *pattern;	   /* exact family id, NULL = any */
-	const char *source_prefix; /* e.g. "nanoclaw-main-", NULL = any */
-	size_t limit;		   /* stop after this many; 0 = no limit */
+	const char *pattern;	      /* exact family id, NULL = any */
+	const char *group;	      /* only this group's findings, NULL = any */
+	const char *container_prefix; /* with group: "nanoclaw-" */
+	size_t limit;		      /* stop after this many; 0 = no limit */
 };
+
+/*
+ * True when `source` comes from one of group's containers, i.e. starts with
+ * "<container_prefix><group>-<digits>/" (containers are named
+ * <prefix><group>-<epoch-ms>). A plain prefix match would leak: group names
+ * may contain '-', and "nanoclaw-main-" is also the start of group
+ * "main-chat"'s "nanoclaw-main-chat-1700000000002/node/44".
+ */
+bool cs_source_in_group(const char *source, const char *container_prefix, const char *group);
 
 struct cs_findings_read_stats {
 	size_t files;	  /* files opened */

@@ -429,22 +429,19 @@ static int collect_one(void *ctx, const struct cs_finding *f)
 static cJSON *findings_result(const struct cs_config *c, const char *group, const struct cs_task *t,
 			      const char **code, char *msg, size_t msglen)
 {
-	char prefix[160];
 	struct collect col = {.arr = cJSON_CreateArray(), .limit = t->limit};
 	struct cs_findings_query q = {
 		.since_ms = t->since_ms,
 		.has_min_severity = t->has_severity,
 		.min_severity = t->severity,
 		.pattern = t->pattern[0] ? t->pattern : NULL,
+		.group = group,
+		.container_prefix = c->container_prefix,
 		.limit = (size_t)t->limit + 1,
 	};
 	long rc;
 	cJSON *res;
 
-	if (group) {
-		snprintf(prefix, sizeof(prefix), "%s%s-", c->container_prefix, group);
-		q.source_prefix = prefix;
-	}
 	rc = cs_logstore_query(c->log_dir, &q, collect_one, &col, NULL);
 	if (rc < 0 || col.oom) {
 		cJSON_Delete(col.arr);
