@@ -141,13 +141,16 @@ static bool input_too_costly(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	doc = cJSON_ParseWithLengthOpts(text, size + 1, NULL, true);
-	cJSON_ArrayForEach(it, cJSON_IsObject(doc) ? doc : NULL) {
-		if (!it->string || strcmp(it->string, "target_cmdline"))
+	if (!cJSON_IsObject(doc))
+		goto out;
+	cJSON_ArrayForEach(it, doc) {
+		if (strcmp(it->string, "target_cmdline") || !cJSON_IsArray(it))
 			continue;
-		cJSON_ArrayForEach(re, cJSON_IsArray(it) ? it : NULL) {
+		cJSON_ArrayForEach(re, it) {
 			costly |= cJSON_IsString(re) && regex_too_costly(re->valuestring);
 		}
 	}
+out:
 	cJSON_Delete(doc);
 	free(text);
 	return costly;
