@@ -5,9 +5,11 @@
  */
 #include <ctype.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_config.h"
@@ -90,6 +92,24 @@ static int emit(void *ctx, const struct cs_finding *f)
 	puts(line);
 	free(line);
 	return 0;
+}
+
+/* stderr, so that --json output stays a clean JSONL stream. */
+static void report_malformed(void *ctx, const char *path, size_t n)
+{
+	(void)ctx;
+	fprintf(stderr, PROG ": %zu unreadable line%s skipped in %s\n", n, n == 1 ? "" : "s", path);
+}
+
+/* A log directory that does not exist is a wrong path, not an empty log. */
+static bool log_dir_exists(const char *dir)
+{
+	struct stat st;
+
+	if (!stat(dir, &st) && S_ISDIR(st.st_mode))
+		return true;
+	fprintf(stderr, PROG ": no findings log at %s\n", dir);
+	return false;
 }
 
 struct opts {
@@ -182,6 +202,11 @@ int cmd_findings(int argc, char **argv)
 	} else {
 		dir = c->log_dir;
 	}
+	if (!log_dir_exists(dir)) {
+		free(c);
+		return CS_EXIT_ERROR;
+	}
+	o.q.malformed = report_malformed;
 	s.json = o.json;
 	if (!s.json && !(s.rows = calloc(o.q.limit, sizeof(*s.rows)))) {
 		fprintf(stderr, PROG ": out of memory\n");

@@ -201,6 +201,7 @@ static int read_backwards(struct reader *r, int fd, off_t size, char *buf)
 static int read_file(struct reader *r, const char *path, char *buf, bool *older)
 {
 	struct stat st;
+	size_t before = r->st->malformed;
 	int rc, fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
@@ -218,6 +219,8 @@ static int read_file(struct reader *r, const char *path, char *buf, bool *older)
 	r->st->files++;
 	rc = read_backwards(r, fd, st.st_size, buf);
 	close(fd);
+	if (r->q->malformed && r->st->malformed > before)
+		r->q->malformed(r->ctx, path, r->st->malformed - before);
 	return rc;
 }
 

@@ -42,6 +42,8 @@ struct cs_findings_query {
 	const char *group;	      /* only this group's findings, NULL = any */
 	const char *container_prefix; /* with group: "nanoclaw-" */
 	size_t limit;		      /* stop after this many; 0 = no limit */
+	/* Told, with the visitor's ctx, of each file that had n > 0 malformed lines. */
+	void (*malformed)(void *ctx, const char *path, size_t n);
 };
 
 /*
