@@ -426,6 +426,7 @@ static void test_malformed(void **state)
 {
 	struct cs_ipc *ipc = new_ipc();
 	struct cs_ipc_stats st;
+	cJSON *doc;
 	char big[70000], p[512], target[512];
 	char ts[CS_TIMESTAMP_LEN];
 	int n;
@@ -486,6 +487,12 @@ static void test_malformed(void **state)
 	assert_error("main", "m4", "invalid_task");
 	assert_error("main", "m5", "unknown_type");
 	assert_error("main", "m6", "too_large");
+	/* The service reads one byte past the limit: that is no size to report. */
+	doc = result_of("main", "m6");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "error"), "message")->valuestring,
+		"task is larger than 65536 bytes");
+	cJSON_Delete(doc);
 	assert_error("main", "m7", "invalid_task");
 	assert_error("main", "m8", "timeout");
 	assert_null(result_of("main", "m9"));

@@ -158,7 +158,7 @@ const char *cs_task_parse(const char *text, size_t len, uint64_t now_ms, struct 
 	t->limit = CS_FINDINGS_LIMIT_DEFAULT;
 	if (len > CS_TASK_MAX_BYTES) {
 		cs_task_scan_request_id(text, len, t->request_id);
-		snprintf(msg, msglen, "task is %zu bytes, more than %u", len, CS_TASK_MAX_BYTES);
+		snprintf(msg, msglen, "task is larger than %u bytes", CS_TASK_MAX_BYTES);
 		return CS_ERR_TOO_LARGE;
 	}
 	doc = cJSON_ParseWithLength(text, len);
