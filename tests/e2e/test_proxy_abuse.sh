@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hostile clients: 1,000 slowloris connections, an oversized head, malformed chunk
-# sizes, a half-closed client, a client that never reads a large response. The
-# proxy stays up, its RSS stays bounded, and a normal client keeps being served.
+# sizes, a half-closed client, a client that never reads a large response, 500
+# corrupted requests. The proxy stays up, its RSS stays bounded, and a normal
+# client keeps being served; the connection limit caps its descriptors.
 set -euo pipefail
 source "$(dirname "$0")/proxy_lib.sh"
 
@@ -15,6 +16,17 @@ cat "$work/abuse.log"
 kill -0 "$proxy_pid" || fail "proxy died"
 kill -TERM "$proxy_pid"
 wait "$proxy_pid" || fail "proxy did not exit cleanly"
+
+# Corrupted requests, with a parent proxy that answers everything itself so that
+# corrupted host names are never resolved (only loopback traffic).
+start_node sink proxy_raw.js sink
+write_config "$work/garbage.json" "\"parent_proxy\": \"http://127.0.0.1:$PORT\""
+start_proxy garbage "$work/garbage.json"
+timeout 60 node "$NODE_DIR/proxy_abuse.js" --proxy "$ADDR" --pid "$proxy_pid" --only garbage \
+	--max-rss-mb 64 >"$work/garbage-run.log" 2>&1 || fail "garbage run: $(tail -n 3 "$work/garbage-run.log")"
+tail -n 2 "$work/garbage-run.log"
+kill -TERM "$proxy_pid"
+wait "$proxy_pid" || fail "proxy (garbage) did not exit cleanly"
 
 # The connection limit caps descriptors: 300 idle connections against max_conns 50.
 write_config "$work/small.json" '"max_conns": 50'
