@@ -23,6 +23,7 @@
 #define TICK_MS 100
 #define STATE_EVERY 10	/* ticks: state.json about once a second */
 #define RESCAN_EVERY 20 /* ticks: /proc walk every two seconds */
+#define YOUNG_MS 3000	/* targets this fresh from exec are re-checked for libssl every tick */
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -207,6 +208,26 @@ static void release_binary(struct agent *a, struct cs_target *t)
 	t->probed_ino = 0;
 }
 
+/*
+ * Keep a libssl probed after its last target exits (the agent itself is
+ * made a user of it): the next short-lived process loading the same libssl,
+ * e.g. curl run by a container agent, is captured from its first call, before
+ * the agent could have classified it. (Node's exe needs no pin: it is
+ * classified long before its first TLS call.)
+ */
+static void pin(struct agent *a, const struct cs_target *t)
+{
+	struct cs_bin_key key = {.dev = (uint64_t)t->dev, .ino = (uint64_t)t->ino};
+
+	for (size_t i = 0; i < a->n_pinned; i++)
+		if (a->pinned[i].dev == key.dev && a->pinned[i].ino == key.ino)
+			return;
+	if (a->n_pinned == CS_AGENT_MAX_PINNED ||
+	    cs_probes_attach_tls(a->probes, t->binary, &key, getpid(), NULL))
+		return;
+	a->pinned[a->n_pinned++] = key;
+}
+
 static void attach(struct agent *a, struct cs_target *t)
 {
 	struct cs_bin_key key = {.dev = (uint64_t)t->dev, .ino = (uint64_t)t->ino};
@@ -233,6 +254,8 @@ static void attach(struct agent *a, struct cs_target *t)
 	if (t->tls != CS_TLS_NONE && t->attached) {
 		t->probed_dev = t->dev;
 		t->probed_ino = t->ino;
+		if (t->tls == CS_TLS_LIBSSL)
+			pin(a, t);
 	}
 }
 
@@ -246,6 +269,8 @@ static void target_event(void *ctx, enum cs_target_event ev, struct cs_target *t
 	switch (ev) {
 	case CS_TARGET_ADDED:
 		attach(a, t);
+		if (t->why == CS_WHY_CHILD)
+			break; /* children come and go by the hundred: state.json lists them */
 		logmsg("target %s/%d (%s%s%s): tls %s%s%s", comm, t->pid,
 		       t->container[0] ? "container " : "host", cont,
 		       t->attached ? ", attached" : "", cs_tls_path_name(t->tls),
@@ -258,7 +283,8 @@ static void target_event(void *ctx, enum cs_target_event ev, struct cs_target *t
 		cs_flows_close_pid(a->flows, (uint32_t)t->pid);
 		cs_probes_forget_pid(a->probes, t->pid);
 		cs_probes_remove_target(a->probes, (uint32_t)t->pid);
-		logmsg("target %s/%d gone", comm, t->pid);
+		if (t->why != CS_WHY_CHILD)
+			logmsg("target %s/%d gone", comm, t->pid);
 		break;
 	}
 }
@@ -321,11 +347,14 @@ static void tick(struct agent *a)
 	if (read(a->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
 	cs_flows_tick(a->flows, mono_ns());
+	cs_targets_recheck_tls(a->targets, YOUNG_MS);
 	if (a->ipc && cs_ipc_timeout_ms(a->ipc, cs_now_ms()) == 0)
 		cs_ipc_process(a->ipc, cs_now_ms());
 	a->ticks++;
-	if (a->ticks % RESCAN_EVERY == 0)
+	if (a->ticks % RESCAN_EVERY == 0) {
 		cs_targets_scan(a->targets);
+		cs_targets_recheck_tls(a->targets, 0);
+	}
 	if (a->ticks % STATE_EVERY == 0) {
 		refresh_stats(a);
 		write_state(a);

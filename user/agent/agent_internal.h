@@ -19,6 +19,7 @@
 #include "targets.h"
 
 #define CS_AGENT_MAX_FAMILIES 64
+#define CS_AGENT_MAX_PINNED 64 /* TLS binaries kept probed for the agent's lifetime */
 
 /* A loaded config with the storage its detector config points into. */
 struct agent_conf {
@@ -36,6 +37,8 @@ struct agent {
 	struct cs_probes *probes;
 	struct cs_targets *targets;
 	struct cs_flows *flows;
+	struct cs_bin_key pinned[CS_AGENT_MAX_PINNED];
+	size_t n_pinned;
 	struct cs_ipc *ipc; /* answers NanoClaw's IPC tasks; NULL if unavailable */
 	struct cs_lock lock;
 	bool locked;

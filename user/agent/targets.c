@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -449,6 +450,14 @@ static void classify_tls(struct cs_target *t)
 		t->note[0] = '\0';
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static struct cs_target *target_from(const struct procinfo *pi, enum cs_target_why why)
 {
 	struct cs_target *t = calloc(1, sizeof(*t));
@@ -462,6 +471,7 @@ static struct cs_target *target_from(const struct procinfo *pi, enum cs_target_w
 	snprintf(t->container, sizeof(t->container), "%s", pi->container);
 	snprintf(t->group, sizeof(t->group), "%s", pi->group);
 	classify_tls(t);
+	t->classified_ns = mono_ns();
 	return t;
 }
 
@@ -567,11 +577,32 @@ void cs_targets_on_exec(struct cs_targets *ts, int pid)
 		if (why && why != t->why && t->why == CS_WHY_CHILD)
 			t->why = why;
 		classify_tls(t);
+		t->classified_ns = mono_ns();
 		ts->fn(ts->ctx, CS_TARGET_CHANGED, t);
 		return;
 	}
 	if (why && (t = target_from(&pi, why)))
 		add(ts, t);
+}
+
+void cs_targets_recheck_tls(struct cs_targets *ts, uint64_t young_ms)
+{
+	uint64_t now = mono_ns();
+	struct cs_mapped_bin mb;
+
+	for (size_t i = 0; i < ts->n; i++) {
+		struct cs_target *t = ts->t[i];
+
+		if (t->tls != CS_TLS_NONE ||
+		    (young_ms && now - t->classified_ns >= young_ms * 1000000ull))
+			continue;
+		/* Only the maps are read here: the executable was already looked at. */
+		if (cs_find_libssl(t->pid, &mb) != 0)
+			continue;
+		classify_tls(t);
+		if (t->tls != CS_TLS_NONE)
+			ts->fn(ts->ctx, CS_TARGET_CHANGED, t);
+	}
 }
 
 void cs_targets_on_fork(struct cs_targets *ts, int parent, int child)

@@ -34,7 +34,8 @@ enum cs_target_why { CS_WHY_PID = 1, CS_WHY_CMDLINE, CS_WHY_CONTAINER, CS_WHY_CH
 
 struct cs_target {
 	int pid;
-	uint64_t start_time; /* /proc/PID/stat field 22: tells a reused pid apart */
+	uint64_t start_time;	/* /proc/PID/stat field 22: tells a reused pid apart */
+	uint64_t classified_ns; /* CLOCK_MONOTONIC of the last add/exec classification */
 	char comm[16];
 	char container[128]; /* container name, "" on the host */
 	char group[64];	     /* NanoClaw group, "" when unknown */
@@ -82,6 +83,12 @@ void cs_targets_on_exec(struct cs_targets *ts, int pid);
 /* A target forked: follow the child (the kernel already does). */
 void cs_targets_on_fork(struct cs_targets *ts, int parent, int child);
 void cs_targets_on_exit(struct cs_targets *ts, int pid);
+/*
+ * A dynamically linked program maps libssl only after exec, so a target
+ * classified "none" is looked at again: those classified less than
+ * young_ms ago (0: all of them) that now map a libssl become CHANGED.
+ */
+void cs_targets_recheck_tls(struct cs_targets *ts, uint64_t young_ms);
 
 size_t cs_targets_count(const struct cs_targets *ts);
 struct cs_target *cs_targets_at(struct cs_targets *ts, size_t i);
