@@ -46,11 +46,35 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
 	"|sender-key-memory-[A-Za-z0-9_.:@=+-]{1,128}\\.json"
 #define BAILEYS_AUTH_DIRS "(?:store/auth|auth_info_baileys|baileys_auth_info)"
 
+/*
+ * A shell word separator, including the ${IFS} and $IFS spellings that
+ * smuggle a command past filters looking for spaces (curl${IFS}URL|sh).
+ */
+#define SP "(?:\\s|\\$\\{IFS\\}|\\$IFS(?![A-Za-z0-9_]))"
+
 /* Shell and interpreter names a download may be piped into. */
 #define SHELLS                                                              \
 	"(?:/usr/local/bin/|/usr/bin/|/bin/)?"                              \
 	"(?:(?:ba|z|da|k)?sh|python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node)" \
 	"(?![A-Za-z0-9_.-])"
+
+/*
+ * Commands that run the next word as a program (sudo -E, /usr/bin/env
+ * VAR=x, nohup), with their flags, one optional flag argument and
+ * assignments: `| sudo -u root -E /usr/bin/env bash` still ends in a shell.
+ */
+#define RUNNER                                                        \
+	"(?:(?:/usr/local/bin/|/usr/bin/|/bin/)?"                     \
+	"(?:sudo|doas|env|nohup|exec|command|nice|stdbuf)" SP "{1,4}" \
+	"(?:(?:-{1,2}[A-Za-z][A-Za-z-]{0,19}(?:=[^\\s|;&]{0,64})?"    \
+	"(?:" SP "{1,4}[a-z_][a-z0-9_-]{0,31})?"                      \
+	"|[A-Za-z_][A-Za-z0-9_]{0,31}=[^\\s|;&]{0,64})" SP "{1,4}){0,4})"
+
+/* What may read a script from a file name: shells, interpreters, source and `.`. */
+#define SCRIPT_RUNNER                                                           \
+	"(?:(?:/usr/local/bin/|/usr/bin/|/bin/)?"                               \
+	"(?:(?:ba|z|da|k)?sh|python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node|php)" \
+	"|source|\\.)"
 
 /* What a destructive rm may target: the root, its glob, or the home dir. */
 #define RM_TARGET                                                         \
@@ -403,8 +427,8 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "curl/wget output piped into a shell or interpreter (curl -fsSL URL | bash)",
-		.regex = CMD_START "(?:curl|wget)\\s[^\\n|]{0,400}+\\|\\s{0,4}"
-			"(?:sudo\\s{1,4}(?:-[A-Za-z]{1,10}\\s{1,4}){0,3})?(?:env\\s{1,4})?" SHELLS,
+		.regex = CMD_START "(?:curl|wget)" SP "[^\\n|]{0,400}+\\|" SP "{0,4}"
+			RUNNER "{0,3}" SHELLS,
 		.literals = LITS("curl", "wget"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -414,9 +438,12 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_INJECTION,
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "a download run through process substitution (bash <(curl URL))",
-		.regex = "(?<=sh |source |\\. )<\\(\\s{0,4}(?:curl|wget)\\s",
+		.description = "a download run through process substitution "
+			"(bash <(curl URL), python3 <(curl URL), source <(wget -qO- URL))",
+		.regex = CMD_START SCRIPT_RUNNER "(?:" SP "{1,4}-{1,2}[A-Za-z][A-Za-z-]{0,19}){0,3}"
+			SP "{1,4}<\\(" SP "{0,4}(?:curl|wget)" SP,
 		.literals = LITS("<(curl", "<(wget", "<( curl", "<( wget"),
+		.lookback = 64,
 		.secret_group = CS_SECRET_NONE,
 	},
 	{

