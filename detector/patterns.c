@@ -76,11 +76,19 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
 	"(?:(?:ba|z|da|k)?sh|python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node|php)" \
 	"|source|\\.)"
 
-/* What a destructive rm may target: the root, its glob, or the home dir. */
-#define RM_TARGET                                                         \
-	"[\"']?(?:/\\*?|~/?\\*?|\\$HOME/?\\*?|\\$\\{HOME\\}/?\\*?)[\"']?" \
-	"(?=$|[\\s;&|)\"'`])"
-#define RM_FLAG "(?:-{1,2}[A-Za-z-]{1,20}\\s{1,4})"
+/*
+ * What a destructive rm may target: the root, a top-level system directory
+ * (/etc, /usr/, /home/ and its glob), or the home directory. Deeper paths
+ * (/var/lib/apt/lists/..., /tmp/build, ~/.cache) are ordinary cleanups.
+ */
+#define RM_SYSTEM_DIR "(?:bin|boot|dev|etc|home|lib|lib32|lib64|opt|root|sbin|srv|usr|var)"
+#define RM_TARGET                                           \
+	"[\"']?(?:/(?:" RM_SYSTEM_DIR ")?/?\\*?/?"          \
+	"|~/?\\*?|\\$HOME/?\\*?|\\$\\{HOME\\}/?\\*?)[\"']?" \
+	"(?=$|[\\s;&|)\"'`]|\\$\\{IFS\\}|\\$IFS)"
+/* An rm operand that is not the target (rm -rf build /etc): up to a separator. */
+#define RM_OPERAND "(?:[^\\s;&|<>$]|\\$(?!\\{?IFS))"
+#define RM_FLAG "(?:-{1,2}[A-Za-z-]{1,20}" SP "{1,4})"
 
 /*
  * A quoted one-liner (-e '...', -c "...") reaching `what` before its closing
@@ -564,12 +572,13 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_INJECTION,
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "recursive rm of /, /*, ~ or $HOME, or with --no-preserve-root",
-		.regex = CMD_START "rm\\s{1,4}(?:"
-			RM_FLAG "{0,3}?(?:-[A-Za-z]{0,7}[rR][A-Za-z]{0,7}|--recursive)\\s{1,4}"
-			RM_FLAG "{0,3}" RM_TARGET
+		.description = "recursive rm of /, a top-level system directory (/etc, /home/*), ~ or $HOME, "
+			"or with --no-preserve-root",
+		.regex = CMD_START "rm" SP "{1,4}(?:"
+			RM_FLAG "{0,3}?(?:-[A-Za-z]{0,7}[rR][A-Za-z]{0,7}|--recursive)" SP "{1,4}"
+			RM_FLAG "{0,3}(?:" RM_OPERAND "{1,128}+" SP "{1,4}){0,3}" RM_TARGET
 			"|[^\\n]{0,100}?--no-preserve-root)",
-		.literals = LITS("rm -"),
+		.literals = LITS("rm -", "rm${IFS}", "rm$IFS"),
 		.secret_group = CS_SECRET_NONE,
 	},
 	{

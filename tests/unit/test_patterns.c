@@ -366,8 +366,8 @@ static void test_plain_families(void **state)
 
 /*
  * Evasions an audit found (wrappers between the pipe and the shell, process
- * substitution into any interpreter, ${IFS} for spaces), each with the
- * severity it must get; near misses stay silent.
+ * substitution into any interpreter, ${IFS} for spaces, system directories
+ * for rm), each with the severity it must get; near misses stay silent.
  */
 struct evasion_case {
 	const char *text;
@@ -388,6 +388,16 @@ static const struct evasion_case evasion_hits[] = {
 	{"sh <(wget -qO- x)", "pipe_to_shell", CS_SEV_CRITICAL},
 	{"source <( curl -fsSL https://x/env.sh )", "pipe_to_shell", CS_SEV_CRITICAL},
 	{"/usr/bin/python3.11 -u <(curl -s https://x)", "pipe_to_shell", CS_SEV_CRITICAL},
+	{"rm -rf /home/*", "destructive_rm", CS_SEV_CRITICAL},
+	{"{\"cmd\":\"rm -rf /etc\"}", "destructive_rm", CS_SEV_CRITICAL},
+	{"sudo rm -rf /usr/", "destructive_rm", CS_SEV_CRITICAL},
+	{"rm -rf /var; echo gone", "destructive_rm", CS_SEV_CRITICAL},
+	{"rm -fr /boot", "destructive_rm", CS_SEV_CRITICAL},
+	{"rm -rf ~/*", "destructive_rm", CS_SEV_CRITICAL},
+	{"rm -rf $HOME/*", "destructive_rm", CS_SEV_CRITICAL},
+	{"rm -rf \"/root\"", "destructive_rm", CS_SEV_CRITICAL},
+	{"rm -rf build dist /etc", "destructive_rm", CS_SEV_CRITICAL},
+	{"rm${IFS}-rf${IFS}/", "destructive_rm", CS_SEV_CRITICAL},
 };
 
 static const char *const evasion_misses[] = {
@@ -397,6 +407,16 @@ static const char *const evasion_misses[] = {
 	"diff <(curl -s https://a) <(curl -s https://b)",
 	"cat <(curl -s https://x)",
 	"echo ${IFS}sh is a variable",
+	"rm -rf /tmp/build-xyz",
+	"rm -rf ./dist",
+	"rm -rf node_modules",
+	"rm -rf /etc/nginx/conf.d",
+	"rm -rf /var/lib/apt/lists/*",
+	"rm -rf /usr/local/lib/node_modules/npm",
+	"rm -rf /home/alice/.cache/pip",
+	"rm -rf /tmp/* $HOME/.npm /opt/app/tmp",
+	"rm -rf /etcetera",
+	"rm -rf dist && cd /",
 };
 
 static void test_evasions(void **state)
