@@ -76,6 +76,21 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
 	"(?:(?:ba|z|da|k)?sh|python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node|php)" \
 	"|source|\\.)"
 
+/* sh -c, bash -lc, /bin/sh -c: up to the command string. */
+#define SH_C_HEAD                                               \
+	"(?:(?<=ba|da)|(?<=[kz])|(?<![A-Za-z0-9_.-]))sh" SP "-" \
+	"[A-Za-z]{0,3}c[A-Za-z]{0,3}" SP "{1,4}"
+/*
+ * The command string (inside its quotes, or the one unquoted word sh -c
+ * takes) reaching `what`: the string itself, never prose after it.
+ */
+#define SH_C_STRING(what) \
+	"(?:\\\\?\"[^\"\\n]{0,300}?" what "|'[^'\\n]{0,300}?" what "|[^\\s\"']{0,300}?" what ")"
+/* What turns a shell command string from suspicious into a payload. */
+#define SH_C_PAYLOAD                              \
+	"(?:curl|wget|\\$\\(|`|/dev/(?:tcp|udp)/" \
+	"|base64" SP "{1,4}(?:-[A-Za-z]{0,3}[dD]|--decode))"
+
 /*
  * What a destructive rm may target: the root, a top-level system directory
  * (/etc, /usr/, /home/ and its glob), or the home directory. Deeper paths
@@ -455,15 +470,26 @@ const struct cs_rule cs_rules[] = {
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
-		.id = "shell_dash_c",
+		.id = "shell_dash_c_payload",
 		.family = "shell_exec",
 		.threat = CS_THREAT_INJECTION,
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_HIGH,
-		.description = "a shell run with a command string (sh -c, bash -c, /bin/sh -c)",
-		.regex = "(?:(?<=ba|da)|(?<=[kz])|(?<![A-Za-z0-9_.-]))"
-			"sh\\s-[A-Za-z]{0,3}c[A-Za-z]{0,3}\\s{1,4}[\"'$`(A-Za-z/.\\\\]",
-		.literals = LITS("sh -"),
+		.description = "a shell command string that downloads, substitutes a command, "
+			"decodes base64 or opens /dev/tcp (bash -c \"$(curl URL)\")",
+		.regex = SH_C_HEAD SH_C_STRING(SH_C_PAYLOAD),
+		.literals = LITS("sh -", "sh${IFS}", "sh$IFS"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "shell_dash_c",
+		.family = "shell_exec",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_MEDIUM,
+		.description = "a shell run with a plain command string (sh -c 'ls', bash -c, /bin/sh -c)",
+		.regex = SH_C_HEAD "(?!" SH_C_STRING(SH_C_PAYLOAD) ")[\"'$`(A-Za-z/.\\\\]",
+		.literals = LITS("sh -", "sh${IFS}", "sh$IFS"),
 		.secret_group = CS_SECRET_NONE,
 	},
 	{

