@@ -115,19 +115,23 @@ static bool request_line_ok(const uint8_t *l, size_t n)
 
 /*
  * Could the head buffered so far be an HTTP message? Decided as soon as
- * the prefix rules it out, or when the first line is complete.
+ * the prefix rules it out, or when the first line is complete. The head
+ * is buffered a line at a time, so the first line end can only be the last
+ * byte: each call costs O(1) until the line is complete.
  */
 static enum judgement classify(const uint8_t *b, size_t n)
 {
-	const uint8_t *lf = memchr(b, '\n', n);
-	size_t line = lf ? (size_t)(lf - b) : n;
+	bool lf = b[n - 1] == '\n';
+	size_t line = lf ? n - 1 : n;
 	size_t k = n < 5 ? n : 5, m = 0;
 
-	if (line && b[line - 1] == '\r' && lf)
+	if (lf && line && b[line - 1] == '\r')
 		line--;
+	if (line > CS_HTTP_MAX_START_LINE)
+		return NO;
 	if (!memcmp(b, "HTTP/", k)) {
 		if (!lf)
-			return n > CS_HTTP_MAX_START_LINE ? NO : MAYBE;
+			return MAYBE;
 		return status_line_ok(b, line) ? YES : NO;
 	}
 	while (m < n && m <= 24 && isupper(b[m]))
@@ -137,7 +141,7 @@ static enum judgement classify(const uint8_t *b, size_t n)
 	if (!m || m > 24 || b[m] != ' ')
 		return NO;
 	if (!lf)
-		return n > CS_HTTP_MAX_START_LINE ? NO : MAYBE;
+		return MAYBE;
 	return request_line_ok(b, line) ? YES : NO;
 }
 

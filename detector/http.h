@@ -32,7 +32,7 @@
 
 #define CS_HTTP_MAX_HEAD (32 * 1024)
 /* A start line longer than this is not HTTP. */
-#define CS_HTTP_MAX_START_LINE 8192
+#define CS_HTTP_MAX_START_LINE 16384
 
 enum cs_http_body {
 	CS_HTTP_BODY_NONE = 0,

@@ -8,10 +8,14 @@
  * with a readable requestId (ok, or the parser's error code), nothing
  * otherwise, and a quarantined copy counted for every rejected task.
  *
- * One temp tree serves every run: a home, a group "main" with a small
- * findings log to query, and a config loaded from a file (so check_config
- * really reloads it). Each run gets a fresh service, so duplicates of
- * earlier runs' requestIds never change the answer. The literal @NOW@ in
+ * One temp tree and one service serve every run: a home, a small findings
+ * log with entries of group "main" to query, and a config loaded from a
+ * file (so check_config really reloads it). The group directory is a
+ * session of group main (ipc_roots <root>/groups/(*)/(*), as NanoClaw v2
+ * lays them out) renamed after every run: the service sees a new directory,
+ * so a requestId used by an earlier run is never a duplicate and every run
+ * is answered the same way. (A fresh service per run would also do that,
+ * but closing its inotify instance costs 10-20 ms.) The literal @NOW@ in
  * the input becomes the current timestamp, so seeds reach the tools
  * instead of expiring.
  */
@@ -37,14 +41,28 @@
 #define TASK_NAME "1800000000000-fuzz.json"
 #define NOW_MARK "@NOW@"
 
-static char root[PATH_MAX];
+static char root[PATH_MAX], group[PATH_MAX];
+static unsigned long session;
 static struct cs_config cfg;
+static struct cs_ipc *svc;
 static char *buf;
 static size_t buf_cap;
 
 static void pathf(char *out, const char *fmt, const char *a)
 {
 	CHECK((size_t)snprintf(out, PATH_MAX, fmt, root, a) < PATH_MAX);
+}
+
+/* A path inside the current group directory. */
+static void gpath(char *out, const char *name)
+{
+	CHECK((size_t)snprintf(out, PATH_MAX, "%s/%s", group, name) < PATH_MAX);
+}
+
+static void set_group(void)
+{
+	CHECK((size_t)snprintf(group, sizeof(group), "%s/groups/main/s%lu", root, session) <
+	      sizeof(group));
 }
 
 static void write_file(const char *path, const void *data, size_t len, mode_t mode)
@@ -121,7 +139,7 @@ static void load_config(void)
 	CHECK(p);
 	n = snprintf(text, sizeof(text),
 		     "{\"home\":\"%s/home\",\"nanoclaw_dir\":\"%s/nanoclaw\","
-		     "\"ipc_roots\":[\"%s/groups/*\"],\"docker_containers_dir\":\"%s/docker\"}",
+		     "\"ipc_roots\":[\"%s/groups/*/*\"],\"docker_containers_dir\":\"%s/docker\"}",
 		     root, root, root, root);
 	CHECK(n > 0 && (size_t)n < sizeof(text));
 	pathf(path, "%s/%s", "config.json");
@@ -149,19 +167,22 @@ static void remove_tree(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], err[256];
 
 	(void)argc;
 	(void)argv;
 	fuzz_clear_env();
 	fuzz_temp_dir("cs-fuzz-ipc", root);
 	atexit(remove_tree);
-	pathf(path, "%s/%s", "groups/main/clawsec_tasks");
+	set_group();
+	gpath(path, "clawsec_tasks");
 	CHECK(cs_mkdir_p(path, 0755) == 0);
 	pathf(path, "%s/%s", "home/logs");
 	CHECK(cs_mkdir_p(path, 0700) == 0);
 	write_findings_log();
 	load_config();
+	svc = cs_ipc_new(&cfg, err, sizeof(err));
+	CHECK(svc);
 	return 0;
 }
 
@@ -211,6 +232,24 @@ static const char *str_of(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A group sees its own findings only, never more than it asked for. */
+static void check_group_findings(const struct cs_task *t, const cJSON *result)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(result, "findings"), *f;
+	const cJSON *count = cJSON_GetObjectItemCaseSensitive(result, "count");
+
+	if (strcmp(t->type, "clawsec_traffic_findings"))
+		return;
+	CHECK(cJSON_IsArray(list) && cJSON_IsNumber(count));
+	CHECK(count->valueint == cJSON_GetArraySize(list));
+	CHECK((unsigned)count->valueint <= t->limit);
+	cJSON_ArrayForEach(f, list) {
+		const char *src = str_of(f, "source");
+
+		CHECK(src && !strncmp(src, "nanoclaw-main-", 14));
+	}
+}
+
 /*
  * The answer the service wrote for task t (parser verdict `code`): the
  * envelope is right and it carries the same verdict. Returns ok.
@@ -225,7 +264,9 @@ static bool check_answer(const struct cs_task *t, const char *code)
 	bool is_ok;
 
 	snprintf(name, sizeof(name), "%s.json", t->request_id);
-	pathf(path, "%s/groups/main/clawsec_results/%s", name);
+	gpath(path, "clawsec_results");
+	CHECK(strlen(path) + 1 + strlen(name) < sizeof(path));
+	strcat(strcat(path, "/"), name);
 	text = cs_read_file(path, 8u << 20, &len);
 	CHECK(text);
 	r = cJSON_ParseWithLength(text, len);
@@ -241,6 +282,7 @@ static bool check_answer(const struct cs_task *t, const char *code)
 	if (is_ok) {
 		CHECK(!code && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r, "result")));
 		CHECK(!err);
+		check_group_findings(t, cJSON_GetObjectItemCaseSensitive(r, "result"));
 	} else {
 		CHECK(cJSON_IsObject(err) && str_of(err, "code") && str_of(err, "message"));
 		CHECK(is_code(str_of(err, "code")));
@@ -261,9 +303,9 @@ static void check_outcome(const char *text, size_t len, const struct cs_ipc_stat
 	size_t results, quarantined;
 
 	CHECK(st->tasks == 1 && st->claim_failures == 0 && st->answer_failures == 0);
-	pathf(path, "%s/%s", "groups/main/clawsec_tasks");
+	gpath(path, "clawsec_tasks");
 	CHECK(drain_dir(path, false) == 0);
-	pathf(path, "%s/%s", "groups/main/clawsec_results");
+	gpath(path, "clawsec_results");
 	results = drain_dir(path, false);
 	CHECK(results == (t.request_id[0] ? 1u : 0u));
 	CHECK(st->answered_ok + st->answered_error == results);
@@ -278,10 +320,13 @@ static void check_outcome(const char *text, size_t len, const struct cs_ipc_stat
 	CHECK(quarantined == (code ? 1u : 0u));
 }
 
-/* Nothing stays in a group's private processing directory under <home>/ipc. */
+/*
+ * Nothing stays in the private processing directory of a group under
+ * <home>/ipc; each is removed, as this run's directory is never seen again.
+ */
 static void check_nothing_claimed(void)
 {
-	char path[PATH_MAX], sub[PATH_MAX];
+	char path[PATH_MAX], sub[PATH_MAX * 2];
 	struct dirent *e;
 	DIR *d;
 
@@ -291,28 +336,56 @@ static void check_nothing_claimed(void)
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		CHECK((size_t)snprintf(sub, sizeof(sub), "%s/%s/processing", path, e->d_name) <
-		      sizeof(sub));
-		CHECK(drain_dir(sub, false) == 0);
+		snprintf(sub, sizeof(sub), "%s/%s/processing", path, e->d_name);
+		CHECK(rmdir(sub) == 0);
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		CHECK(rmdir(sub) == 0);
 	}
 	closedir(d);
 }
 
+/* The counters of this run only. */
+static void stats_delta(const struct cs_ipc_stats *a, struct cs_ipc_stats *b)
+{
+#define D(f) b->f -= a->f
+	D(tasks);
+	D(claim_failures);
+	D(answer_failures);
+	D(answered_ok);
+	D(answered_error);
+	D(unanswered);
+	D(quarantined);
+	D(dropped);
+#undef D
+}
+
+/* Move the group directory to a new session path for the next run. */
+static void next_session(void)
+{
+	char old[PATH_MAX];
+
+	memcpy(old, group, sizeof(old));
+	session++;
+	set_group();
+	CHECK(rename(old, group) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char path[PATH_MAX], err[256];
+	char path[PATH_MAX];
 	size_t len = expand_now(data, size);
-	struct cs_ipc *ipc;
-	struct cs_ipc_stats st;
+	struct cs_ipc_stats before, st;
 
-	pathf(path, "%s/groups/main/clawsec_tasks/%s", TASK_NAME);
+	gpath(path, "clawsec_tasks/" TASK_NAME);
 	write_file(path, buf, len, 0644);
-	ipc = cs_ipc_new(&cfg, err, sizeof(err));
-	CHECK(ipc);
-	CHECK(cs_ipc_process(ipc, cs_now_ms()) == 1);
-	cs_ipc_get_stats(ipc, &st);
-	cs_ipc_free(ipc);
+	cs_ipc_get_stats(svc, &before);
+	/* Forget the group list: the next call rescans and finds this run's directory. */
+	cs_ipc_set_config(svc, &cfg);
+	CHECK(cs_ipc_process(svc, cs_now_ms()) == 1);
+	cs_ipc_get_stats(svc, &st);
+	stats_delta(&before, &st);
 	check_outcome(buf, len, &st);
 	check_nothing_claimed();
+	next_session();
 	return 0;
 }
