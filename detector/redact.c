@@ -149,20 +149,161 @@ static void put_masked(struct out *o, const uint8_t *p, size_t n, bool cut_left,
 	}
 }
 
-static void put_before(struct out *o, const struct cs_match *m)
-{
-	size_t from = m->start > CS_SNIPPET_CONTEXT ? m->start - CS_SNIPPET_CONTEXT : 0;
+/*
+ * Around a secret or a credential file, the neighbouring values are as
+ * sensitive as the finding, whatever they look like: a creds.json holds
+ * "data":"aGVsbG8=" next to the key that matched. For EXFIL rules, JSON
+ * string values and key=value values longer than VALUE_SHOWN bytes are
+ * masked in the context; keys, punctuation and the string holding the match
+ * stay readable.
+ */
+#define VALUE_SHOWN 3
+/* 2 x 40 context bytes hold at most ~14 masked values of >= 4 bytes plus delimiters. */
+#define MAX_HIDDEN 32
 
-	put_masked(o, m->buf + from, m->start - from, from > 0, false);
+struct hidden {
+	size_t n;
+	size_t from[MAX_HIDDEN], to[MAX_HIDDEN];
+};
+
+static void hide(struct hidden *h, const struct cs_match *m, size_t from, size_t to)
+{
+	/* The match is shown or redacted by its own rule, never here. */
+	if (to - from <= VALUE_SHOWN || (from < m->end && to > m->start))
+		return;
+	if (h->n == MAX_HIDDEN) {
+		/* Cannot happen with 40-byte contexts; stay safe: hide up to `to`. */
+		h->to[h->n - 1] = to;
+		return;
+	}
+	h->from[h->n] = from;
+	h->to[h->n++] = to;
 }
 
-static void put_after(struct out *o, const struct cs_match *m)
+static bool is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool key_byte(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+/* A value after '=' ends at a separator, a quote or an escape (\n inside JSON). */
+static bool value_end(uint8_t c)
+{
+	return is_space(c) || strchr("&;,\"'<>(){}[]\\", c) != NULL;
+}
+
+/* Does the JSON string closing at q name a key (q is followed by ':')? */
+static bool is_key(const uint8_t *p, size_t q, size_t to)
+{
+	size_t i = q + 1;
+
+	while (i < to && is_space(p[i]))
+		i++;
+	return i < to && p[i] == ':';
+}
+
+/*
+ * A context cut on its left may start inside a string: assume so when the
+ * first quote ends a string (':', ',', '}' or ']' follows) and does not open
+ * one ('{', '[', ',' or ':' precedes). Decoded JSON holds real newlines
+ * inside strings, so lines do not end them.
+ */
+static bool starts_in_string(const uint8_t *p, size_t from, size_t to)
+{
+	size_t i = from, q;
+
+	while (i < to && p[i] != '"')
+		i += p[i] == '\\' ? 2 : 1;
+	if (i >= to)
+		return false;
+	q = i;
+	if (q > from && strchr("{[,:", p[q - 1]))
+		return false;
+	for (i++; i < to && is_space(p[i]); i++)
+		;
+	return i < to && strchr(":,}]", p[i]) != NULL;
+}
+
+/* A key=value at p[eq] == '=': hide the value; returns where scanning resumes. */
+static size_t kv_value(struct hidden *h, const struct cs_match *m, const uint8_t *p, size_t eq,
+		       size_t from, size_t to)
+{
+	size_t j = eq + 1;
+
+	if (eq == from || !key_byte(p[eq - 1]) || j >= to || p[j] == '=')
+		return j;
+	while (j < to && !value_end(p[j]))
+		j++;
+	hide(h, m, eq + 1, j);
+	return j;
+}
+
+/* Find the values to hide in [from, to), the match included for quote parity. */
+static void find_values(struct hidden *h, const struct cs_match *m, size_t from, size_t to,
+			bool cut_left)
+{
+	const uint8_t *p = m->buf;
+	bool in_str = cut_left && starts_in_string(p, from, to);
+	size_t str = from;
+
+	for (size_t i = from; i < to;) {
+		uint8_t c = p[i];
+
+		if (in_str && c == '\\') {
+			i += 2;
+		} else if (in_str && c == '"') {
+			if (!is_key(p, i, to))
+				hide(h, m, str, i);
+			in_str = false;
+			i++;
+		} else if (c == '"') {
+			in_str = true;
+			str = ++i;
+		} else if (c == '=') {
+			i = kv_value(h, m, p, i, from, to);
+		} else {
+			i++;
+		}
+	}
+	/* A string still open at the edge: its end is unseen, treat it as a value. */
+	if (in_str)
+		hide(h, m, str, to);
+}
+
+/* Context bytes [from, to): hidden values masked, the rest as put_masked shows it. */
+static void put_context(struct out *o, const struct cs_match *m, const struct hidden *h,
+			size_t from, size_t to, bool cut_left, bool cut_right)
+{
+	size_t i = from;
+
+	for (size_t k = 0; k < h->n && i < to; k++) {
+		size_t a = h->from[k] > i ? h->from[k] : i;
+		size_t b = h->to[k] < to ? h->to[k] : to;
+
+		if (a >= b)
+			continue;
+		put_masked(o, m->buf + i, a - i, cut_left && i == from, false);
+		put_str(o, CS_REDACTED);
+		i = b;
+	}
+	put_masked(o, m->buf + i, to - i, cut_left && i == from, cut_right);
+}
+
+static size_t before_from(const struct cs_match *m)
+{
+	return m->start > CS_SNIPPET_CONTEXT ? m->start - CS_SNIPPET_CONTEXT : 0;
+}
+
+static size_t after_to(const struct cs_match *m)
 {
 	size_t to = m->end + CS_SNIPPET_CONTEXT;
 
-	if (to > m->buf_len)
-		to = m->buf_len;
-	put_masked(o, m->buf + m->end, to - m->end, false, to < m->buf_len);
+	return to < m->buf_len ? to : m->buf_len;
 }
 
 /* A path or command: shown (commands masked), at most CS_SNIPPET_MATCH_MAX bytes. */
@@ -203,11 +344,15 @@ void cs_redact_snippet(const struct cs_match *m, char *out, size_t outlen)
 {
 	const struct cs_rule *rule = m->rule;
 	struct out o = {.p = out, .cap = outlen};
+	struct hidden h = {0};
+	size_t from = before_from(m), to = after_to(m);
 
 	if (!outlen)
 		return;
 	out[0] = '\0';
-	put_before(&o, m);
+	if (rule->threat == CS_THREAT_EXFIL)
+		find_values(&h, m, from, to, from > 0);
+	put_context(&o, m, &h, from, m->start, from > 0, false);
 	if (rule->secret_group == CS_SECRET_NONE)
 		put_shown_match(&o, m, rule->threat == CS_THREAT_INJECTION);
 	else
@@ -217,5 +362,5 @@ void cs_redact_snippet(const struct cs_match *m, char *out, size_t outlen)
 			put_str(&o, CS_REDACTED);
 		return;
 	}
-	put_after(&o, m);
+	put_context(&o, m, &h, m->end, to, false, to < m->buf_len);
 }

