@@ -137,6 +137,15 @@ agent_links() {
 	grep -h '^link_id:' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -n
 }
 
+# agent_uprobe_links: how many of them are uprobes (perf_event links).
+agent_uprobe_links() {
+	local f n=0
+	for f in /proc/"$AGENT_PID"/fdinfo/*; do
+		grep -q '^link_type:.*perf_event' "$f" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
 # stop_agent: SIGTERM, exit 0, and none of its links left in the kernel.
 stop_agent() {
 	local links rc=0
