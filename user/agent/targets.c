@@ -370,7 +370,7 @@ static bool in_nanoclaw_checkout(int pid, const char *cmdline)
 			end = tok + strlen(tok);
 		n = (size_t)(end - tok);
 		if (n < slen || memcmp(end - slen, script, slen) ||
-		    (n > slen && end[-slen - 1] != '/'))
+		    (n > slen && *(end - slen - 1) != '/'))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%d/%s/%.*s", PROC, pid,
 			 tok[0] == '/' ? "root" : "cwd", (int)(n - slen), tok);
