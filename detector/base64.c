@@ -31,25 +31,82 @@ void cs_b64_new_budget(struct cs_b64 *b)
 	b->limited = false;
 }
 
-static void drain(struct cs_b64 *b, const struct cs_b64_sink *sink)
+/*
+ * Decoded bytes that are not text (an image, a certificate, compressed
+ * data) are not worth rescanning for text patterns: control bytes or
+ * invalid UTF-8 in the first CS_B64_SNIFF bytes give them away.
+ */
+static bool binary(const uint8_t *p, size_t n)
 {
-	if (b->out_len && sink->data)
+	unsigned ctl = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		size_t k;
+
+		if (c < 0x80) {
+			ctl += (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+			continue;
+		}
+		k = c >= 0xc2 && c <= 0xdf   ? 1
+		    : c >= 0xe0 && c <= 0xef ? 2
+		    : c >= 0xf0 && c <= 0xf4 ? 3
+					     : 0;
+		if (!k)
+			return true;
+		for (size_t j = 1; j <= k && i + j < n; j++)
+			if ((p[i + j] & 0xc0) != 0x80)
+				return true;
+		i += k;
+	}
+	return ctl >= 2;
+}
+
+/*
+ * Hand decoded bytes on. The first CS_B64_SNIFF bytes of a run are held
+ * until they can be judged (or the run ends); a binary run is dropped.
+ */
+static void drain(struct cs_b64 *b, const struct cs_b64_sink *sink, bool run_end)
+{
+	if (!b->out_len)
+		return;
+	if (!b->judged) {
+		size_t n = b->out_len < CS_B64_SNIFF ? b->out_len : CS_B64_SNIFF;
+
+		if (n < CS_B64_SNIFF && !run_end)
+			return;
+		b->judged = true;
+		if (binary(b->out, n)) {
+			b->skip = true;
+			b->out_len = 0;
+			return;
+		}
+	}
+	if (sink->data)
 		sink->data(sink->ctx, b->out, b->out_len);
+	b->emitted = true;
 	b->out_len = 0;
 }
 
 static void put(struct cs_b64 *b, uint8_t byte, const struct cs_b64_sink *sink)
 {
+	if (b->skip)
+		return;
 	if (b->out_total >= b->out_limit) {
 		if (!b->limited)
 			b->truncated++;
 		b->limited = true;
 		return;
 	}
-	if (b->out_len == sizeof(b->out))
-		drain(b, sink);
+	if (b->out_len == sizeof(b->out)) {
+		drain(b, sink, false);
+		if (b->skip)
+			return;
+	}
 	b->out[b->out_len++] = byte;
 	b->out_total++;
+	if (!b->judged && b->out_len == CS_B64_SNIFF)
+		drain(b, sink, false);
 }
 
 /* Decode run characters; the quantum in progress carries over between calls. */
@@ -95,14 +152,16 @@ static void decode(struct cs_b64 *b, const uint8_t *p, size_t n, const struct cs
 {
 	size_t i = 0;
 
-	while (i < n && b->nq)
+	/* Until the run is judged text, byte by byte: the judgement is on exact bytes. */
+	while (i < n && (b->nq || !b->judged) && !b->skip)
 		decode_char(b, p[i++], sink);
-	while (n - i >= 4 && b->out_limit - b->out_total >= 3) {
+	while (!b->skip && n - i >= 4 && b->out_limit - b->out_total >= 3) {
 		if (sizeof(b->out) - b->out_len < 3)
-			drain(b, sink);
-		i += decode_quanta(b, p + i, n - i);
+			drain(b, sink, false);
+		else
+			i += decode_quanta(b, p + i, n - i);
 	}
-	while (i < n)
+	while (i < n && !b->skip)
 		decode_char(b, p[i++], sink);
 }
 
@@ -116,13 +175,15 @@ static void end_run(struct cs_b64 *b, const struct cs_b64_sink *sink)
 			put(b, (uint8_t)(b->quad >> 10), sink);
 			put(b, (uint8_t)(b->quad >> 2), sink);
 		}
-		drain(b, sink);
-		if (sink->end)
-			sink->end(sink->ctx);
 	}
+	drain(b, sink, true);
+	if (b->emitted && sink->end)
+		sink->end(sink->ctx);
 	b->run = 0;
 	b->quad = 0;
 	b->nq = 0;
+	b->judged = false;
+	b->emitted = false;
 }
 
 /*
@@ -264,11 +325,11 @@ void cs_b64_feed(struct cs_b64 *b, const uint8_t *in, size_t len, const struct c
 			break;
 		ch = in[i++];
 		/* A line break on a quantum boundary wraps a longer run (PEM, MIME). */
-		if ((ch == '\n' || ch == '\r') && b->run >= CS_B64_MIN_RUN && b->nq == 0)
+		if ((ch == '\n' || ch == '\r') && b->run >= CS_B64_MIN_RUN && b->run % 4 == 0)
 			continue;
 		end_run(b, sink);
 	}
-	drain(b, sink);
+	drain(b, sink, false);
 }
 
 void cs_b64_end(struct cs_b64 *b, const struct cs_b64_sink *sink)

@@ -6,9 +6,11 @@
  * CS_B64_MIN_RUN characters whose start mixes upper and lower case (which
  * leaves out hex digests, UUIDs and lower-case paths); '=' padding ends it,
  * and a line break continues it when it falls on a 4-character boundary
- * (PEM and MIME wrap base64 in lines). The decoded bytes of each run are streamed to a sink
- * and the end of each run is signalled, so the caller can rescan them as a
- * part of their own (the detector does, one depth further, up to
+ * (PEM and MIME wrap base64 in lines). A run whose first CS_B64_SNIFF
+ * decoded bytes are not text (images, certificates, compressed data) is
+ * dropped. The decoded bytes of each other run are streamed to a sink and
+ * the end of the run is signalled, so the caller can rescan them as a part
+ * of their own (the detector does, one depth further, up to
  * cs_detector_base64_depth). Decoded output per budget period is bounded.
  *
  * State: the first CS_B64_MIN_RUN characters of a run, a partial quantum
@@ -25,6 +27,8 @@
 
 /* Shorter runs are words, not encodings (24 characters decode to 18 bytes). */
 #define CS_B64_MIN_RUN 24
+/* Decoded bytes judged text or binary before a run is passed on. */
+#define CS_B64_SNIFF 48
 
 struct cs_b64_sink {
 	cs_sink_fn data;	/* decoded bytes of the current run */
@@ -35,7 +39,9 @@ struct cs_b64_sink {
 struct cs_b64 {
 	uint8_t lead[CS_B64_MIN_RUN]; /* a run's start, until it is long enough */
 	size_t run;		      /* characters in the current run */
-	bool skip;		      /* the run does not look encoded: not decoded */
+	bool skip;		      /* not encoded, or binary once decoded: not decoded */
+	bool judged;		      /* the run's first decoded bytes were judged text */
+	bool emitted;		      /* decoded bytes of this run were passed on */
 	uint32_t quad;		      /* bits of the partial 4-character quantum */
 	unsigned nq;		      /* characters in it */
 	size_t out_total;	      /* decoded bytes this budget period */

@@ -26,7 +26,9 @@ struct ref {
 	size_t run, total, limit;
 	uint32_t quad;
 	unsigned nq;
-	bool skip;
+	bool skip, judged, emitted;
+	uint8_t held[CS_B64_SNIFF];
+	size_t nheld;
 };
 
 static int val(uint8_t c)
@@ -44,12 +46,55 @@ static int val(uint8_t c)
 	return -1;
 }
 
+/* Text: at most one control byte, and valid (possibly cut-off) UTF-8. */
+static bool is_text(const uint8_t *p, size_t n)
+{
+	unsigned ctl = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = p[i++];
+		size_t follow;
+
+		if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
+			ctl++;
+		if (c < 0x80)
+			continue;
+		if (c < 0xc2 || c > 0xf4)
+			return false;
+		follow = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+		for (; follow && i < n; follow--, i++)
+			if (p[i] < 0x80 || p[i] > 0xbf)
+				return false;
+	}
+	return ctl < 2;
+}
+
+static void ref_judge(struct ref *r)
+{
+	r->judged = true;
+	if (!is_text(r->held, r->nheld)) {
+		r->skip = true;
+	} else if (r->nheld) {
+		flog_add(r->l, 'D', r->held, r->nheld);
+		r->emitted = true;
+	}
+	r->nheld = 0;
+}
+
 static void ref_put(struct ref *r, uint8_t byte)
 {
-	if (r->total < r->limit) {
+	if (r->skip || r->total >= r->limit)
+		return;
+	r->total++;
+	if (r->judged) {
 		flog_add(r->l, 'D', &byte, 1);
-		r->total++;
+		r->emitted = true;
+		return;
 	}
+	r->held[r->nheld++] = byte;
+	if (r->nheld == CS_B64_SNIFF)
+		ref_judge(r);
 }
 
 static void ref_char(struct ref *r, uint8_t c)
@@ -73,11 +118,17 @@ static void ref_end(struct ref *r)
 			ref_put(r, (uint8_t)(r->quad >> 10));
 			ref_put(r, (uint8_t)(r->quad >> 2));
 		}
-		flog_event(r->l, 'E');
 	}
+	if (!r->judged && r->nheld)
+		ref_judge(r);
+	if (r->emitted)
+		flog_event(r->l, 'E');
 	r->run = 0;
 	r->quad = 0;
 	r->nq = 0;
+	r->judged = false;
+	r->emitted = false;
+	r->nheld = 0;
 }
 
 static void reference(size_t limit, const uint8_t *data, size_t size, struct flog *l)
@@ -104,7 +155,7 @@ static void reference(size_t limit, const uint8_t *data, size_t size, struct flo
 			r.run++;
 			if (!r.skip)
 				ref_char(&r, c);
-		} else if ((c == '\n' || c == '\r') && r.run >= CS_B64_MIN_RUN && r.nq == 0) {
+		} else if ((c == '\n' || c == '\r') && r.run >= CS_B64_MIN_RUN && r.run % 4 == 0) {
 			continue;
 		} else if (r.run) {
 			ref_end(&r);

@@ -471,6 +471,16 @@ static void test_base64(void **state)
 	b64_split("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 "
 		  "id 550e8400-e29b-41d4-a716-446655440000 /usr/lib/node_modules/some_package_name",
 		  1 << 20, "", 0);
+	/* Binary payloads (a PNG here) are not passed on; UTF-8 text is. */
+	b64_split("<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA=\">",
+		  1 << 20, "", 0);
+	b64_split("aMOpbGxvIHfDtnJsZCDigJQgw7xuw69jw7Zkw6kgdGV4dCBvaw==", 1 << 20,
+		  "h\xc3\xa9"
+		  "llo w\xc3\xb6rld \xe2\x80\x94 \xc3\xbcn\xc3\xaf"
+		  "c\xc3\xb6"
+		  "d\xc3\xa9 text "
+		  "ok|",
+		  1);
 	/* The output budget cuts decoding and counts it. */
 	b64_split("Y3VybCBodHRwczovL3guaW8vYS5zaCB8IGJhc2g=", 10, "curl https|", 1);
 }
