@@ -499,8 +499,8 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_HIGH,
 		.description = "eval of a command substitution (eval \"$(...)\")",
-		.regex = CMD_START "eval\\s{1,4}(?:\\\\?[\"'])?(?:\\$\\(|`)",
-		.literals = LITS("eval "),
+		.regex = CMD_START "eval" SP "{1,4}(?:\\\\?[\"'])?(?:\\$\\(|`)",
+		.literals = LITS("eval ", "eval${IFS}", "eval$IFS"),
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
@@ -521,12 +521,12 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "netcat or ncat executing a program (nc -e, ncat --exec)",
-		.regex = CMD_START "(?:nc|ncat|netcat)(?:\\.traditional|\\.openbsd)?\\s"
-			"(?:[-A-Za-z0-9_.:/]{1,64}+\\s{1,4}+){0,4}?"
-			"(?:-[A-Za-z]{0,4}e|-c|--exec|--sh-exec|--lua-exec)\\s{1,4}[\"']?"
+		.regex = CMD_START "(?:nc|ncat|netcat)(?:\\.traditional|\\.openbsd)?" SP
+			"(?:[-A-Za-z0-9_.:/]{1,64}+" SP "{1,4}+){0,4}?"
+			"(?:-[A-Za-z]{0,4}e|-c|--exec|--sh-exec|--lua-exec)" SP "{1,4}[\"']?"
 			"(?:/[A-Za-z0-9_./-]{1,40}|(?:ba|z|da)?sh|cmd(?:\\.exe)?|powershell|python[0-9.]{0,4})"
 			"(?![A-Za-z0-9_-])",
-		.literals = LITS("nc ", "ncat", "netcat"),
+		.literals = LITS("nc ", "nc${IFS}", "nc$IFS", "ncat", "netcat"),
 		.literal_next = "-0-9A-Za-z",
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -537,7 +537,7 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "a named pipe wired to a network client and back (mkfifo f; ... | nc ... >f)",
-		.regex = CMD_START "(?:mkfifo|mknod)\\s{1,4}([A-Za-z0-9_./-]{1,64}+)[^\\n]{0,200}?[|;&]\\s{0,4}"
+		.regex = CMD_START "(?:mkfifo|mknod)" SP "{1,4}([A-Za-z0-9_./-]{1,64}+)[^\\n]{0,200}?[|;&]\\s{0,4}"
 			"(?:nc|ncat|netcat|telnet|openssl\\s{1,4}s_client)\\s[^\\n]{0,100}?[<>]\\s{0,2}\\1",
 		.literals = LITS("mkfifo", "mknod"),
 		.secret_group = CS_SECRET_NONE,
@@ -549,7 +549,7 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "socat connecting a program to the network (socat ... exec:)",
-		.regex = CMD_START "socat\\s[^\\n|;&]{0,200}?(?i:exec|system):",
+		.regex = CMD_START "socat" SP "[^\\n|;&]{0,200}?(?i:exec|system):",
 		.literals = LITS("socat"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -560,7 +560,7 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "python -c one-liner with a socket wired to a shell",
-		.regex = CMD_START "python[0-9.]{0,4}\\s{1,4}-c\\s{1,4}"
+		.regex = CMD_START "python[0-9.]{0,4}" SP "{1,4}-c" SP "{1,4}"
 			"(?:" PY_SOCKET_SHELL("'") "|" PY_SOCKET_SHELL("\"") ")",
 		.literals = LITS("python"),
 		.secret_group = CS_SECRET_NONE,
@@ -615,7 +615,7 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_CRITICAL,
 		.description = "key material appended or written to authorized_keys "
 			"(>> ~/.ssh/authorized_keys, tee -a)",
-		.regex = "(?:>{1,2}|" CMD_START "tee\\s{1,4}(?:-a\\s{1,4}|--append\\s{1,4})?)"
+		.regex = "(?:>{1,2}|" CMD_START "tee" SP "{1,4}(?:-a" SP "{1,4}|--append" SP "{1,4})?)"
 			"\\s{0,4}[\"']?(?:[^\\s\"'|;&<>]{0,140}/)?authorized_keys2?" PATH_END,
 		.literals = LITS("authorized_keys"),
 		.lookback = 192,
