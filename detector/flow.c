@@ -662,8 +662,11 @@ static void dir_free(struct dir *ds)
 
 struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *info)
 {
-	struct cs_flow *f = calloc(1, sizeof(*f));
+	struct cs_flow *f;
 
+	if (!d || !info)
+		return NULL;
+	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
 	f->d = d;
