@@ -6,6 +6,7 @@
  * without them, failed when CI=true.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -823,6 +824,19 @@ static void captures_socket_calls_of_every_kind(void **state)
 	free(seen);
 }
 
+static bool is_exe(pid_t pid, const char *path)
+{
+	char link[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return false;
+	exe[n] = '\0';
+	return !strcmp(exe, path);
+}
+
 /* Attaches the libssl.so that `openssl` maps, for pid. */
 static void attach_system_libssl(struct env *e, pid_t pid)
 {
@@ -836,6 +850,10 @@ static void attach_system_libssl(struct env *e, pid_t pid)
 	assert_non_null(b);
 	helper.pid = spawn(argv, &helper.in, &helper.out, NULL);
 	assert_true(helper.pid > 0);
+	/* Until the fork has exec'd, its maps are this test's own (which maps
+	 * libssl too, through cs_proxy): wait for the exec before looking. */
+	for (int i = 0; i < 500 && !is_exe(helper.pid, openssl); i++)
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
 	for (int i = 0; i < 500 && err == -ENOENT; i++) {
 		err = cs_find_libssl(helper.pid, b);
 		if (err)
