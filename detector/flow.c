@@ -720,9 +720,12 @@ void cs_flow_close(struct cs_flow *f)
 void cs_detector_scan_buffer(struct cs_detector *d, const struct cs_flow_info *info,
 			     enum cs_direction dir, const void *data, size_t len)
 {
-	struct cs_flow_info raw = *info;
+	struct cs_flow_info raw;
 	struct cs_flow *f;
 
+	if (!d || !info)
+		return;
+	raw = *info;
 	raw.format = CS_FORMAT_RAW;
 	f = cs_flow_new(d, &raw);
 	if (!f) {
