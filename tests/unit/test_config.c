@@ -226,6 +226,27 @@ static void test_pattern_names(void **state)
 	assert_problem(&p, want, "\"low\", \"medium\"");
 }
 
+/* Matchers glibc would need gigabytes to compile are refused up front. */
+static void test_costly_cmdline_regexes(void **state)
+{
+	struct cs_config c;
+	struct cs_config_problems p;
+	const char *path;
+
+	(void)state;
+	path = write_config("{\"target_cmdline\":[\"x++++++++++++++++++++++++\","
+			    "\"a{1,32767}\",\"((a+)b)+\",\"(a{1,9}){1,9}\","
+			    "\"^node .*(/nanoclaw|/app)/dist/index\\\\.js( |$)\","
+			    "\"[+*]+x\\\\++\"]}");
+	assert_int_equal(cs_config_load(path, &c, &p), -1);
+	assert_problem(&p, "$.target_cmdline[0]", "stacked repetition");
+	assert_problem(&p, "$.target_cmdline[1]", "bound over 255");
+	assert_problem(&p, "$.target_cmdline[2]", "group that already repeats");
+	assert_problem(&p, "$.target_cmdline[3]", "group that already repeats");
+	/* An ordinary matcher, and quantifier characters that are literal. */
+	assert_int_equal(p.n, 4);
+}
+
 static void test_not_json_and_missing(void **state)
 {
 	struct cs_config c;
@@ -425,6 +446,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_valid_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_rejection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pattern_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_costly_cmdline_regexes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_json_and_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_problems_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_permissions, setup, teardown),

@@ -578,6 +578,78 @@ static bool valid_host_glob(const char *s)
 	return true;
 }
 
+#define REGEX_MAX_REPEATS 16
+#define REGEX_MAX_BOUND 255
+#define REGEX_MAX_DEPTH 8
+
+/* Skips a bracket expression starting at p ('['); returns its closing ']'. */
+static const char *skip_bracket(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p && *p != ']')
+		p++;
+	return *p ? p : p - 1;
+}
+
+/*
+ * glibc's regcomp() needs memory exponential in stacked or nested
+ * repetition ("x++++..." or "(a{1,999}){1,999}" exhaust gigabytes), so a
+ * cmdline matcher is held to shapes that compile in microseconds: no
+ * quantifier on a quantifier or on a group that already repeats, bounds up
+ * to 255, at most 16 quantifiers. NULL when re is within those limits.
+ */
+static const char *regex_cost_problem(const char *re)
+{
+	bool group_repeats[REGEX_MAX_DEPTH + 1] = {false};
+	bool prev_quant = false, prev_repeating_group = false;
+	int depth = 0, repeats = 0;
+
+	for (const char *p = re; *p; p++) {
+		bool quant = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+
+		if (quant) {
+			if (prev_quant)
+				return "stacked repetition operators are refused (regcomp needs "
+				       "exponential memory for them)";
+			if (prev_repeating_group)
+				return "repetition of a group that already repeats is refused";
+			if (++repeats > REGEX_MAX_REPEATS)
+				return "more than 16 repetition operators";
+			group_repeats[depth] = true;
+			if (*p == '{') {
+				for (p++; *p && *p != '}'; p++)
+					if (isdigit((unsigned char)*p) &&
+					    strtoul(p, NULL, 10) > REGEX_MAX_BOUND)
+						return "repetition bound over 255";
+				if (!*p)
+					return NULL; /* unbalanced: regcomp reports it */
+			}
+			prev_quant = true;
+			prev_repeating_group = false;
+			continue;
+		}
+		prev_quant = prev_repeating_group = false;
+		if (*p == '\\' && p[1]) {
+			p++;
+		} else if (*p == '[') {
+			p = skip_bracket(p);
+		} else if (*p == '(') {
+			if (++depth > REGEX_MAX_DEPTH)
+				return "groups nested deeper than 8";
+			group_repeats[depth] = false;
+		} else if (*p == ')' && depth > 0) {
+			prev_repeating_group = group_repeats[depth];
+			depth--;
+			group_repeats[depth] |= prev_repeating_group;
+		}
+	}
+	return NULL;
+}
+
 static void check_lists(const struct cs_config *c, struct cs_config_problems *p)
 {
 	char path[160];
@@ -589,9 +661,16 @@ static void check_lists(const struct cs_config *c, struct cs_config_problems *p)
 				c->disabled_patterns[i]);
 		}
 	for (size_t i = 0; i < c->n_target_cmdline; i++) {
+		const char *costly = regex_cost_problem(c->target_cmdline[i]);
 		regex_t re;
-		int rc = regcomp(&re, c->target_cmdline[i], REG_EXTENDED | REG_NOSUB);
+		int rc;
 
+		if (costly) {
+			snprintf(path, sizeof(path), "$.target_cmdline[%zu]", i);
+			problem(p, path, "%s", costly);
+			continue;
+		}
+		rc = regcomp(&re, c->target_cmdline[i], REG_EXTENDED | REG_NOSUB);
 		if (rc) {
 			char msg[128];
 
