@@ -4,11 +4,8 @@
  * head parsing never crashes and a rewritten head stays within its bound and
  * well-formed; the head finder and the body walker (length and chunked) give
  * the same answer whether the bytes come at once or split anywhere.
- *
- * http_msg.c is compiled into this target directly: fuzz targets link only the
- * service and detector libraries, and this file depends on nothing else.
  */
-#include "../../user/proxy/http_msg.c"
+#include "http_msg.h"
 #include "fuzz_util.h"
 
 /* Feed p[0..n) to a body walker in pieces cut at the given offsets; consumed or -1. */
