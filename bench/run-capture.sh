@@ -55,6 +55,18 @@ wait_file() { # FILE REGEX
 	cat "$1" >&2
 	exit 1
 }
+# SIGINT makes bpftrace print its maps and exit; one sent while it is busy
+# can go unheeded, so ask again every second, and give up after five.
+stop_bpftrace() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		((i % 10 == 0)) && kill -INT "$1" 2>/dev/null
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 json() { # FILE EXPR over `d`
@@ -117,7 +129,7 @@ run() {
 		kill -TERM "$watcher" && wait "$watcher" || true
 		;;
 	bpftrace)
-		kill -INT "$watcher" && wait "$watcher" 2>/dev/null || true
+		stop_bpftrace "$watcher"
 		events=$(awk -v s="$secs" '/^@calls: / {printf "%.0f", $2 / s}' "$work/$tag.bt")
 		events=${events:-null}
 		lost=$(cat "$work/$tag.bt" "$work/$tag.err" | awk '/Lost [0-9]+ events/ {n += $2} END {print n + 0}')
