@@ -18,8 +18,8 @@
 
 #include "cli_config.h"
 #include "commands.h"
-#include "fsutil.h"
 #include "jsonl.h"
+#include "logstore.h"
 #include "proxy.h"
 #include "state.h"
 
@@ -86,25 +86,12 @@ static int load(const struct opts *o, struct cs_config *c)
 	return 0;
 }
 
+/* Same log store as the agent and serve: 0700 dir checks, retention, rotation. */
 static struct cs_jsonl *open_log(const struct cs_config *c)
 {
-	char path[PATH_MAX + 32], err[256];
-	struct cs_jsonl_config jc = {
-		.path = path,
-		.rotate_bytes = c->rotate_bytes,
-		.rotate_keep = c->rotate_keep,
-		.fsync = c->fsync,
-		.fsync_interval_ms = c->fsync_interval_ms,
-	};
-	int rc = cs_mkdir_p(c->log_dir, 0700);
-	struct cs_jsonl *w;
+	char err[512];
+	struct cs_jsonl *w = cs_logstore_open(c, err, sizeof(err));
 
-	if (rc) {
-		fprintf(stderr, PROG ": cannot create %s: %s\n", c->log_dir, strerror(-rc));
-		return NULL;
-	}
-	snprintf(path, sizeof(path), "%s/findings.jsonl", c->log_dir);
-	w = cs_jsonl_open(&jc, err, sizeof(err));
 	if (!w)
 		fprintf(stderr, PROG ": %s\n", err);
 	return w;
