@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_serve.c - `clawsec-traffic serve`: the host service alone (IPC tasks
- * and state.json), for hosts that run only the proxy, and for tests.
- * Foreground; SIGTERM/SIGINT stop it cleanly, SIGHUP reloads the config and
- * keeps the old one when the new one has problems.
+ * cmd_serve.c - `clawsec-traffic serve`: the host service without eBPF
+ * capture (IPC tasks and state.json), with the explicit proxy on its own
+ * thread when proxy.enabled is set: for hosts that run only the proxy, and
+ * for tests. Foreground; SIGTERM/SIGINT stop it cleanly (the proxy's port
+ * is free when it exits), SIGHUP reloads the config, starting, stopping or
+ * reloading the proxy to match, and keeps the old one when the new one has
+ * problems.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +25,7 @@
 #include "ipc.h"
 #include "lock.h"
 #include "logstore.h"
+#include "proxy_host.h"
 #include "state.h"
 
 #define PROG "clawsec-traffic serve"
@@ -33,6 +37,7 @@ struct serve {
 	struct cs_config *cfg;
 	struct cs_ipc *ipc;
 	struct cs_lock lock;
+	struct proxy_host proxy; /* serving when proxy.enabled */
 	uint64_t started_ms, next_state_ms, next_prune_ms;
 	int sfd;
 };
@@ -43,6 +48,8 @@ static void usage(FILE *out)
 		     "Run the host service in the foreground: answer the NanoClaw IPC tasks\n"
 		     "of every group directory matched by ipc_roots and keep state.json\n"
 		     "current, and delete rotated findings files past retention_days.\n"
+		     "With proxy.enabled, also run the explicit proxy (findings to the\n"
+		     "same findings.jsonl, counters in state.json).\n"
 		     "One instance per pid_file. SIGHUP reloads, SIGTERM stops.\n");
 }
 
@@ -56,6 +63,7 @@ static void write_state(struct serve *s)
 		return;
 	cs_ipc_get_stats(s->ipc, &st);
 	cs_state_set(doc, "ipc", cs_ipc_stats_json(&st));
+	proxy_host_state(&s->proxy, doc);
 	rc = cs_state_write(s->cfg->state_file, doc);
 	if (rc)
 		fprintf(stderr, PROG ": cannot write %s: %s\n", s->cfg->state_file, strerror(-rc));
@@ -65,6 +73,7 @@ static void write_state(struct serve *s)
 static void reload(struct serve *s)
 {
 	struct cs_config *next = malloc(sizeof(*next));
+	char err[512];
 
 	if (!next || cli_load_config(PROG, s->config_arg, next)) {
 		fprintf(stderr, PROG ": reload refused, keeping the running configuration\n");
@@ -74,6 +83,9 @@ static void reload(struct serve *s)
 	if (strcmp(next->pid_file, s->cfg->pid_file))
 		fprintf(stderr, PROG ": pid_file changes need a restart; keeping %s\n",
 			s->cfg->pid_file);
+	if (proxy_host_apply(&s->proxy, next, err, sizeof(err)))
+		fprintf(stderr, PROG ": proxy: %s%s\n", err,
+			s->proxy.px ? " (still running with the old settings)" : "");
 	free(s->cfg);
 	s->cfg = next;
 	cs_ipc_set_config(s->ipc, s->cfg);
@@ -154,6 +166,15 @@ static int start(struct serve *s)
 		fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
 		return -1;
 	}
+	/* After the mask: the proxy threads must not take our signals. */
+	if (s->cfg->proxy_enabled) {
+		if (proxy_host_start(&s->proxy, s->cfg, err, sizeof(err))) {
+			fprintf(stderr, PROG ": proxy: %s\n", err);
+			return -1;
+		}
+		fprintf(stderr, PROG ": proxy listening on %s, https inspection %s\n",
+			cs_proxy_listen_addr(s->proxy.px), s->cfg->https_inspection ? "on" : "off");
+	}
 	if (cs_ipc_fd(s->ipc) < 0)
 		fprintf(stderr, PROG ": inotify unavailable, polling every %u ms\n",
 			s->cfg->ipc_poll_ms);
@@ -191,14 +212,17 @@ int cmd_serve(int argc, char **argv)
 		return CS_EXIT_ERROR;
 	}
 	s.lock.fd = -1;
+	proxy_host_init(&s.proxy);
 	s.started_ms = cs_now_ms();
 	if (!start(&s)) {
 		rc = loop(&s);
-		write_state(&s);
+		proxy_host_stop(&s.proxy);
+		write_state(&s); /* the last word: proxy off */
 		fprintf(stderr, PROG ": stopped\n");
 	}
 	if (s.sfd >= 0)
 		close(s.sfd);
+	proxy_host_destroy(&s.proxy);
 	cs_ipc_free(s.ipc);
 	cs_lock_release(&s.lock);
 	free(s.cfg);

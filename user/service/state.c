@@ -180,6 +180,42 @@ cJSON *cs_state_read(const char *path, bool *alive, char *err, size_t errlen)
 	return s;
 }
 
+void cs_proxy_state_path(const struct cs_config *c, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", c->home, CS_PROXY_STATE_NAME);
+}
+
+static bool runs_proxy(const cJSON *state)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(state, "proxy");
+
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "enabled"));
+}
+
+void cs_state_merge_proxy(cJSON **state, bool *alive, const char *proxy_path)
+{
+	char err[256];
+	bool px_alive = false;
+	cJSON *px = cs_state_read(proxy_path, &px_alive, err, sizeof(err));
+	cJSON *block;
+
+	if (!px || !px_alive || !runs_proxy(px)) {
+		cJSON_Delete(px);
+		return;
+	}
+	if (!*state || !*alive) {
+		cJSON_Delete(*state);
+		*state = px;
+		*alive = true;
+		return;
+	}
+	if (!runs_proxy(*state)) {
+		block = cJSON_DetachItemFromObjectCaseSensitive(px, "proxy");
+		cs_state_set(*state, "proxy", block);
+	}
+	cJSON_Delete(px);
+}
+
 int cs_cert_fingerprint(const char *path, char out[65])
 {
 	FILE *f = fopen(path, "re");

@@ -22,6 +22,8 @@
 #define CS_STATE_SCHEMA "clawsec-traffic-state/v1"
 #define CS_POSTURE_SCHEMA "clawsec-traffic-posture/v1"
 #define CS_STATE_STALE_MS 10000
+/* Under home: the state of a standalone `clawsec-traffic proxy`, kept apart from state.json. */
+#define CS_PROXY_STATE_NAME "proxy-state.json"
 
 struct cJSON;
 
@@ -44,6 +46,17 @@ int cs_state_write(const char *path, struct cJSON *state);
 struct cJSON *cs_state_read(const char *path, bool *alive, char *err, size_t errlen);
 /* True when pid runs and updated_at is at most CS_STATE_STALE_MS before now_ms. */
 bool cs_state_alive(const struct cJSON *state, uint64_t now_ms);
+
+/* <home>/proxy-state.json for config c. */
+void cs_proxy_state_path(const struct cs_config *c, char *out, size_t len);
+/*
+ * Fold a standalone proxy's state (proxy_path) into a state read with
+ * cs_state_read(): when *state is missing or not alive, a live proxy state
+ * takes its place (*alive becomes true); when *state is alive but runs no
+ * proxy, a live proxy state's "proxy" block replaces its own. A proxy state
+ * that is stale or dead is ignored.
+ */
+void cs_state_merge_proxy(struct cJSON **state, bool *alive, const char *proxy_path);
 
 /*
  * The posture block. state may be NULL (nothing running). monitor_status is
