@@ -32,10 +32,25 @@ grep -qF "$fp" "$work/on.out" || fail "fingerprint missing or different from ope
 write_config "$work/stale.json" "\"https_inspection\": true, \"ca_bundle\": \"$work/stale.crt\""
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=old \
 	-keyout /dev/null -out "$work/stale.crt" 2>/dev/null
-"$CS_CLI" setup --config "$work/stale.json" >"$work/stale.out" 2>&1 || fail "setup (stale bundle)"
-grep -q "WARNING: proxy.ca_bundle" "$work/stale.out" || fail "stale ca_bundle not reported"
-grep -qF -- "-v $work/stale.crt:" "$work/stale.out" || fail "mount does not use proxy.ca_bundle"
-grep -q "WARNING" "$work/on.out" && fail "warning without a reason"
+"$CS_CLI" setup --config "$work/stale.json" >"$work/stale.out" 2>&1 && fail "setup succeeded with a stale bundle"
+grep -q "ERROR: proxy.ca_bundle" "$work/stale.out" || fail "stale ca_bundle not reported"
+grep -qF -- "-v " "$work/stale.out" && fail "mount line printed for a bundle that is not the CA"
+grep -qF -- "-v $work/home/ca/ca.crt:/etc/clawsec-traffic/ca.crt:ro" "$work/on.out" || fail "no mount line for the CA"
+grep -q "ERROR" "$work/on.out" && fail "error without a reason"
+# A copy of the certificate elsewhere is what gets mounted.
+cp "$work/home/ca/ca.crt" "$work/copy.crt"
+write_config "$work/copy.json" "\"https_inspection\": true, \"ca_bundle\": \"$work/copy.crt\""
+"$CS_CLI" setup --config "$work/copy.json" >"$work/copy.out" 2>&1 || fail "setup (copied bundle)"
+grep -qF -- "-v $work/copy.crt:/etc/clawsec-traffic/ca.crt:ro" "$work/copy.out" || fail "mount does not use proxy.ca_bundle"
+# The CA key as the bundle, in the file or the environment: invalid, and never a mount line.
+write_config "$work/key.json" "\"https_inspection\": true, \"ca_bundle\": \"$work/home/ca/ca.key\""
+"$CS_CLI" check-config "$work/key.json" >"$work/key-check.out" 2>&1 && fail "check-config accepted ca.key as the bundle"
+grep -q 'ca_bundle.*not its ca.crt' "$work/key-check.out" || fail "no reason: $(cat "$work/key-check.out")"
+"$CS_CLI" setup --config "$work/key.json" >"$work/key.out" 2>&1 && fail "setup accepted ca.key as the bundle"
+NANOCLAW_TRAFFIC_GUARDIAN_CA_BUNDLE=$work/home/ca/ca.key "$CS_CLI" setup --config "$work/on.json" \
+	>>"$work/key.out" 2>&1 && fail "setup accepted ca.key from the environment"
+grep -q "NANOCLAW_TRAFFIC_GUARDIAN_CA_BUNDLE" "$work/key.out" || fail "env bundle not named: $(cat "$work/key.out")"
+grep -qF "ca.key:" "$work/key.out" && fail "the CA key was offered as a mount"
 grep -v '^-----' "$work/home/ca/ca.key" | head -1 | cut -c1-40 >"$work/piece"
 grep -qFf "$work/piece" "$work/on.out" && fail "key bytes in the setup text"
 echo "ok: setup text (proxy off/on), nothing applied, fingerprint matches openssl"

@@ -367,6 +367,73 @@ static void test_ca_visibility(void **state)
 	assert_int_equal(cs_config_load(path, &c, &p), 0);
 }
 
+/* Write `len` bytes of `text` to <tmp>/name, after `pad` bytes of certificate-like filler. */
+static void write_padded(const char *name, size_t pad, const char *text)
+{
+	char path[300];
+	size_t n = strlen(text);
+	char *buf = malloc(pad + n);
+
+	assert_non_null(buf);
+	memset(buf, 'A', pad);
+	memcpy(buf + pad, text, n);
+	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	assert_int_equal(cs_write_file_atomic(path, buf, pad + n, 0600), 0);
+	free(buf);
+}
+
+/* proxy.ca_bundle is mounted into containers: never the CA key, never any key. */
+static void test_ca_bundle_not_a_key(void **state)
+{
+	struct cs_config c;
+	struct cs_config_problems p;
+	const char *path;
+	char dir[300], link[300];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/ca", tmp);
+	assert_int_equal(cs_mkdir_p(dir, 0700), 0);
+	write_padded("ca/ca.key", 0, "-----BEGIN PRIVATE KEY-----\nMIG...\n");
+	write_padded("ca/ca.crt", 0, "-----BEGIN CERTIFICATE-----\nMIIB...\n");
+
+	/* The key itself, by name, in the file and through the environment. */
+	path = write_config("{\"proxy\":{\"ca_dir\":\"%1$s/ca\",\"ca_bundle\":\"%1$s/ca/ca.key\"}}",
+			    tmp);
+	assert_int_equal(cs_config_load(path, &c, &p), -1);
+	assert_problem(&p, "$.proxy.ca_bundle", "not its ca.crt");
+	path = write_config("{\"proxy\":{\"ca_dir\":\"%1$s/ca\"}}", tmp);
+	snprintf(link, sizeof(link), "%s/ca/../ca/ca.key", tmp);
+	set_env("CA_BUNDLE", link);
+	assert_int_equal(cs_config_load(path, &c, &p), -1);
+	assert_problem(&p, "env:NANOCLAW_TRAFFIC_GUARDIAN_CA_BUNDLE", "not its ca.crt");
+	unsetenv(CS_ENV_PREFIX "CA_BUNDLE");
+
+	/* A symlink outside the CA directory that points at the key. */
+	snprintf(link, sizeof(link), "%s/bundle.crt", tmp);
+	snprintf(dir, sizeof(dir), "%s/ca/ca.key", tmp);
+	assert_int_equal(symlink(dir, link), 0);
+	path = write_config(
+		"{\"proxy\":{\"ca_dir\":\"%1$s/ca\",\"ca_bundle\":\"%1$s/bundle.crt\"}}", tmp);
+	assert_int_equal(cs_config_load(path, &c, &p), -1);
+	assert_problem(&p, "$.proxy.ca_bundle", "not its ca.crt");
+
+	/* Any key elsewhere, its marker split across two reads. */
+	write_padded("mixed.pem", 65536 - 11 - 5, "-----BEGIN EC PRIVATE KEY-----\n");
+	path = write_config("{\"proxy\":{\"ca_dir\":\"%1$s/ca\",\"ca_bundle\":\"%1$s/mixed.pem\"}}",
+			    tmp);
+	assert_int_equal(cs_config_load(path, &c, &p), -1);
+	assert_problem(&p, "$.proxy.ca_bundle", "PRIVATE KEY");
+
+	/* The certificate, and a certificate-only copy elsewhere, are fine. */
+	write_padded("copy.crt", 70000, "-----END CERTIFICATE-----\n");
+	path = write_config("{\"proxy\":{\"ca_dir\":\"%1$s/ca\",\"ca_bundle\":\"%1$s/copy.crt\"}}",
+			    tmp);
+	assert_int_equal(cs_config_load(path, &c, &p), 0);
+	path = write_config(
+		"{\"proxy\":{\"ca_dir\":\"%1$s/ca\",\"ca_bundle\":\"%1$s/ca/./ca.crt\"}}", tmp);
+	assert_int_equal(cs_config_load(path, &c, &p), 0);
+}
+
 static void test_env_overrides(void **state)
 {
 	struct cs_config c;
@@ -451,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_problems_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ca_visibility, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_bundle_not_a_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detector_config, setup, teardown),
 	};

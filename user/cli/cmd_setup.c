@@ -126,7 +126,24 @@ static void container_env(const struct cs_config *c, const char *port)
 	printf("\n");
 }
 
-static void trust(const struct cs_config *c)
+static void host_trust(const struct cs_config *c, const struct cs_ca_paths *p)
+{
+	printf("  Host: NanoClaw's containers need no host trust change. Only if a host process "
+	       "must\n"
+	       "  go through the inspecting proxy, trust it for that process alone, e.g.\n"
+	       "      NODE_EXTRA_CA_CERTS=%s node ...\n"
+	       "      curl --proxy http://%s --cacert %s https://...\n"
+	       "  A system-wide trust change (Debian: sudo cp %s\n"
+	       "  /usr/local/share/ca-certificates/clawsec-traffic.crt && sudo "
+	       "update-ca-certificates)\n"
+	       "  makes every program on the host accept this CA: not recommended.\n"
+	       "  Hosts that pin certificates belong in proxy.inspect_exclude (tunnelled, not "
+	       "inspected).\n",
+	       p->cert, c->proxy_listen, p->cert, p->cert);
+}
+
+/* The trust steps; -1 when the bundle cannot be offered to containers. */
+static int trust(const struct cs_config *c)
 {
 	struct cs_ca_paths p;
 	char colon[CS_FP_COLON_LEN], hex[CS_FP_HEX_LEN];
@@ -138,7 +155,7 @@ static void trust(const struct cs_config *c)
 		       "  To inspect: set proxy.https_inspection = true, run `clawsec-traffic ca "
 		       "init`,\n"
 		       "  then run this command again for the trust steps.\n");
-		return;
+		return 0;
 	}
 	printf("HTTPS inspection: ON for ports");
 	for (size_t i = 0; i < c->n_inspect_ports; i++)
@@ -147,7 +164,7 @@ static void trust(const struct cs_config *c)
 	if (cs_ca_paths(c, &p) || cs_ca_fingerprint_file(p.cert, colon, hex)) {
 		printf("  No CA yet: run `clawsec-traffic ca init` (as the user running the "
 		       "proxy).\n");
-		return;
+		return 0;
 	}
 	printf("  CA certificate (public, the only file a container gets): %s\n"
 	       "  Its fingerprint - compare before trusting it:\n"
@@ -155,14 +172,15 @@ static void trust(const struct cs_config *c)
 	       "      check: openssl x509 -in %s -noout -fingerprint -sha256\n\n",
 	       p.cert, colon, p.cert);
 	const char *given = c->ca_bundle[0] ? c->ca_bundle : p.cert;
+	char gcolon[CS_FP_COLON_LEN], ghex[CS_FP_HEX_LEN];
 
-	if (strcmp(given, p.cert)) {
-		char gcolon[CS_FP_COLON_LEN], ghex[CS_FP_HEX_LEN];
-
-		if (cs_ca_fingerprint_file(given, gcolon, ghex) || strcmp(ghex, hex))
-			printf("  WARNING: proxy.ca_bundle (%s) is missing or is not this CA\n"
-			       "  (after `ca init`/`ca rotate`, copy %s there again).\n\n",
-			       given, p.cert);
+	/* Only a file proven to be this certificate is ever offered for mounting. */
+	if (cs_ca_fingerprint_file(given, gcolon, ghex) || strcmp(ghex, hex)) {
+		printf("  ERROR: proxy.ca_bundle (%s) is missing or is not this CA's certificate:\n"
+		       "  no container mount is shown. Copy %s there again (after `ca init`/\n"
+		       "  `ca rotate`) and run this command again.\n\n",
+		       given, p.cert);
+		return -1;
 	}
 	printf("  Container (run by you; nothing here is applied):\n"
 	       "      mount read-only:  -v %s:%s:ro\n"
@@ -177,18 +195,8 @@ static void trust(const struct cs_config *c)
 	       "      then -e SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n"
 	       "           -e REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt\n"
 	       "           -e CURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt\n\n");
-	printf("  Host: NanoClaw's containers need no host trust change. Only if a host process "
-	       "must\n"
-	       "  go through the inspecting proxy, trust it for that process alone, e.g.\n"
-	       "      NODE_EXTRA_CA_CERTS=%s node ...\n"
-	       "      curl --proxy http://%s --cacert %s https://...\n"
-	       "  A system-wide trust change (Debian: sudo cp %s\n"
-	       "  /usr/local/share/ca-certificates/clawsec-traffic.crt && sudo "
-	       "update-ca-certificates)\n"
-	       "  makes every program on the host accept this CA: not recommended.\n"
-	       "  Hosts that pin certificates belong in proxy.inspect_exclude (tunnelled, not "
-	       "inspected).\n",
-	       p.cert, c->proxy_listen, p.cert, p.cert);
+	host_trust(c, &p);
+	return 0;
 }
 
 int cmd_setup(int argc, char **argv)
@@ -200,7 +208,7 @@ int cmd_setup(int argc, char **argv)
 	};
 	const char *config = NULL;
 	struct cs_config *c;
-	int ch;
+	int ch, rc = CS_EXIT_OK;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -235,8 +243,9 @@ int cmd_setup(int argc, char **argv)
 		printf("Proxy mode: on\n");
 		reachability(c, port_of(c->proxy_listen));
 		container_env(c, port_of(c->proxy_listen));
-		trust(c);
+		if (trust(c))
+			rc = CS_EXIT_ERROR;
 	}
 	free(c);
-	return CS_EXIT_OK;
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <math.h>
 #include <regex.h>
@@ -831,6 +832,78 @@ static void check_ca_dir(const struct cs_config *c, struct cs_config_problems *p
 		check_ca_docker(c, ca, p);
 }
 
+#define BUNDLE_SCAN_MAX (8u << 20)
+#define KEY_MARK "PRIVATE KEY"
+
+/*
+ * Does the file hold a PEM private key? Reads at most BUNDLE_SCAN_MAX bytes
+ * in chunks, carrying the tail of each so that a marker split between two
+ * reads is still seen. 1 yes, 0 no, -1 unreadable.
+ */
+static int holds_private_key(int fd)
+{
+	char buf[65536];
+	size_t keep = 0, total = 0, mark = strlen(KEY_MARK);
+	int found = 0;
+
+	while (!found && total < BUNDLE_SCAN_MAX) {
+		ssize_t n = read(fd, buf + keep, sizeof(buf) - keep);
+		size_t have;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			found = n < 0 ? -1 : 0;
+			break;
+		}
+		total += (size_t)n;
+		have = keep + (size_t)n;
+		found = memmem(buf, have, KEY_MARK, mark) != NULL;
+		keep = have < mark - 1 ? have : mark - 1;
+		memmove(buf, buf + have - keep, keep);
+	}
+	explicit_bzero(buf, sizeof(buf)); /* it may have held key bytes */
+	return found;
+}
+
+/*
+ * The bundle is what `setup` tells the operator to mount into containers:
+ * never the CA key or anything else from the CA directory, and never a file
+ * holding any private key.
+ */
+static void check_ca_bundle(const struct cs_config *c, struct cs_config_problems *p)
+{
+	const char *env = getenv(ENV("CA_BUNDLE"));
+	const char *where = env && env[0] ? "env:" ENV("CA_BUNDLE") : "$.proxy.ca_bundle";
+	char bundle[PATH_MAX], ca[PATH_MAX], cert[PATH_MAX + 8];
+	struct stat st;
+	int fd, key;
+
+	canonical(c->ca_bundle, bundle, sizeof(bundle));
+	canonical(c->ca_dir, ca, sizeof(ca));
+	snprintf(cert, sizeof(cert), "%s/ca.crt", strcmp(ca, "/") ? ca : "");
+	if (path_inside(bundle, ca) && strcmp(bundle, cert)) {
+		problem(p, where,
+			"%.100s is inside the CA directory but is not its ca.crt: only the public "
+			"certificate may be given to containers",
+			bundle);
+		return;
+	}
+	fd = open(bundle, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return; /* not there yet: `setup` and the proxy report a missing bundle */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		problem(p, where, "%.100s is not a regular file", bundle);
+	else if ((key = holds_private_key(fd)) > 0)
+		problem(p, where,
+			"%.100s holds a PRIVATE KEY: the bundle is given to containers and must "
+			"hold certificates only",
+			bundle);
+	else if (key < 0)
+		problem(p, where, "cannot read %.100s: %s", bundle, strerror(errno));
+	close(fd);
+}
+
 static void check_log_dir(const struct cs_config *c, struct cs_config_problems *p)
 {
 	struct stat st;
@@ -947,6 +1020,7 @@ int cs_config_load(const char *path, struct cs_config *c, struct cs_config_probl
 	derive_paths(c);
 	check_values(c, p);
 	check_ca_dir(c, p);
+	check_ca_bundle(c, p);
 	check_log_dir(c, p);
 	return p->n ? -1 : 0;
 }
