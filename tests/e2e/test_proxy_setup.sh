@@ -23,7 +23,10 @@ after=$(find "$work/home" -printf '%p %s %T@ %m\n' | sort)
 for want in "HTTP_PROXY=http://host.docker.internal:10255" "HTTPS_PROXY=http://host.docker.internal:10255" \
 	"NO_PROXY=" "--add-host=host.docker.internal:host-gateway" "NODE_EXTRA_CA_CERTS=" \
 	"SSL_CERT_FILE=" "REQUESTS_CA_BUNDLE=" "CURL_CA_BUNDLE=" "update-ca-certificates" \
-	"parent proxy http://127.0.0.1:10254" "NOT reachable from containers"; do
+	"parent proxy http://127.0.0.1:10254" "NOT reachable from containers" \
+	"http_proxy=http://host.docker.internal:10255" "https_proxy=http://host.docker.internal:10255" \
+	"no_proxy=localhost,127.0.0.1" "loopback services (127.0.0.1:*)" \
+	"Listen on the Docker bridge address, not" "host firewall rule"; do
 	grep -qF -- "$want" "$work/on.out" || fail "setup text lacks: $want"
 done
 fp=$(openssl x509 -in "$work/home/ca/ca.crt" -noout -fingerprint -sha256)

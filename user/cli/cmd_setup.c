@@ -97,6 +97,10 @@ static void reachability(const struct cs_config *c, const char *port)
 		       "the\n"
 		       "  bridge address%s%s%s (not 0.0.0.0 unless a firewall keeps others out).\n",
 		       gw[0] ? " (docker0 here: " : "", gw, gw[0] ? ")" : "");
+	printf("  WARNING: the proxy connects wherever a client asks, including this host's\n"
+	       "  loopback services (127.0.0.1:*). Listen on the Docker bridge address, not\n"
+	       "  0.0.0.0, and consider a host firewall rule so that only the containers\n"
+	       "  reach the proxy port (see docs/proxy.md).\n");
 	printf("  Linux Docker: start the NanoClaw container with\n"
 	       "      --add-host=host.docker.internal:host-gateway\n"
 	       "    and use http://host.docker.internal:%s as the proxy URL.\n"
@@ -109,10 +113,14 @@ static void container_env(const struct cs_config *c, const char *port)
 {
 	printf("  Environment of the NanoClaw container ONLY (e.g. `-e` flags in its docker run\n"
 	       "  arguments); never /etc/environment or a global proxy on the host:\n"
-	       "      HTTP_PROXY=http://host.docker.internal:%s\n"
-	       "      HTTPS_PROXY=http://host.docker.internal:%s\n"
-	       "      NO_PROXY=localhost,127.0.0.1\n",
-	       port, port);
+	       "      HTTP_PROXY=http://host.docker.internal:%1$s\n"
+	       "      HTTPS_PROXY=http://host.docker.internal:%1$s\n"
+	       "      NO_PROXY=localhost,127.0.0.1\n"
+	       "      http_proxy=http://host.docker.internal:%1$s\n"
+	       "      https_proxy=http://host.docker.internal:%1$s\n"
+	       "      no_proxy=localhost,127.0.0.1\n"
+	       "  Both spellings: curl ignores uppercase HTTP_PROXY, other tools read only one.\n",
+	       port);
 	if (c->parent_proxy[0])
 		printf("  Requests continue through the parent proxy %s (e.g. NanoClaw's "
 		       "credential\n"
