@@ -69,4 +69,22 @@ JSON
 refuse ipc "$work/ipc/main/ca"
 refuse mount "$work/shared/sub/ca"
 refuse binds "$work/shared2/ca"
+
+# A parent that group or others may write (no sticky bit) lets them swap the CA directory.
+mkdir -p "$work/open/deeper" "$work/sticky"
+chmod 0777 "$work/open"
+chmod 1777 "$work/sticky"
+write_config "$work/open.json" "\"https_inspection\": true, \"ca_dir\": \"$work/open/deeper/ca\""
+if "$CS_CLI" ca init --config "$work/open.json" >"$work/open.out" 2>&1; then
+	fail "ca init accepted a CA directory under a world-writable parent"
+fi
+[[ ! -e $work/open/deeper/ca ]] || fail "the CA directory was created under a world-writable parent"
+grep -qF "parent directory $work/open is writable by group or others without the sticky bit" \
+	"$work/open.out" || fail "no clear reason: $(cat "$work/open.out")"
+chmod 0775 "$work/open"
+"$CS_CLI" ca init --config "$work/open.json" >"$work/open.out" 2>&1 &&
+	fail "ca init accepted a group-writable parent"
+write_config "$work/sticky.json" "\"https_inspection\": true, \"ca_dir\": \"$work/sticky/ca\""
+"$CS_CLI" ca init --config "$work/sticky.json" >"$work/sticky.out" 2>&1 ||
+	fail "a sticky world-writable parent (like /tmp) was refused: $(cat "$work/sticky.out")"
 echo "ok: CA modes, fingerprint, rotation, refusals, key confined to its file"

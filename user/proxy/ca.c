@@ -199,12 +199,48 @@ static int check_docker(const struct cs_config *c, const char *dir, char *err, s
 	return rc;
 }
 
+/*
+ * Whoever may write a directory on the way to the CA can rename it away and
+ * put their own CA (or an empty directory we would fill) in its place, unless
+ * the sticky bit stops them, as on /tmp. Checks every existing ancestor of
+ * `dir`, as written (symlinks included) and resolved.
+ */
+static int check_parents(const char *dir, char *err, size_t errlen)
+{
+	char up[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(up, sizeof(up), "%s", dir);
+	while ((slash = strrchr(up, '/'))) {
+		if (slash == up)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (!stat(up, &st) && S_ISDIR(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    !(st.st_mode & S_ISVTX)) {
+			snprintf(
+				err, errlen,
+				"%s: parent directory %s is writable by group or others without "
+				"the sticky bit (mode %04o), so another user could replace the CA; "
+				"use a CA directory whose parents are not",
+				dir, up, (unsigned)(st.st_mode & 07777));
+			return -1;
+		}
+		if (slash == up)
+			break;
+	}
+	return 0;
+}
+
 int cs_ca_check_private(const struct cs_config *c, const char *dir, char *err, size_t errlen)
 {
 	char n[PATH_MAX], top[PATH_MAX];
 
 	if (normalize(dir, n))
 		return fail(err, errlen, "%s: not an absolute usable path", dir);
+	if (check_parents(dir, err, errlen) || check_parents(n, err, errlen))
+		return -1;
 	for (size_t i = 0; i < c->n_ipc_roots; i++) {
 		if (inside_glob_root(n, c->ipc_roots[i])) {
 			snprintf(err, errlen, "%s is inside a container-visible IPC directory (%s)",
