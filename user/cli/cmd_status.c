@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_status.c - `clawsec-traffic status`: read the running agent's state.json. */
+/*
+ * cmd_status.c - `clawsec-traffic status`: read the running agent's (or
+ * serve's) state.json, with the "proxy" block of a standalone proxy's
+ * proxy-state.json folded in when state.json runs no proxy.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -19,7 +23,10 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: clawsec-traffic status [--json] [--state-file FILE] [--config FILE]\n\n"
 		"Show the running agent: events/s, bytes captured, loss counters, every\n"
-		"target with its TLS path and attach state, findings by pattern.\n"
+		"target with its TLS path and attach state, the proxy's counters, findings\n"
+		"by pattern. A standalone `clawsec-traffic proxy` (<home>/" CS_PROXY_STATE_NAME
+		")\n"
+		"is shown too.\n"
 		"Exit 0 when the agent is up, 1 when it is down or its state is stale.\n");
 }
 
@@ -103,27 +110,63 @@ static void print_targets(const cJSON *targets)
 	}
 }
 
+static bool flag(const cJSON *o, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static void print_proxy(const cJSON *px)
+{
+	if (!flag(px, "enabled")) {
+		printf("proxy: off\n");
+		return;
+	}
+	printf("proxy: listening on %s, https inspection %s, %.0f connections (%.0f active), "
+	       "%.0f bytes up, %.0f bytes down, CONNECT %.0f inspected / %.0f tunnelled, "
+	       "%.0f upstream errors\n",
+	       str(px, "listen"), flag(px, "https_inspection") ? "on" : "off",
+	       num(px, "connections"), num(px, "active"), num(px, "bytes_up"),
+	       num(px, "bytes_down"), num(px, "inspected"), num(px, "tunnelled"),
+	       num(px, "upstream_errors"));
+}
+
+static void print_capture(const cJSON *st, const cJSON *cap)
+{
+	printf("capture: on, %.0f events (%.0f/s), %.0f bytes captured\n", num(cap, "events"),
+	       num(cap, "events_per_sec"), num(cap, "bytes"));
+	printf("losses: ringbuf_full %.0f, bytes_cut %.0f, bytes_lost %.0f, missed_returns %.0f, "
+	       "read_failures %.0f\n",
+	       num(cap, "ringbuf_full"), num(cap, "bytes_cut"), num(cap, "bytes_lost"),
+	       num(cap, "missed_returns"), num(cap, "read_failures"));
+	print_targets(cJSON_GetObjectItemCaseSensitive(st, "targets"));
+}
+
 static void print_human(const cJSON *st, const char *path)
 {
 	const cJSON *cap = cJSON_GetObjectItemCaseSensitive(st, "capture");
 	const cJSON *wr = cJSON_GetObjectItemCaseSensitive(st, "writer");
+	const cJSON *px = cJSON_GetObjectItemCaseSensitive(st, "proxy");
 
-	printf("agent: up (pid %.0f, mode %s, since %s)\n", num(st, "pid"), str(st, "mode"),
-	       str(st, "started_at"));
+	/* Only an eBPF agent watches targets; serve and the proxy alone do not. */
+	if (flag(cap, "enabled"))
+		printf("agent: up (pid %.0f, mode %s, since %s)\n", num(st, "pid"), str(st, "mode"),
+		       str(st, "started_at"));
+	else
+		printf("service: up (pid %.0f, mode %s, since %s), %s\n", num(st, "pid"),
+		       str(st, "mode"), str(st, "started_at"),
+		       flag(px, "enabled") ? "proxy mode, no eBPF capture"
+					   : "no eBPF capture and no proxy");
 	printf("state: %s (updated %s)\n", path, str(st, "updated_at"));
 	printf("config: %s (sha256 %.16s...)\n",
 	       str(st, "config_path")[0] ? str(st, "config_path") : "defaults",
 	       str(st, "config_sha256"));
 	printf("findings log: %s (%.0f lines, %.0f write failures)\n", str(st, "log_file"),
 	       num(wr, "lines"), num(wr, "write_failures"));
-	printf("capture: %s, %.0f events (%.0f/s), %.0f bytes captured\n",
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cap, "enabled")) ? "on" : "off",
-	       num(cap, "events"), num(cap, "events_per_sec"), num(cap, "bytes"));
-	printf("losses: ringbuf_full %.0f, bytes_cut %.0f, bytes_lost %.0f, missed_returns %.0f, "
-	       "read_failures %.0f\n",
-	       num(cap, "ringbuf_full"), num(cap, "bytes_cut"), num(cap, "bytes_lost"),
-	       num(cap, "missed_returns"), num(cap, "read_failures"));
-	print_targets(cJSON_GetObjectItemCaseSensitive(st, "targets"));
+	if (flag(cap, "enabled"))
+		print_capture(st, cap);
+	else
+		printf("capture: off\n");
+	print_proxy(px);
 	print_counts("findings by pattern",
 		     cJSON_GetObjectItemCaseSensitive(st, "findings_by_pattern"));
 	print_counts("findings by severity",
@@ -150,20 +193,31 @@ static int report_down(bool json, const char *path, const char *reason)
 	return CS_EXIT_ERROR;
 }
 
-/* state_file from the config when not given; defaults when the config is unusable. */
-static void default_state_file(const char *config, char *out, size_t len)
+/*
+ * state_file (unless given) and the proxy's state file from the config;
+ * defaults when the config is unusable.
+ */
+static void state_paths(const char *config, const char *state, char *path, char *px_path,
+			size_t len)
 {
 	struct cs_config *c = calloc(1, sizeof(*c));
 	struct cs_config_problems *p = calloc(1, sizeof(*p));
 
 	if (c && p && cs_config_load(config, c, p) != 0)
 		cs_config_defaults(c);
-	snprintf(out, len, "%s", c ? c->state_file : CS_DEFAULT_HOME "/state.json");
+	snprintf(path, len, "%s",
+		 state ? state
+		 : c   ? c->state_file
+		       : CS_DEFAULT_HOME "/state.json");
+	if (c)
+		cs_proxy_state_path(c, px_path, len);
+	else
+		snprintf(px_path, len, "%s", CS_DEFAULT_HOME "/" CS_PROXY_STATE_NAME);
 	free(c);
 	free(p);
 }
 
-static int show(const char *path, bool json)
+static int show(const char *path, const char *px_path, bool json)
 {
 	char reason[256], err[256];
 	const char *why;
@@ -171,6 +225,7 @@ static int show(const char *path, bool json)
 	cJSON *st = cs_state_read(path, &alive, err, sizeof(err));
 	int rc = CS_EXIT_OK;
 
+	cs_state_merge_proxy(&st, &alive, px_path);
 	if (!st)
 		return report_down(json, path, err);
 	why = down_reason(st, reason, sizeof(reason));
@@ -203,7 +258,7 @@ int cmd_status(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *state = NULL, *config = NULL;
-	char path[PATH_MAX];
+	char path[PATH_MAX], px_path[PATH_MAX];
 	bool json = false;
 	int c;
 
@@ -231,9 +286,6 @@ int cmd_status(int argc, char **argv)
 		usage(stderr);
 		return CS_EXIT_USAGE;
 	}
-	if (state)
-		snprintf(path, sizeof(path), "%s", state);
-	else
-		default_state_file(config, path, sizeof(path));
-	return show(path, json);
+	state_paths(config, state, path, px_path, sizeof(path));
+	return show(path, px_path, json);
 }

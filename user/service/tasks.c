@@ -377,10 +377,16 @@ cJSON *cs_status_result(const struct cs_config *c, const char *group)
 {
 	char err[256];
 	bool alive = false;
+	char px_path[PATH_MAX];
 	cJSON *state = cs_state_read(c->state_file, &alive, err, sizeof(err));
-	/* Counters of a process that is gone are not shown as if current. */
-	const cJSON *live = alive ? state : NULL;
+	const cJSON *live;
 	cJSON *res = cJSON_CreateObject(), *cap;
+
+	/* A standalone `clawsec-traffic proxy` writes its own file. */
+	cs_proxy_state_path(c, px_path, sizeof(px_path));
+	cs_state_merge_proxy(&state, &alive, px_path);
+	/* Counters of a process that is gone are not shown as if current. */
+	live = alive ? state : NULL;
 
 	cJSON_AddStringToObject(res, "agent", alive ? "up" : "down");
 	cJSON_AddStringToObject(res, "mode", "detect");
