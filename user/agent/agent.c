@@ -161,6 +161,8 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 	struct agent *a = ctx;
 	char src[sizeof(f->source)], dst[sizeof(f->dest)];
 
+	/* Capture findings come on the agent's thread, proxy ones on the proxy's. */
+	pthread_mutex_lock(&a->mu);
 	if (a->log)
 		cs_jsonl_append_finding(a->log, f);
 	for (size_t i = 0; i < cs_family_count() && i < CS_AGENT_MAX_FAMILIES; i++)
@@ -168,6 +170,7 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 			a->by_family[i]++;
 	if (f->severity <= CS_SEV_CRITICAL)
 		a->by_severity[f->severity]++;
+	pthread_mutex_unlock(&a->mu);
 	/* Fields only: the snippet (redacted as it is) stays in the log file. */
 	logmsg("finding: %s %s %s %s -> %s (%s)", cs_severity_name(f->severity), f->pattern,
 	       cs_direction_name(f->direction), printable(f->source, src, sizeof(src)),
@@ -363,6 +366,47 @@ static void tick(struct agent *a)
 	}
 }
 
+/* ---- the explicit proxy, beside the capture ---- */
+
+/*
+ * Start, stop or reload the proxy to match c. Call with SIGTERM/SIGINT/SIGHUP
+ * blocked: its threads inherit the mask, so signals stay with the signalfd.
+ */
+static int apply_proxy(struct agent *a, const struct cs_config *c)
+{
+	char err[256];
+	int rc;
+
+	if (!c->proxy_enabled) {
+		if (a->proxy)
+			logmsg("proxy stopped (proxy.enabled is off)");
+		cs_proxy_free(a->proxy);
+		a->proxy = NULL;
+		return 0;
+	}
+	if (a->proxy) {
+		if (!cs_proxy_reload(a->proxy, c, err, sizeof(err)))
+			return 0;
+		logmsg("proxy reload refused, it keeps its running settings: %s", err);
+		return -1;
+	}
+	a->proxy = cs_proxy_new(c, on_finding, a, err, sizeof(err));
+	if (!a->proxy) {
+		logmsg("proxy: %s", err);
+		return -1;
+	}
+	rc = cs_proxy_start(a->proxy);
+	if (rc) {
+		logmsg("proxy thread: %s", strerror(-rc));
+		cs_proxy_free(a->proxy);
+		a->proxy = NULL;
+		return -1;
+	}
+	logmsg("proxy listening on %s, https inspection %s", cs_proxy_listen_addr(a->proxy),
+	       c->https_inspection ? "on" : "off");
+	return 0;
+}
+
 /* ---- reload ---- */
 
 static bool same_log(const struct cs_config *x, const struct cs_config *y)
@@ -400,13 +444,18 @@ static void reload(struct agent *a)
 	cs_detector_free(a->det);
 	a->det = det;
 	if (log) {
-		cs_jsonl_close(a->log);
+		struct cs_jsonl *old = a->log;
+
+		pthread_mutex_lock(&a->mu);
 		a->log = log;
+		pthread_mutex_unlock(&a->mu);
+		cs_jsonl_close(old);
 	}
 	free(a->conf);
 	a->conf = ac;
 	if (a->ipc)
 		cs_ipc_set_config(a->ipc, &ac->cfg);
+	apply_proxy(a, &ac->cfg);
 	cs_targets_scan(a->targets);
 	logmsg("config reloaded from %s",
 	       ac->cfg.config_path[0] ? ac->cfg.config_path : "defaults");
@@ -523,12 +572,18 @@ static int start(struct agent *a)
 		logmsg("event loop setup: %s", strerror(-rc));
 		return CS_AGENT_EXIT_ERROR;
 	}
+	/* After setup_fds: the signals are blocked now. */
+	if (apply_proxy(a, &a->conf->cfg))
+		return CS_AGENT_EXIT_ERROR;
 	cs_targets_scan(a->targets);
 	return 0;
 }
 
 static void teardown(struct agent *a)
 {
+	/* The port is free and no proxy finding arrives once this returns. */
+	cs_proxy_free(a->proxy);
+	a->proxy = NULL;
 	/* Flush what flows hold (findings may come out) while targets name them. */
 	cs_flows_free(a->flows);
 	a->flows = NULL;
@@ -583,7 +638,8 @@ static int loop(struct agent *a)
 
 int cs_agent_run(const struct cs_agent_opts *o)
 {
-	struct agent a = {.opts = o, .epfd = -1, .sigfd = -1, .timerfd = -1};
+	struct agent a = {
+		.opts = o, .epfd = -1, .sigfd = -1, .timerfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
 	const char *why = cs_agent_privilege_problem();
 	int rc;
 

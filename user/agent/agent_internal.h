@@ -3,6 +3,7 @@
 #ifndef CLAWSEC_AGENT_INTERNAL_H
 #define CLAWSEC_AGENT_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <linux/types.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "jsonl.h"
 #include "lock.h"
 #include "probes.h"
+#include "proxy.h"
 #include "targets.h"
 
 #define CS_AGENT_MAX_FAMILIES 64
@@ -39,7 +41,13 @@ struct agent {
 	struct cs_flows *flows;
 	struct cs_bin_key pinned[CS_AGENT_MAX_PINNED];
 	size_t n_pinned;
-	struct cs_ipc *ipc; /* answers NanoClaw's IPC tasks; NULL if unavailable */
+	struct cs_ipc *ipc;	/* answers NanoClaw's IPC tasks; NULL if unavailable */
+	struct cs_proxy *proxy; /* proxy.enabled: serving on its own thread, else NULL */
+	/*
+	 * The proxy thread reports findings too: mu guards log (swapped by a
+	 * reload), by_family and by_severity.
+	 */
+	pthread_mutex_t mu;
 	struct cs_lock lock;
 	bool locked;
 	int epfd, sigfd, timerfd;

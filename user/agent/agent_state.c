@@ -60,19 +60,21 @@ static cJSON *targets_json(struct agent *a)
 	return arr;
 }
 
-static cJSON *findings_json(const struct agent *a, bool by_family)
+static cJSON *findings_json(struct agent *a, bool by_family)
 {
 	cJSON *o = cJSON_CreateObject();
 
+	pthread_mutex_lock(&a->mu);
 	if (by_family) {
 		for (size_t i = 0; i < cs_family_count() && i < CS_AGENT_MAX_FAMILIES; i++)
 			if (a->by_family[i])
 				cJSON_AddNumberToObject(o, cs_family_id(i),
 							(double)a->by_family[i]);
-		return o;
+	} else {
+		for (int s = CS_SEV_LOW; s <= CS_SEV_CRITICAL; s++)
+			cJSON_AddNumberToObject(o, cs_severity_name(s), (double)a->by_severity[s]);
 	}
-	for (int s = CS_SEV_LOW; s <= CS_SEV_CRITICAL; s++)
-		cJSON_AddNumberToObject(o, cs_severity_name(s), (double)a->by_severity[s]);
+	pthread_mutex_unlock(&a->mu);
 	return o;
 }
 
@@ -95,6 +97,8 @@ static cJSON *state_json(struct agent *a)
 	cs_state_set(s, "targets", targets_json(a));
 	cs_state_set(s, "findings_by_pattern", findings_json(a, true));
 	cs_state_set(s, "findings_by_severity", findings_json(a, false));
+	if (a->proxy)
+		cs_state_set(s, "proxy", cs_proxy_state_json(a->proxy));
 	if (a->ipc) {
 		cs_ipc_get_stats(a->ipc, &is);
 		cs_state_set(s, "ipc", cs_ipc_stats_json(&is));
