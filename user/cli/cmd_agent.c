@@ -2,6 +2,7 @@
 /* cmd_agent.c - `clawsec-traffic agent`: run the eBPF capture in the foreground. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static void usage(FILE *out)
 		"logs to stderr; SIGTERM/SIGINT detach and exit, SIGHUP reloads the config.\n"
 		"Targets: --pid, the config's target_pids and target_cmdline (default: NanoClaw's\n"
 		"`node ... dist/index.js`), and processes of containers named nanoclaw-*.\n"
+		"A --pid that does not exist is reported and ignored; exit 2 if none exists.\n"
 		"Needs root (or CAP_BPF and CAP_PERFMON).\n");
 }
 
@@ -50,6 +52,29 @@ static int add_pid(struct cs_agent_opts *o, const char *s)
 		return -1;
 	}
 	o->pids[o->n_pids++] = (int)pid;
+	return 0;
+}
+
+/*
+ * Drop --pid targets that do not exist, saying so for each: a typo must not
+ * look like a quiet, healthy agent. -1 when pids were named and none exists.
+ */
+static int keep_live_pids(struct cs_agent_opts *o)
+{
+	size_t given = o->n_pids, n = 0;
+
+	for (size_t i = 0; i < given; i++) {
+		if (kill(o->pids[i], 0) && errno == ESRCH) {
+			fprintf(stderr, "clawsec-traffic agent: pid %d not found\n", o->pids[i]);
+			continue;
+		}
+		o->pids[n++] = o->pids[i];
+	}
+	o->n_pids = n;
+	if (given && !n) {
+		fprintf(stderr, "clawsec-traffic agent: none of the --pid targets exists\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -106,5 +131,7 @@ int cmd_agent(int argc, char **argv)
 		fprintf(stderr, "clawsec-traffic agent: unexpected argument '%s'\n", argv[optind]);
 		return CS_EXIT_USAGE;
 	}
+	if (keep_live_pids(&o))
+		return CS_EXIT_USAGE;
 	return cs_agent_run(&o);
 }
