@@ -55,6 +55,7 @@
 #define BODY_PEEK 16
 /* Requests whose responses have not been seen yet, for HEAD / CONNECT. */
 #define PENDING_MAX 32
+#define DEST_MAX 272
 
 struct dir;
 
@@ -94,11 +95,14 @@ struct dir {
 struct cs_flow {
 	struct cs_detector *d;
 	char source[128];
-	char dest[272];
+	char dest[DEST_MAX];
 	char protocol[16];
 	struct dir dirs[2];
 	uint8_t pending[PENDING_MAX];
 	unsigned pend_head, pend_count;
+	/* dest_from_host: the dest of each pending request, and of the response read now. */
+	char (*pend_dest)[DEST_MAX];
+	char resp_dest[DEST_MAX];
 };
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -120,7 +124,8 @@ static void on_match(void *ctx, const struct cs_match *m)
 {
 	struct lane *l = ctx;
 	struct cs_flow *f = l->ds->flow;
-	const struct cs_flow_meta meta = {f->source, f->dest, f->protocol};
+	bool answer = f->pend_dest && l->ds->dir == CS_DIR_INBOUND;
+	const struct cs_flow_meta meta = {f->source, answer ? f->resp_dest : f->dest, f->protocol};
 
 	cs_detector_report(f->d, &meta, l->ds->dir, m);
 }
@@ -395,6 +400,9 @@ static void pending_push(struct cs_flow *f, enum pending_kind k)
 		f->pend_count--;
 	}
 	f->pending[(f->pend_head + f->pend_count) % PENDING_MAX] = (uint8_t)k;
+	if (f->pend_dest)
+		copy_str(f->pend_dest[(f->pend_head + f->pend_count) % PENDING_MAX], DEST_MAX,
+			 f->dest);
 	f->pend_count++;
 }
 
@@ -410,6 +418,64 @@ static enum pending_kind pending_pop(struct cs_flow *f)
 	return k;
 }
 
+/* A response answers the oldest request still pending (the flow's dest when none is). */
+static void response_dest(struct cs_flow *f)
+{
+	if (f->pend_dest)
+		copy_str(f->resp_dest, DEST_MAX,
+			 f->pend_count ? f->pend_dest[f->pend_head] : f->dest);
+}
+
+/* A Host value fit to report: printable ASCII without '/', an optional valid port. */
+static bool host_ok(const uint8_t *v, size_t n, bool *has_port)
+{
+	const uint8_t *end = v + n, *colon;
+	unsigned long port = 0;
+
+	if (!n || n > DEST_MAX - 8)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] <= ' ' || v[i] >= 0x7f || v[i] == '/' || v[i] == '\\' || v[i] == '@')
+			return false;
+	if (v[0] == '[') {
+		const uint8_t *rb = memchr(v, ']', n);
+
+		if (!rb || rb == v + 1)
+			return false;
+		colon = rb + 1 < end ? rb + 1 : NULL;
+		if (colon && *colon != ':')
+			return false;
+	} else {
+		colon = memchr(v, ':', n);
+		if (colon && (colon == v || memchr(colon + 1, ':', (size_t)(end - colon - 1))))
+			return false;
+	}
+	*has_port = colon != NULL;
+	if (!colon)
+		return true;
+	if (colon + 1 == end || end - colon > 6)
+		return false;
+	for (const uint8_t *p = colon + 1; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	return port <= 65535;
+}
+
+/* dest_from_host: this request's findings (and its response's) go to its Host. */
+static void request_dest(struct cs_flow *f, const struct cs_http_head *h)
+{
+	bool has_port;
+
+	if (!f->pend_dest || !h->host || !host_ok(h->host, h->host_len, &has_port))
+		return;
+	snprintf(f->dest, sizeof(f->dest), "%.*s%s", (int)h->host_len, (const char *)h->host,
+		 has_port			 ? ""
+		 : !strcmp(f->protocol, "https") ? ":443"
+						 : ":80");
+}
+
 static bool method_is(const struct cs_http_head *h, const char *m)
 {
 	return h->method_len == strlen(m) && !memcmp(h->method, m, h->method_len);
@@ -421,11 +487,13 @@ static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h
 	enum pending_kind k;
 
 	if (h->is_request) {
+		request_dest(f, h);
 		pending_push(f, method_is(h, "HEAD")	  ? REQ_HEAD
 				: method_is(h, "CONNECT") ? REQ_CONNECT
 							  : REQ_OTHER);
 		return CS_HTTP_AS_USUAL;
 	}
+	response_dest(f);
 	if (h->status == 101) {
 		/* Upgraded (WebSocket...): both directions are opaque from now on. */
 		cs_http_tunnel(&f->dirs[CS_DIR_OUTBOUND].http);
@@ -672,6 +740,7 @@ struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *in
 	f->d = d;
 	copy_str(f->source, sizeof(f->source), info->source);
 	copy_str(f->dest, sizeof(f->dest), info->dest);
+	copy_str(f->resp_dest, sizeof(f->resp_dest), info->dest);
 	copy_str(f->protocol, sizeof(f->protocol), info->protocol ? info->protocol : "tcp");
 	dir_init(f, CS_DIR_OUTBOUND, info->format);
 	dir_init(f, CS_DIR_INBOUND, info->format);
@@ -682,6 +751,14 @@ struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *in
 void cs_flow_set_dest(struct cs_flow *f, const char *dest)
 {
 	copy_str(f->dest, sizeof(f->dest), dest);
+	copy_str(f->resp_dest, sizeof(f->resp_dest), dest);
+}
+
+int cs_flow_dest_from_host(struct cs_flow *f)
+{
+	if (!f->pend_dest)
+		f->pend_dest = calloc(PENDING_MAX, sizeof(*f->pend_dest));
+	return f->pend_dest ? 0 : -1;
 }
 
 void cs_flow_set_protocol(struct cs_flow *f, const char *protocol)
@@ -714,6 +791,7 @@ void cs_flow_close(struct cs_flow *f)
 	for (int i = 0; i < 2; i++)
 		dir_free(&f->dirs[i]);
 	__atomic_fetch_sub(&cs_detector_stats_mut(f->d)->flows_open, 1, __ATOMIC_RELAXED);
+	free(f->pend_dest);
 	free(f);
 }
 

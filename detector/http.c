@@ -176,6 +176,7 @@ static bool ends_with_chunked(const uint8_t *v, size_t n)
 struct fields {
 	bool has_length, bad_length, has_te, chunked;
 	uint64_t length;
+	unsigned hosts;
 };
 
 static void content_length(struct fields *f, const uint8_t *v, size_t n)
@@ -219,6 +220,10 @@ static void field(struct cs_http_head *h, struct fields *f, const uint8_t *l, si
 	} else if (name_is(l, name_len, "transfer-encoding")) {
 		f->has_te = true;
 		f->chunked = ends_with_chunked(v, vn);
+	} else if (name_is(l, name_len, "host")) {
+		f->hosts++;
+		h->host = v;
+		h->host_len = vn;
 	} else if (name_is(l, name_len, "content-encoding")) {
 		lower_copy(h->content_encoding, sizeof(h->content_encoding), v, vn);
 	} else if (name_is(l, name_len, "content-type")) {
@@ -284,6 +289,11 @@ static bool parse_head(const uint8_t *b, size_t n, struct cs_http_head *h)
 		if (l)
 			field(h, &f, b + pos, l);
 		pos = (size_t)(e - b) + 1;
+	}
+	if (f.hosts != 1 || !h->is_request) {
+		/* Two Host fields (RFC 9112 3.2: a bad request) name no one host. */
+		h->host = NULL;
+		h->host_len = 0;
 	}
 	return body_framing(h, &f);
 }

@@ -50,6 +50,8 @@ struct cs_http_head {
 	size_t method_len;
 	const uint8_t *target; /* requests: the request target as sent */
 	size_t target_len;
+	const uint8_t *host; /* requests: the Host field value; NULL if absent or repeated */
+	size_t host_len;
 	int status; /* responses */
 	enum cs_http_body body;
 	uint64_t content_length;

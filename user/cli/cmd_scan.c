@@ -59,7 +59,7 @@ static void usage(FILE *out)
 		"                   anything else is scanned in both directions\n"
 		"  -f, --format auto|http|raw   framing (default auto: HTTP when it parses)\n"
 		"      --dest HOST:PORT         remote side to report (default: the Host\n"
-		"                               header of a request, else unknown:0)\n"
+		"                               header of each request, else unknown:0)\n"
 		"      --source S               local side to report (default scan/<file>)\n"
 		"      --max-scan-bytes N       decoded bytes scanned per message\n"
 		"                               (default %u, at most %u)\n"
@@ -209,37 +209,6 @@ static bool starts_with_method(const char *b, size_t n)
 	return false;
 }
 
-/* The Host header of a request in the first bytes, as host:port (port 80 if absent). */
-static bool host_from_request(const char *b, size_t n, char *out, size_t cap)
-{
-	const char *end = b + n, *p = b;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
-
-		if (len <= 1)
-			return false; /* end of the header block */
-		if (len > 5 && !strncasecmp(p, "host:", 5)) {
-			const char *v = p + 5, *ve = p + len;
-
-			while (v < ve && (*v == ' ' || *v == '\t'))
-				v++;
-			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
-				ve--;
-			if (ve == v || ve - v > 250)
-				return false;
-			bool has_port = memchr(v, ':', (size_t)(ve - v)) && ve[-1] != ']';
-			snprintf(out, cap, "%.*s%s", (int)(ve - v), v, has_port ? "" : ":80");
-			return valid_dest(out);
-		}
-		if (!eol)
-			break;
-		p = eol + 1;
-	}
-	return false;
-}
-
 /* Read until SNIFF_BYTES are in or the stream ends; returns bytes read or -1. */
 static ssize_t read_head(int fd, char *buf, size_t cap)
 {
@@ -304,7 +273,7 @@ static int scan_stream(struct cs_detector *det, const struct scan_opts *o, const
 		default_source(name, source, sizeof(source));
 	if (o->dest)
 		snprintf(dest, sizeof(dest), "%s", o->dest);
-	else if (!request || !host_from_request(buf, (size_t)n, dest, sizeof(dest)))
+	else
 		snprintf(dest, sizeof(dest), "unknown:0");
 
 	struct cs_flow_info info = {
@@ -318,6 +287,11 @@ static int scan_stream(struct cs_detector *det, const struct scan_opts *o, const
 	};
 	struct cs_flow *flow = cs_flow_new(det, &info);
 
+	/* Without --dest each request's Host names its dest, set before it is scanned. */
+	if (flow && !o->dest && cs_flow_dest_from_host(flow) < 0) {
+		cs_flow_close(flow);
+		flow = NULL;
+	}
 	if (!flow) {
 		fprintf(stderr, "clawsec-traffic scan: %s: out of memory\n", name);
 		rc = -1;
