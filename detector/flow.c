@@ -10,7 +10,8 @@
  *     -> scanner -> cs_detector_report()
  *
  * The head of a message (start line with its request target
- * percent-decoded, then the header fields) is one scan part, the body
+ * percent-decoded, repeatedly so double encoding hides nothing, then the
+ * header fields) is one scan part, the body
  * another. Every scanned text is also searched for base64 runs, which are
  * decoded and scanned one level deeper, up to cs_detector_base64_depth.
  *
@@ -31,10 +32,10 @@
  * body is decoded one event (<= CS_SSE_MAX_EVENT) plus a second scanner for
  * its non-text fields (also used for trailers), and for each of these two
  * scanners one more per base64 depth reached (<= CS_BASE64_DEPTH_MAX),
- * created on first use; the rest is fixed-size decoder state of a few
- * hundred bytes. Worst case without brotli about
- * 2 x (32 + 44 + 64 + 10 x 18) KiB = 640 KiB; a plain HTTP flow uses about
- * 2 x 20 KiB.
+ * created on first use; the rest is the flow itself with its fixed-size
+ * decoder state, about 10 KiB. Worst case without brotli about
+ * 2 x (32 + 44 + 64 + 10 x 18) KiB + 10 KiB = 650 KiB; a plain HTTP flow
+ * uses about 2 x 18 + 10 = 46 KiB.
  *
  * Content codings other than gzip, deflate and br (zstd, compress) are not
  * decoded: such bodies are counted as unscanned rather than scanned as noise.
@@ -88,7 +89,7 @@ struct dir {
 	uint8_t peek[BODY_PEEK];
 	size_t body_seen;
 	struct cs_jsonstr js, js2; /* JSON escapes, two levels */
-	struct cs_percent pct;
+	struct cs_percent_multi pct;
 	struct cs_sse *sse;
 };
 
@@ -320,15 +321,15 @@ static void scan_request_line(struct dir *ds, const struct cs_http_head *h)
 	const struct cs_sink out = {sink_main, ds};
 	const uint8_t *q = memchr(h->target, '?', h->target_len);
 	size_t path_len = q ? (size_t)(q - h->target) : h->target_len;
-	struct cs_percent pct;
+	struct cs_percent_multi pct;
 
 	scan(ds, &ds->main, h->raw, h->method_len + 1);
-	cs_percent_init(&pct, false);
-	cs_percent_feed(&pct, h->target, path_len, &out);
-	cs_percent_flush(&pct, &out);
-	cs_percent_init(&pct, true);
-	cs_percent_feed(&pct, h->target + path_len, h->target_len - path_len, &out);
-	cs_percent_flush(&pct, &out);
+	cs_percent_multi_init(&pct, false);
+	cs_percent_multi_feed(&pct, h->target, path_len, &out);
+	cs_percent_multi_flush(&pct, &out);
+	cs_percent_multi_init(&pct, true);
+	cs_percent_multi_feed(&pct, h->target + path_len, h->target_len - path_len, &out);
+	cs_percent_multi_flush(&pct, &out);
 }
 
 static void scan_head(struct dir *ds, const struct cs_http_head *h)
@@ -372,7 +373,7 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 	ds->z_failed = false;
 	ds->opaque = false;
 	text_init(ds);
-	cs_percent_init(&ds->pct, true);
+	cs_percent_multi_init(&ds->pct, true);
 	if (ds->kind == BODY_SSE || ds->kind == BODY_NDJSON) {
 		ds->sse = malloc(sizeof(*ds->sse));
 		if (ds->sse)
@@ -536,7 +537,7 @@ static void content(struct dir *ds, const uint8_t *p, size_t n)
 		cs_sse_feed(ds->sse, p, n, &sse);
 		break;
 	case BODY_FORM:
-		cs_percent_feed(&ds->pct, p, n, &to_text);
+		cs_percent_multi_feed(&ds->pct, p, n, &to_text);
 		break;
 	default:
 		text_feed(ds, p, n);
@@ -616,7 +617,7 @@ static void content_flush(struct dir *ds)
 
 	if (ds->sse)
 		cs_sse_finish(ds->sse, &sse);
-	cs_percent_flush(&ds->pct, &to_text);
+	cs_percent_multi_flush(&ds->pct, &to_text);
 	text_flush(ds);
 }
 
@@ -662,7 +663,7 @@ static void on_end(void *ctx, bool complete)
 	lane_end(&ds->side);
 	body_free(ds);
 	ds->kind = BODY_TEXT;
-	cs_percent_init(&ds->pct, true);
+	cs_percent_multi_init(&ds->pct, true);
 	text_init(ds);
 }
 
@@ -717,7 +718,7 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 	ds->dir = dir;
 	cs_http_init(&ds->http, format, &cb);
 	text_init(ds);
-	cs_percent_init(&ds->pct, true);
+	cs_percent_multi_init(&ds->pct, true);
 }
 
 static void dir_free(struct dir *ds)

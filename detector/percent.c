@@ -89,3 +89,47 @@ void cs_percent_flush(struct cs_percent *p, const struct cs_sink *out)
 	p->pend_len = 0;
 	drain(p, out);
 }
+
+void cs_percent_multi_init(struct cs_percent_multi *m, bool plus_space)
+{
+	for (int i = 0; i < CS_PERCENT_ROUNDS; i++)
+		cs_percent_init(&m->round[i], plus_space && i == 0);
+	m->out = NULL;
+}
+
+static void to_round2(void *ctx, const uint8_t *p, size_t n)
+{
+	struct cs_percent_multi *m = ctx;
+
+	cs_percent_feed(&m->round[2], p, n, m->out);
+}
+
+static void to_round1(void *ctx, const uint8_t *p, size_t n)
+{
+	struct cs_percent_multi *m = ctx;
+	const struct cs_sink next = {to_round2, m};
+
+	cs_percent_feed(&m->round[1], p, n, &next);
+}
+
+_Static_assert(CS_PERCENT_ROUNDS == 3, "one sink per round after the first");
+
+void cs_percent_multi_feed(struct cs_percent_multi *m, const uint8_t *in, size_t len,
+			   const struct cs_sink *out)
+{
+	const struct cs_sink next = {to_round1, m};
+
+	m->out = out;
+	cs_percent_feed(&m->round[0], in, len, &next);
+}
+
+/* Each round's pending escape goes into the next round before that one ends. */
+void cs_percent_multi_flush(struct cs_percent_multi *m, const struct cs_sink *out)
+{
+	const struct cs_sink next1 = {to_round1, m}, next2 = {to_round2, m};
+
+	m->out = out;
+	cs_percent_flush(&m->round[0], &next1);
+	cs_percent_flush(&m->round[1], &next2);
+	cs_percent_flush(&m->round[2], out);
+}

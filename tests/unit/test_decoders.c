@@ -412,6 +412,41 @@ static void test_percent(void **state)
 	percent_split("%%41", false, "%A");
 }
 
+/* Repeated rounds, every split point; the output is never longer than the input. */
+static void percent_multi_split(const char *in, bool plus, const char *want)
+{
+	size_t len = strlen(in);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct cs_percent_multi m;
+		struct buf out = {0};
+		const struct cs_sink s = {buf_sink, &out};
+
+		cs_percent_multi_init(&m, plus);
+		cs_percent_multi_feed(&m, (const uint8_t *)in, cut, &s);
+		cs_percent_multi_feed(&m, (const uint8_t *)in + cut, len - cut, &s);
+		cs_percent_multi_flush(&m, &s);
+		assert_true(out.n <= len);
+		buf_add(&out, "", 0);
+		assert_string_equal((char *)out.p, want);
+		buf_free(&out);
+	}
+}
+
+static void test_percent_multi(void **state)
+{
+	(void)state;
+	percent_multi_split("p=%252Fetc%252Fshadow", true, "p=/etc/shadow");
+	percent_multi_split("%25252F", false, "/");
+	/* At most three rounds: a fourth level of encoding stays. */
+	percent_multi_split("%2525252F", false, "%2F");
+	/* Only the first round reads '+' as a space. */
+	percent_multi_split("a%252Bb+c", true, "a+b c");
+	percent_multi_split("%25%34%31%2541", false, "AA");
+	percent_multi_split("100%25 %2525zz %252 %", true, "100% %zz %2 %");
+	percent_multi_split("plain text", true, "plain text");
+}
+
 /* ---- base64 ---- */
 
 struct runs {
@@ -892,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_inflate_bomb_bounded),
 		cmocka_unit_test(test_jsonstr),
 		cmocka_unit_test(test_percent),
+		cmocka_unit_test(test_percent_multi),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_base64_budget_counted),
 		cmocka_unit_test(test_sse_reassembly),

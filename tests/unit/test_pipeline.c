@@ -396,6 +396,54 @@ static void test_shadow_in_encoded_path(void **state)
 	buf_free(&w);
 }
 
+/* Requests on a flow framed as HTTP: how many findings of a family. */
+static size_t http_findings(const char *wire, const char *pattern)
+{
+	struct hits h = {0};
+	struct cs_detector *d = detector(&h, 0, 0);
+	struct cs_flow_info info = flow_info;
+	size_t n;
+
+	info.format = CS_FORMAT_HTTP;
+	for (size_t piece = 1; piece <= 7; piece += 6) {
+		struct cs_flow *f = cs_flow_new(d, &info);
+
+		assert_non_null(f);
+		for (size_t i = 0, len = strlen(wire); i < len; i += piece)
+			cs_flow_feed(f, CS_DIR_OUTBOUND, wire + i,
+				     len - i < piece ? len - i : piece);
+		cs_flow_close(f);
+	}
+	n = count_pattern(&h, pattern);
+	assert_int_equal(n % 2, 0); /* the same for both splits */
+	cs_detector_free(d);
+	return n / 2;
+}
+
+static void test_double_percent_encoding(void **state)
+{
+	(void)state;
+	static const char *const found[] = {
+		"GET /x?p=%252Fetc%252Fshadow HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /fs/%25252Fetc%25252Fshadow HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		"Content-Length: 21\r\n\r\np=%252Fetc%252Fshadow",
+	};
+	/* Near misses: four levels deep, a broken escape, a longer file name. */
+	static const char *const missed[] = {
+		"GET /x?p=%2525252Fetc%2525252Fshadow HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /x?p=%252Getc%252Fshadow HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /x?p=%252Fetc%252Fshadowy HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof(found) / sizeof(found[0]); i++)
+		if (http_findings(found[i], "unix_sensitive") != 1)
+			fail_msg("not found once: %s", found[i]);
+	for (size_t i = 0; i < sizeof(missed) / sizeof(missed[0]); i++)
+		if (http_findings(missed[i], "unix_sensitive"))
+			fail_msg("found: %s", missed[i]);
+}
+
 static void test_shadow_escaped_unlabelled(void **state)
 {
 	(void)state;
@@ -999,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_private_key_in_64k_json),
 		cmocka_unit_test(test_ssh_path_in_query),
 		cmocka_unit_test(test_shadow_in_encoded_path),
+		cmocka_unit_test(test_double_percent_encoding),
 		cmocka_unit_test(test_shadow_escaped_unlabelled),
 		cmocka_unit_test(test_dotenv_gzip_chunked_request),
 		cmocka_unit_test(test_whatsapp_path_in_base64),
