@@ -426,8 +426,8 @@ static void test_double_percent_encoding(void **state)
 	static const char *const found[] = {
 		"GET /x?p=%252Fetc%252Fshadow HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /fs/%25252Fetc%25252Fshadow HTTP/1.1\r\nHost: x\r\n\r\n",
-		"POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-		"Content-Length: 21\r\n\r\np=%252Fetc%252Fshadow",
+		("POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		 "Content-Length: 21\r\n\r\np=%252Fetc%252Fshadow"),
 	};
 	/* Near misses: four levels deep, a broken escape, a longer file name. */
 	static const char *const missed[] = {
