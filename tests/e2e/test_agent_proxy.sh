@@ -29,6 +29,7 @@ post 1
 wait_for 5 findings_at_least "$proxied" 1 || fail "no proxy finding in the agent's log"
 wait_for 5 state_at_least 's.proxy.connections' 1 || fail "proxy connections not counted"
 wait_for 5 state_at_least 's.findings_by_pattern.ai_api_key' 1 || fail "proxy finding not counted"
+wait_for 5 state_at_least 's.detector.findings' 1 || fail "proxy detector not in the detector block"
 [[ $(state 's.proxy.bytes_up > 0 && s.proxy.bytes_down > 0 && s.capture.enabled') == true ]] ||
 	fail "state: $(cat "$T/home/state.json")"
 grep -qF "$key" "$T/logs/findings.jsonl" && fail "the raw key reached the findings log"

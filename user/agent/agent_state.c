@@ -78,6 +78,25 @@ static cJSON *findings_json(struct agent *a, bool by_family)
 	return o;
 }
 
+/* The capture's and the proxy's detectors together: one "detector" block. */
+static void add_proxy_detector(struct agent *a, struct cs_detector_stats *ds)
+{
+	struct cs_proxy_stats ps;
+	const struct cs_detector_stats *p = &ps.detector;
+
+	cs_proxy_get_stats(a->proxy, &ps);
+	ds->bytes_in += p->bytes_in;
+	ds->bytes_scanned += p->bytes_scanned;
+	ds->bytes_unscanned += p->bytes_unscanned;
+	ds->messages += p->messages;
+	ds->decode_errors += p->decode_errors;
+	ds->decode_truncated += p->decode_truncated;
+	ds->regex_limit_hits += p->regex_limit_hits;
+	ds->findings += p->findings;
+	ds->findings_suppressed += p->findings_suppressed;
+	ds->flows_open += p->flows_open;
+}
+
 static cJSON *state_json(struct agent *a)
 {
 	struct cs_detector_stats ds = {0};
@@ -89,6 +108,8 @@ static cJSON *state_json(struct agent *a)
 		return NULL;
 	if (a->det)
 		cs_detector_get_stats(a->det, &ds);
+	if (a->proxy)
+		add_proxy_detector(a, &ds);
 	if (a->log)
 		cs_jsonl_get_stats(a->log, &ws);
 	cs_state_set(s, "capture", capture_json(a));
