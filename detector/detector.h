@@ -41,8 +41,8 @@ struct cs_detector_config {
 struct cs_detector_stats {
 	uint64_t bytes_in;		/* raw bytes fed to flows */
 	uint64_t bytes_scanned;		/* decoded bytes run through the scanner */
-	uint64_t bytes_unscanned;	/* decoded bytes past max_scan_bytes */
-	uint64_t messages;		/* HTTP messages (or raw segments) seen */
+	uint64_t bytes_unscanned;	/* past max_scan_bytes in an HTTP message, or lost */
+	uint64_t messages;		/* HTTP messages (or raw stretches) seen */
 	uint64_t decode_errors;		/* malformed chunked / gzip / framing */
 	uint64_t decode_truncated;	/* decoder output bounds hit */
 	uint64_t regex_limit_hits;	/* PCRE2 match or depth limit reached */

@@ -15,14 +15,17 @@
  * another. Every scanned text is also searched for base64 runs, which are
  * decoded and scanned one level deeper, up to cs_detector_base64_depth.
  *
- * At most max_scan_bytes decoded bytes are scanned per message (or raw
- * stretch); the rest is counted in bytes_unscanned. Compressed bodies are
- * inflated up to the same bound; compressed bytes left over then are
- * counted as unscanned as they are (their decoded size is never computed).
- * Bytes the capture lost (cs_flow_gap) are counted as unscanned too.
- * bytes_scanned counts each message's decoded text once; the base64
- * rescans are extra work on top, bounded per message and depth by the same
- * max_scan_bytes (decode_truncated counts where that bound cut them).
+ * At most max_scan_bytes decoded bytes are scanned per HTTP message; the
+ * rest is counted in bytes_unscanned. Raw bytes (non-HTTP streams, tunnels
+ * after CONNECT or 101) are scanned in full, with a fresh budget every
+ * max_scan_bytes, so padding cannot push a secret out of reach there.
+ * Compressed bodies are inflated up to the same bound; compressed bytes
+ * left over then are counted as unscanned as they are (their decoded size
+ * is never computed). Bytes the capture lost (cs_flow_gap) are counted as
+ * unscanned too. bytes_scanned counts each message's decoded text once;
+ * the base64 rescans are extra work on top, bounded per message (or raw
+ * budget) and depth by the same max_scan_bytes (decode_truncated counts
+ * where that bound cut them).
  *
  * Memory per flow (bounded): for each direction, the message head being
  * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), once there is text to scan
@@ -228,7 +231,7 @@ static void lane_free(struct lane *l)
 /* ---- the per-message scan budget ---- */
 
 /* Scanners are created when a direction first has text to scan. */
-static void scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
+static void scan_bounded(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
 {
 	size_t max = cs_detector_max_scan_bytes(ds->flow->d);
 	size_t room = max > ds->budget_used ? max - ds->budget_used : 0;
@@ -242,6 +245,28 @@ static void scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
 		COUNT(ds, bytes_scanned, take);
 	}
 	COUNT(ds, bytes_unscanned, n - take);
+}
+
+/*
+ * Raw bytes (a non-HTTP stream, a tunnel) have no message to bound, and
+ * padding must not push what follows out of reach: they get a fresh budget
+ * every max_scan_bytes. The scanner is not reset in between, so its tail
+ * still spans the boundary; the scanner's cost is bounded per byte.
+ */
+static void scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
+{
+	size_t max = cs_detector_max_scan_bytes(ds->flow->d);
+
+	while (ds->raw_active && ds->budget_used <= max && n > max - ds->budget_used) {
+		size_t room = max - ds->budget_used;
+
+		scan_bounded(ds, l, p, room);
+		p += room;
+		n -= room;
+		ds->budget_used = 0;
+		lane_new_budget(&ds->main);
+	}
+	scan_bounded(ds, l, p, n);
 }
 
 static void sink_main(void *ctx, const uint8_t *p, size_t n)

@@ -1014,6 +1014,58 @@ static void test_raw_stream_and_scan_buffer(void **state)
 	buf_free(&w);
 }
 
+/* Padding does not hide a raw stream's tail: it is scanned in full, budget after budget. */
+static void test_raw_padding_scanned(void **state)
+{
+	(void)state;
+	char key[32];
+	struct hits h = {0};
+	struct cs_detector *d = detector(&h, 1u << 20, 0);
+	struct cs_detector_stats st;
+	struct cs_flow_info info = flow_info;
+	size_t pad = 1100 * 1000, n;
+	char *w = malloc(pad + 64);
+	struct cs_flow *f;
+
+	assert_non_null(w);
+	aws_key(key, 91);
+	memset(w, 'a', pad);
+	n = pad + (size_t)snprintf(w + pad, 64, " %s\n", key);
+	info.format = CS_FORMAT_RAW;
+	f = cs_flow_new(d, &info);
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i += 65536)
+		cs_flow_feed(f, CS_DIR_OUTBOUND, w + i, n - i < 65536 ? n - i : 65536);
+	cs_flow_close(f);
+	cs_detector_get_stats(d, &st);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.f[0].pattern, "aws_access_key");
+	assert_int_equal(st.bytes_scanned, n);
+	assert_int_equal(st.bytes_unscanned, 0);
+
+	/* A key straddling the budget boundary is found too. */
+	h.n = 0;
+	memset(w, 'x', pad);
+	memcpy(w + (1u << 20) - 10, " ", 1);
+	memcpy(w + (1u << 20) - 9, key, strlen(key));
+	memcpy(w + (1u << 20) - 9 + strlen(key), " ", 1);
+	cs_detector_scan_buffer(d, &info, CS_DIR_OUTBOUND, w, pad);
+	assert_int_equal(h.n, 1);
+
+	/* A tunnel after CONNECT is raw too. */
+	h.n = 0;
+	memset(w, 'a', pad);
+	f = cs_flow_new(d, &flow_info);
+	assert_non_null(f);
+	cs_flow_feed(f, CS_DIR_OUTBOUND, "CONNECT h.x:443 HTTP/1.1\r\nHost: h.x:443\r\n\r\n", 43);
+	cs_flow_feed(f, CS_DIR_INBOUND, "HTTP/1.1 200 OK\r\n\r\n", 19);
+	cs_flow_feed(f, CS_DIR_OUTBOUND, w, n);
+	cs_flow_close(f);
+	assert_int_equal(h.n, 1);
+	free(w);
+	cs_detector_free(d);
+}
+
 static void test_gap_resync(void **state)
 {
 	(void)state;
@@ -1071,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(test_mislabelled_gzip_scanned),
 		cmocka_unit_test(test_unknown_coding_counted),
 		cmocka_unit_test(test_raw_stream_and_scan_buffer),
+		cmocka_unit_test(test_raw_padding_scanned),
 		cmocka_unit_test(test_gap_resync),
 	};
 
