@@ -75,7 +75,8 @@ static void reload(const struct opts *o, struct proxy_host *h, struct cs_config 
 		fprintf(stderr,
 			PROG ": reload refused: configuration invalid, keeping the old one\n");
 	else if (proxy_host_apply(h, c, err, sizeof(err)))
-		fprintf(stderr, PROG ": reload refused: %s\n", err);
+		fprintf(stderr, PROG ": %s: %s\n", h->px ? "reload refused" : "restart failed",
+			err);
 	else {
 		*cur = *c;
 		fprintf(stderr, PROG ": configuration reloaded\n");
@@ -101,7 +102,7 @@ static int serve(const struct opts *o, struct cs_config *c)
 	struct proxy_host h;
 	char err[512];
 	sigset_t set;
-	int sig;
+	int sig, rc;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -126,11 +127,12 @@ static int serve(const struct opts *o, struct cs_config *c)
 		else if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}
+	rc = h.px ? CS_EXIT_OK : CS_EXIT_ERROR;
 	proxy_host_stop(&h);
 	write_state(&h, c, started); /* the last word: proxy off */
 	proxy_host_destroy(&h);
 	fprintf(stderr, PROG ": stopped\n");
-	return CS_EXIT_OK;
+	return rc;
 }
 int cmd_proxy(int argc, char **argv)
 {
