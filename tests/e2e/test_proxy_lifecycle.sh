@@ -7,7 +7,8 @@
 #  - SIGHUP reloads and the proxy keeps serving on the same port;
 #  - SIGTERM stops serve with exit 0 and frees the port;
 #  - a standalone `clawsec-traffic proxy` beside serve writes proxy-state.json,
-#    so state.json keeps serve's pid, and status folds the proxy block in.
+#    so state.json keeps serve's pid, and status folds the proxy block in;
+#  - SIGHUP turning proxy.enabled on starts the proxy in a running serve.
 set -euo pipefail
 source "$(dirname "$0")/proxy_lib.sh"
 
@@ -158,6 +159,12 @@ kill -TERM "$proxy_pid"
 wait "$proxy_pid" || fail "standalone proxy exited $? after SIGTERM"
 "$CS_CLI" status --config "$work/serve.json" >"$work/status.txt" || fail "status says down"
 grep -q "^proxy: off" "$work/status.txt" || fail "stopped proxy still shown: $(cat "$work/status.txt")"
+# 6. SIGHUP turning proxy.enabled on starts the proxy inside serve.
+config "$work/serve.json" true
+kill -HUP "$serve_pid"
+wait_status 'd.pid == '"$serve_pid"' && d.proxy.enabled && d.proxy.listen == "127.0.0.1:'"$port"'"'
+addr=127.0.0.1:$port
+post 4
 # serve gone (its state.json dead): a proxy running alone is reported as up.
 kill -TERM "$serve_pid"
 wait "$serve_pid" || fail "serve exited $? after SIGTERM"
