@@ -26,7 +26,11 @@ api_key=$(grep -aoE 'sk-ant-api03-[A-Za-z0-9_-]+' "$demo/outbound-leak.http")
 # a random line of the private key body (the first line is the public openssh-key-v1 header)
 key_line=$(grep -aoE '\\n[A-Za-z0-9+/]{70}\\n' "$demo/outbound-leak.http" | sed -n 2p | cut -c3-72)
 [[ ${#api_key} -gt 100 && ${#key_line} -eq 70 ]] || fail "could not read the fake secrets from the fixture"
-secrets=("$api_key" "${api_key:14:40}" "$key_line" "${key_line:10:30}")
+# Two more fake keys for the pipelined capture: the demo key's body rotated.
+body=${api_key#sk-ant-api03-}
+key_a=sk-ant-api03-$(tr 'A-Za-z' 'N-ZA-Mn-za-m' <<<"$body")
+key_b=sk-ant-api03-$(tr 'A-Za-z0-9' 'F-ZA-Ef-za-e5-90-4' <<<"$body")
+secrets=("$api_key" "${api_key:14:40}" "$key_line" "${key_line:10:30}" "$key_a" "$key_b")
 all_out=$work/all-output
 : >"$all_out"
 
@@ -64,6 +68,17 @@ grep -q '"dest":"api.anthropic.com:80"' "$out" || fail "dest not taken from the 
 grep -q '"source":"scan/outbound-leak.http"' "$out" || fail "default source not scan/<file>"
 grep -q '"source":"scan/inbound-benign.http"' "$out" && fail "benign capture produced a finding"
 grep -q 'stream(s)' "$err" || fail "no summary on stderr"
+
+# 1b. Two pipelined requests in one capture: each finding takes its own request's Host.
+body_a="{\"key\":\"$key_a\"}"
+printf 'POST /a HTTP/1.1\r\nHost: a.x\r\nContent-Length: %d\r\n\r\n%s' \
+	"${#body_a}" "$body_a" >"$work/pipelined.http"
+printf 'GET /b HTTP/1.1\r\nHost: b.x\r\nx-api-key: %s\r\n\r\n' "$key_b" >>"$work/pipelined.http"
+run 0 scan "$work/pipelined.http"
+n2=$(valid_jsonl)
+[[ $n2 -eq 2 ]] || fail "pipelined capture: expected 2 findings, got $n2"
+grep -q '"dest":"a.x:80"' "$out" || fail "first pipelined request's finding not dest a.x:80"
+grep -q '"dest":"b.x:80"' "$out" || fail "second pipelined request's finding not dest b.x:80"
 
 # 2. A benign capture: exit 0, empty stdout.
 run 0 scan "$demo/inbound-benign.http"
