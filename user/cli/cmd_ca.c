@@ -46,28 +46,13 @@ static int show(const struct cs_config *c)
 
 int cmd_ca(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *config = NULL, *action;
 	struct cs_config *c;
 	char err[512];
-	int ch, rc;
+	int rc = cli_config_opts(argc, argv, usage, &config);
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		if (ch == 'c') {
-			config = optarg;
-		} else if (ch == 'h') {
-			usage(stdout);
-			return CS_EXIT_OK;
-		} else {
-			usage(stderr);
-			return CS_EXIT_USAGE;
-		}
-	}
+	if (rc != CLI_GO_ON)
+		return rc;
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return CS_EXIT_USAGE;
@@ -77,11 +62,9 @@ int cmd_ca(int argc, char **argv)
 		usage(stderr);
 		return CS_EXIT_USAGE;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c || cli_load_config(PROG, config, c)) {
-		free(c);
+	c = cli_config_new(PROG, config);
+	if (!c)
 		return CS_EXIT_ERROR;
-	}
 	if (!strcmp(action, "show")) {
 		rc = show(c);
 	} else if (cs_ca_create(c, !strcmp(action, "rotate"), err, sizeof(err))) {

@@ -184,24 +184,20 @@ int cmd_findings(int argc, char **argv)
 {
 	struct opts o = {0};
 	struct sink s = {0};
-	struct cs_config *c = malloc(sizeof(*c));
+	struct cs_config *c = NULL;
 	const char *dir;
 	long n;
 	int rc = parse_args(argc, argv, &o);
 
-	if (rc || !c) {
-		free(c);
-		return rc > 0 ? CS_EXIT_OK : rc < 0 ? CS_EXIT_USAGE : CS_EXIT_ERROR;
-	}
+	if (rc)
+		return rc > 0 ? CS_EXIT_OK : CS_EXIT_USAGE;
 	/* With --log-dir the config is not needed to read the log. */
-	if (o.log_dir) {
+	if (o.log_dir)
 		dir = o.log_dir;
-	} else if (cli_load_config(PROG, o.config, c)) {
-		free(c);
-		return CS_EXIT_ERROR;
-	} else {
+	else if ((c = cli_config_new(PROG, o.config)))
 		dir = c->log_dir;
-	}
+	else
+		return CS_EXIT_ERROR;
 	if (!log_dir_exists(dir)) {
 		free(c);
 		return CS_EXIT_ERROR;

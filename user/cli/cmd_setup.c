@@ -209,36 +209,20 @@ static int trust(const struct cs_config *c)
 
 int cmd_setup(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *config = NULL;
 	struct cs_config *c;
-	int ch, rc = CS_EXIT_OK;
+	int rc = cli_config_opts(argc, argv, usage, &config);
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		if (ch == 'c') {
-			config = optarg;
-		} else if (ch == 'h') {
-			usage(stdout);
-			return CS_EXIT_OK;
-		} else {
-			usage(stderr);
-			return CS_EXIT_USAGE;
-		}
-	}
+	if (rc != CLI_GO_ON)
+		return rc;
 	if (optind != argc) {
 		usage(stderr);
 		return CS_EXIT_USAGE;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c || cli_load_config(PROG, config, c)) {
-		free(c);
+	c = cli_config_new(PROG, config);
+	if (!c)
 		return CS_EXIT_ERROR;
-	}
+	rc = CS_EXIT_OK;
 	printf("clawsec traffic guardian: setup for this machine (nothing below has been applied)\n"
 	       "config: %s\n\n",
 	       c->config_path[0] ? c->config_path : "(defaults)");
