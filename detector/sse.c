@@ -30,15 +30,21 @@ static void put_other(const struct cs_sse_sink *sink, const void *p, size_t n)
 	cs_sink_put(&sink->other, (const uint8_t *)"\n", 1);
 }
 
+/* Called for every string of every event: the first letter rules out most keys. */
 static bool text_key(const char *k)
 {
-	static const char *const keys[] = {"text",     "content",  "delta", "completion",
-					   "response", "thinking", NULL};
-
-	for (size_t i = 0; keys[i]; i++)
-		if (!strcmp(k, keys[i]))
-			return true;
-	return false;
+	switch (k[0]) {
+	case 't':
+		return !strcmp(k, "text") || !strcmp(k, "thinking");
+	case 'c':
+		return !strcmp(k, "content") || !strcmp(k, "completion");
+	case 'd':
+		return !strcmp(k, "delta");
+	case 'r':
+		return !strcmp(k, "response");
+	default:
+		return false;
+	}
 }
 
 static bool json_text_key(const char *k)
@@ -166,19 +172,39 @@ static size_t field_byte(struct cs_sse *s, uint8_t ch)
 	return 1;
 }
 
+/*
+ * Bytes before the first CR or LF. memchr beats a byte loop on long lines;
+ * it looks 256 bytes ahead at most, so lines that end in CR alone cost no
+ * search to the far end of the input each.
+ */
+static size_t line_len(const uint8_t *in, size_t len)
+{
+	for (size_t n = 0; n < len; n += 256) {
+		size_t w = len - n < 256 ? len - n : 256;
+		const uint8_t *lf = memchr(in + n, '\n', w);
+		size_t k = lf ? (size_t)(lf - (in + n)) : w;
+		const uint8_t *cr = memchr(in + n, '\r', k);
+
+		if (cr)
+			return (size_t)(cr - in);
+		if (lf)
+			return n + k;
+	}
+	return len;
+}
+
 /* Data bytes up to the line end; returns the bytes used. */
 static size_t data_bytes(struct cs_sse *s, const uint8_t *in, size_t len,
 			 const struct cs_sse_sink *sink)
 {
-	size_t n = 0;
+	size_t n;
 
 	if (!s->value_started) {
 		s->value_started = true;
 		if (in[0] == ' ')
 			return 1;
 	}
-	while (n < len && in[n] != '\n' && in[n] != '\r')
-		n++;
+	n = line_len(in, len);
 	append(s, in, n, sink);
 	return n;
 }
@@ -186,7 +212,6 @@ static size_t data_bytes(struct cs_sse *s, const uint8_t *in, size_t len,
 static size_t step(struct cs_sse *s, const uint8_t *in, size_t len, const struct cs_sse_sink *sink)
 {
 	uint8_t ch = in[0];
-	size_t n = 0;
 
 	if (s->state == ST_LINE_START && s->after_cr && ch == '\n') {
 		s->after_cr = false;
@@ -218,9 +243,7 @@ static size_t step(struct cs_sse *s, const uint8_t *in, size_t len, const struct
 	case ST_DATA:
 		return data_bytes(s, in, len, sink);
 	default:
-		while (n < len && in[n] != '\n' && in[n] != '\r')
-			n++;
-		return n;
+		return line_len(in, len);
 	}
 }
 
