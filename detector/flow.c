@@ -244,7 +244,8 @@ static void scan_bounded(struct dir *ds, struct lane *l, const uint8_t *p, size_
 		ds->budget_used += take;
 		COUNT(ds, bytes_scanned, take);
 	}
-	COUNT(ds, bytes_unscanned, n - take);
+	if (n > take)
+		COUNT(ds, bytes_unscanned, n - take);
 }
 
 /*
