@@ -30,17 +30,6 @@ void cs_chunked_init(struct cs_chunked *c)
 	c->state = ST_SIZE;
 }
 
-static int hexval(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static void fail(struct cs_chunked *c)
 {
 	c->status = CS_CHUNKED_ERROR;
@@ -61,7 +50,7 @@ static void size_line_done(struct cs_chunked *c)
 
 static void size_byte(struct cs_chunked *c, uint8_t ch)
 {
-	int v = hexval(ch);
+	int v = cs_hexval(ch);
 
 	if (++c->line_len > CS_CHUNKED_MAX_LINE) {
 		fail(c);

@@ -24,4 +24,16 @@ static inline void cs_sink_put(const struct cs_sink *s, const uint8_t *data, siz
 		s->fn(s->ctx, data, len);
 }
 
+/* The value of one hex digit, or -1 (chunk sizes, %XX and \uXXXX escapes). */
+static inline int cs_hexval(uint8_t ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 #endif

@@ -10,17 +10,6 @@ void cs_percent_init(struct cs_percent *p, bool plus_space)
 	p->plus_space = plus_space;
 }
 
-static int hexval(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static void drain(struct cs_percent *p, const struct cs_sink *out)
 {
 	cs_sink_put(out, p->out, p->out_len);
@@ -38,14 +27,14 @@ static void put(struct cs_percent *p, const uint8_t *b, size_t n, const struct c
 /* Returns 1 when the byte completed or extended the escape, 0 to re-read it. */
 static int escape_byte(struct cs_percent *p, uint8_t ch, const struct cs_sink *out)
 {
-	if (hexval(ch) < 0) {
+	if (cs_hexval(ch) < 0) {
 		put(p, p->pend, p->pend_len, out);
 		p->pend_len = 0;
 		return 0;
 	}
 	p->pend[p->pend_len++] = ch;
 	if (p->pend_len == 3) {
-		uint8_t b = (uint8_t)(hexval(p->pend[1]) << 4 | hexval(p->pend[2]));
+		uint8_t b = (uint8_t)(cs_hexval(p->pend[1]) << 4 | cs_hexval(p->pend[2]));
 
 		put(p, &b, 1, out);
 		p->pend_len = 0;

@@ -2,6 +2,8 @@
 /* http_msg.c - HTTP/1.1 message framing for the proxy (see http_msg.h). */
 #include "http_msg.h"
 
+#include "decode.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,14 +401,6 @@ bool hm_body_done(const struct hm_body_state *b)
 	return b->state == B_DONE;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* One byte of chunked framing outside chunk data; 0 or -1. */
 static int chunk_byte(struct hm_body_state *b, char c)
 {
@@ -414,8 +408,8 @@ static int chunk_byte(struct hm_body_state *b, char c)
 		return -1;
 	switch (b->state) {
 	case B_CSIZE:
-		if (hexval(c) >= 0 && b->ndigits < 15) {
-			b->remaining = b->remaining * 16 + (uint64_t)hexval(c);
+		if (cs_hexval((uint8_t)c) >= 0 && b->ndigits < 15) {
+			b->remaining = b->remaining * 16 + (uint64_t)cs_hexval((uint8_t)c);
 			b->ndigits++;
 			return 0;
 		}
