@@ -87,12 +87,37 @@ static void symbol_names_are_stable(void **state)
 	assert_null(cs_sym_name(CS_SYM_COUNT));
 }
 
-/* Starts argv[0] with a stdin pipe it blocks on; *in gets the write end. */
+/*
+ * Until a fork has exec'd, its maps are this test's own (which map libssl
+ * too, through cs_proxy): wait until its exe is no longer ours (<= 5 s).
+ */
+static void wait_for_exec(pid_t pid)
+{
+	char self[4096] = "", exe[4096], link[64];
+
+	if (readlink("/proc/self/exe", self, sizeof(self) - 1) < 0)
+		return;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+
+		if (n > 0) {
+			exe[n] = '\0';
+			if (strcmp(exe, self))
+				return;
+		}
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+}
+
+/* Starts argv[0] with a stdin pipe it blocks on, once it runs its own image;
+ * *in gets the write end (-1 on failure). */
 static pid_t spawn_blocked(char *const argv[], int *in)
 {
 	int fds[2];
 	pid_t pid;
 
+	*in = -1;
 	if (pipe2(fds, O_CLOEXEC))
 		return -1;
 	pid = fork();
@@ -105,6 +130,7 @@ static pid_t spawn_blocked(char *const argv[], int *in)
 	}
 	close(fds[0]);
 	*in = fds[1];
+	wait_for_exec(pid);
 	return pid;
 }
 
@@ -170,16 +196,6 @@ static void no_libssl_and_no_process(void **state)
 	assert_non_null(b);
 	pid = spawn_blocked(argv, &in);
 	assert_true(pid > 0);
-	/* wait until cat runs its own image, not the fork of this test */
-	for (int i = 0; i < 500; i++) {
-		char exe[4096] = "";
-		char link[64];
-
-		snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-		if (readlink(link, exe, sizeof(exe) - 1) > 0 && strstr(exe, "cat"))
-			break;
-		nanosleep(&(struct timespec){0, 10000000}, NULL);
-	}
 	err = cs_find_libssl(pid, b);
 	stop(pid, in);
 	assert_int_equal(err, -ENOENT);
