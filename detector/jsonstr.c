@@ -59,17 +59,6 @@ static void drop_high(struct cs_jsonstr *j, const struct cs_sink *out)
 	}
 }
 
-static int hexval(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static int simple_escape(uint8_t ch)
 {
 	switch (ch) {
@@ -132,7 +121,7 @@ static int escape_byte(struct cs_jsonstr *j, uint8_t ch, const struct cs_sink *o
 		put(j, &(uint8_t){(uint8_t)v}, 1, out);
 		return 1;
 	}
-	if (hexval(ch) < 0) {
+	if (cs_hexval(ch) < 0) {
 		drop_high(j, out);
 		put(j, j->pend, j->pend_len, out);
 		j->pend_len = 0;
@@ -143,7 +132,7 @@ static int escape_byte(struct cs_jsonstr *j, uint8_t ch, const struct cs_sink *o
 		uint32_t u = 0;
 
 		for (int i = 2; i < 6; i++)
-			u = u << 4 | (uint32_t)hexval(j->pend[i]);
+			u = u << 4 | (uint32_t)cs_hexval(j->pend[i]);
 		j->pend_len = 0;
 		code_unit(j, u, out);
 	}
