@@ -28,10 +28,10 @@ struct cs_severity_override {
 };
 
 struct cs_detector_config {
-	size_t max_scan_bytes;		/* decoded bytes scanned per message; 0 = default */
-	unsigned base64_depth;		/* 0 = default */
-	uint64_t dedup_window_ms;	/* 0 = report every finding */
-	const char *const *disabled;	/* NULL-terminated family ids, or NULL */
+	size_t max_scan_bytes;	     /* decoded bytes scanned per message; 0 = default */
+	unsigned base64_depth;	     /* 0 = default */
+	uint64_t dedup_window_ms;    /* 0 = report every finding */
+	const char *const *disabled; /* NULL-terminated family ids, or NULL */
 	const struct cs_severity_override *overrides;
 	size_t n_overrides;
 	const uint8_t *fingerprint_key; /* 32 bytes; NULL = random per process */
@@ -39,15 +39,15 @@ struct cs_detector_config {
 
 /* Counters; every byte not scanned and every decode failure is counted here. */
 struct cs_detector_stats {
-	uint64_t bytes_in;		/* raw bytes fed to flows */
-	uint64_t bytes_scanned;		/* decoded bytes run through the scanner */
-	uint64_t bytes_unscanned;	/* past max_scan_bytes in an HTTP message, or lost */
-	uint64_t messages;		/* HTTP messages (or raw stretches) seen */
-	uint64_t decode_errors;		/* malformed chunked / gzip / framing */
-	uint64_t decode_truncated;	/* decoder output bounds hit */
-	uint64_t regex_limit_hits;	/* PCRE2 match or depth limit reached */
-	uint64_t findings;		/* reported after deduplication */
-	uint64_t findings_suppressed;	/* folded into an earlier finding */
+	uint64_t bytes_in;	      /* raw bytes fed to flows */
+	uint64_t bytes_scanned;	      /* decoded bytes run through the scanner */
+	uint64_t bytes_unscanned;     /* past max_scan_bytes in an HTTP message, or lost */
+	uint64_t messages;	      /* HTTP messages (or raw stretches) seen */
+	uint64_t decode_errors;	      /* malformed chunked / gzip / framing */
+	uint64_t decode_truncated;    /* decoder output bounds hit */
+	uint64_t regex_limit_hits;    /* PCRE2 match or depth limit reached */
+	uint64_t findings;	      /* reported after deduplication */
+	uint64_t findings_suppressed; /* folded into an earlier finding */
 	uint64_t flows_open;
 };
 
@@ -69,10 +69,10 @@ bool cs_family_known(const char *id);
 enum cs_format { CS_FORMAT_AUTO = 0, CS_FORMAT_HTTP, CS_FORMAT_RAW };
 
 struct cs_flow_info {
-	const char *source;	/* copied */
-	const char *dest;	/* copied; host:port, may be updated later */
-	const char *protocol;	/* copied; "http", "https", "tcp" */
-	enum cs_format format;	/* AUTO: HTTP when the bytes parse as HTTP/1.x */
+	const char *source;    /* copied */
+	const char *dest;      /* copied; host:port, may be updated later */
+	const char *protocol;  /* copied; "http", "https", "tcp" */
+	enum cs_format format; /* AUTO: HTTP when the bytes parse as HTTP/1.x */
 };
 
 struct cs_flow;

@@ -24,14 +24,14 @@ struct cs_finding {
 	enum cs_direction direction;
 	enum cs_threat threat;
 	enum cs_severity severity;
-	char protocol[16];	/* "http", "https", "tcp", "tls" */
-	char pattern[32];	/* family id, e.g. "ai_api_key" */
-	char rule[48];		/* rule id inside the family (not serialised) */
-	char source[128];	/* local side, see docs/finding-schema.md */
-	char dest[272];		/* host:port */
-	char snippet[512];	/* redacted context, valid UTF-8 */
-	uint64_t timestamp_ms;	/* Unix epoch, milliseconds */
-	uint64_t fingerprint;	/* keyed hash of the secret, never the secret */
+	char protocol[16];     /* "http", "https", "tcp", "tls" */
+	char pattern[32];      /* family id, e.g. "ai_api_key" */
+	char rule[48];	       /* rule id inside the family (not serialised) */
+	char source[128];      /* local side, see docs/finding-schema.md */
+	char dest[272];	       /* host:port */
+	char snippet[512];     /* redacted context, valid UTF-8 */
+	uint64_t timestamp_ms; /* Unix epoch, milliseconds */
+	uint64_t fingerprint;  /* keyed hash of the secret, never the secret */
 };
 
 const char *cs_direction_name(enum cs_direction d);
@@ -55,7 +55,6 @@ struct cJSON *cs_finding_to_json(const struct cs_finding *f);
 /* One compact JSON line without the newline, malloc'd; NULL on failure. */
 char *cs_finding_to_line(const struct cs_finding *f);
 /* Validates and reads a schema object; 0 on success, -1 with a reason in err. */
-int cs_finding_from_json(const struct cJSON *obj, struct cs_finding *out, char *err,
-			 size_t errlen);
+int cs_finding_from_json(const struct cJSON *obj, struct cs_finding *out, char *err, size_t errlen);
 
 #endif

@@ -6,15 +6,16 @@
 #include "commands.h"
 
 static const struct cs_command commands[] = {
-	{ "scan", "scan captured streams from files and print findings as JSONL", cmd_scan },
-	{ "agent", "capture NanoClaw's traffic with eBPF and log findings (root)", cmd_agent },
-	{ "status", "show the running agent's capture, targets and findings counts", cmd_status },
-	{ "proxy", "run the explicit HTTP/HTTPS proxy alone and log findings", cmd_proxy },
-	{ "ca", "create, show or rotate the CA used for HTTPS inspection", cmd_ca },
-	{ "setup", "print safe setup text for this machine (applies nothing)", cmd_setup },
-	{ "check-config", "validate the config; print every problem with its path", cmd_check_config },
-	{ "findings", "print logged findings, newest first (table or --json)", cmd_findings },
-	{ "serve", "run the host service alone: IPC tasks and state.json", cmd_serve },
+	{"scan", "scan captured streams from files and print findings as JSONL", cmd_scan},
+	{"agent", "capture NanoClaw's traffic with eBPF and log findings (root)", cmd_agent},
+	{"status", "show the running agent's capture, targets and findings counts", cmd_status},
+	{"proxy", "run the explicit HTTP/HTTPS proxy alone and log findings", cmd_proxy},
+	{"ca", "create, show or rotate the CA used for HTTPS inspection", cmd_ca},
+	{"setup", "print safe setup text for this machine (applies nothing)", cmd_setup},
+	{"check-config", "validate the config; print every problem with its path",
+	 cmd_check_config},
+	{"findings", "print logged findings, newest first (table or --json)", cmd_findings},
+	{"serve", "run the host service alone: IPC tasks and state.json", cmd_serve},
 };
 
 static void usage(FILE *out)
