@@ -420,6 +420,22 @@ static const struct cs_ev_sock *find_sock(const struct env *e, uint32_t type, ui
 	return NULL;
 }
 
+/* The last `type` record of (tgid, fd) before record `before`: a closed
+ * socket's fd number is reused by the next one the process opens. */
+static const struct cs_ev_sock *find_sock_before(const struct env *e, uint32_t type, uint32_t tgid,
+						 int fd, size_t before)
+{
+	const struct cs_ev_sock *found = NULL;
+
+	for (size_t i = 0; i < before && i < e->recs.n; i++) {
+		const struct cs_ev_sock *s = rec_of(e, i, type);
+
+		if (s && s->h.tgid == tgid && s->fd == fd)
+			found = s;
+	}
+	return found;
+}
+
 static void assert_loopback_to(const struct cs_ev_sock *s, int port)
 {
 	static const unsigned char lo[4] = {127, 0, 0, 1};
@@ -456,14 +472,17 @@ static void tls_conn(const struct env *e, uint32_t tgid, uint64_t *ssl, int *fd)
 }
 
 /* The fd of the target's socket data whose first call starts with prefix. */
-static int sock_with(const struct env *e, uint32_t tgid, const char *prefix)
+/* The fd of the first socket write starting with prefix; *at gets its record index. */
+static int sock_with(const struct env *e, uint32_t tgid, const char *prefix, size_t *at)
 {
 	for (size_t i = 0; i < e->recs.n; i++) {
 		const struct cs_ev_data *d = rec_of(e, i, CS_EV_DATA);
 
 		if (d && d->h.tgid == tgid && d->src == CS_SRC_SOCK && d->offset == 0 &&
-		    d->len >= strlen(prefix) && !memcmp(d->data, prefix, strlen(prefix)))
+		    d->len >= strlen(prefix) && !memcmp(d->data, prefix, strlen(prefix))) {
+			*at = i;
 			return (int)d->conn;
+		}
 	}
 	return -1;
 }
@@ -507,13 +526,13 @@ static void check_tls(const struct env *e, uint32_t tgid)
 static void check_plain(const struct env *e, uint32_t tgid, const char *path, const char *marker)
 {
 	char prefix[64], buf[8192];
-	size_t n, calls;
+	size_t n, calls, at = 0;
 	int fd;
 
 	snprintf(prefix, sizeof(prefix), "POST %s HTTP/1.1\r\n", path);
-	fd = sock_with(e, tgid, prefix);
+	fd = sock_with(e, tgid, prefix, &at);
 	assert_true(fd >= 0);
-	assert_loopback_to(find_sock(e, CS_EV_SOCK_CONNECT, tgid, fd), e->http_port);
+	assert_loopback_to(find_sock_before(e, CS_EV_SOCK_CONNECT, tgid, fd, at), e->http_port);
 	n = stream(e, tgid, CS_SRC_SOCK, CS_DATA_EGRESS, fd, (unsigned char *)buf, sizeof(buf) - 1,
 		   &calls);
 	buf[n] = 0;
