@@ -55,6 +55,8 @@ setup() {
 	T=$(mktemp -d /tmp/clawsec-agent-e2e.XXXXXX)
 	chmod 700 "$T"
 	trap cleanup EXIT
+	# set -e ends a test silently on an unchecked failure: name the line.
+	trap 'say "FAIL: line $LINENO: $BASH_COMMAND exited $?"' ERR
 	export NANOCLAW_TRAFFIC_GUARDIAN_HOME="$T/home"
 	mkdir -m 700 "$T/home" "$T/logs"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \

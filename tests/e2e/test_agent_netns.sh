@@ -21,7 +21,7 @@ unshare --fork --pid --mount-proc "$T/altroot/bin/node" "$FIXTURES/client.js" \
 PIDS+=($!)
 ns_parent=$!
 wait_for 10 pgrep -P "$ns_parent" >/dev/null || fail "no process inside the namespace"
-inner=$(pgrep -P "$ns_parent")
+inner=$(pgrep -P "$ns_parent") || fail "the process inside the namespace is gone: $(cat "$T/ns.out")"
 [[ $(readlink /proc/"$inner"/ns/pid) != $(readlink /proc/self/ns/pid) ]] || fail "not in its own pid namespace"
 [[ $(readlink /proc/"$inner"/ns/mnt) != $(readlink /proc/self/ns/mnt) ]] || fail "not in its own mount namespace"
 
