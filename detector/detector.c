@@ -4,9 +4,9 @@
  * to a finding: validators -> redaction -> fingerprint -> dedup -> callback.
  */
 #include "detector.h"
+#include "errbuf.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,31 +34,20 @@ struct cs_detector {
 	pthread_mutex_t lock; /* findings may be reported from several threads */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Limits, overrides and the fingerprint key; -1 with a reason for a bad config. */
 static int apply_config(struct cs_detector *d, const struct cs_detector_config *cfg, char *err,
 			size_t errlen)
 {
 	d->max_scan_bytes = cfg->max_scan_bytes ? cfg->max_scan_bytes : CS_MAX_SCAN_BYTES_DEFAULT;
 	if (d->max_scan_bytes > CS_MAX_SCAN_BYTES_HARD) {
-		set_err(err, errlen, "max_scan_bytes %zu exceeds the hard limit %u",
-			cfg->max_scan_bytes, CS_MAX_SCAN_BYTES_HARD);
+		cs_set_err(err, errlen, "max_scan_bytes %zu exceeds the hard limit %u",
+			   cfg->max_scan_bytes, CS_MAX_SCAN_BYTES_HARD);
 		return -1;
 	}
 	d->base64_depth = cfg->base64_depth ? cfg->base64_depth : CS_BASE64_DEPTH_DEFAULT;
 	if (d->base64_depth > CS_BASE64_DEPTH_MAX) {
-		set_err(err, errlen, "base64_depth %u exceeds %u", cfg->base64_depth,
-			CS_BASE64_DEPTH_MAX);
+		cs_set_err(err, errlen, "base64_depth %u exceeds %u", cfg->base64_depth,
+			   CS_BASE64_DEPTH_MAX);
 		return -1;
 	}
 	d->dedup_window_ms = cfg->dedup_window_ms;
@@ -69,9 +58,9 @@ static int apply_config(struct cs_detector *d, const struct cs_detector_config *
 		int fam = cs_family_index(o->family);
 
 		if (fam < 0 || o->severity < CS_SEV_LOW || o->severity > CS_SEV_CRITICAL) {
-			set_err(err, errlen,
-				"severity override: unknown family \"%s\" or bad severity",
-				o->family ? o->family : "(null)");
+			cs_set_err(err, errlen,
+				   "severity override: unknown family \"%s\" or bad severity",
+				   o->family ? o->family : "(null)");
 			return -1;
 		}
 		d->severity[fam] = (int)o->severity;
@@ -79,7 +68,7 @@ static int apply_config(struct cs_detector *d, const struct cs_detector_config *
 	if (cfg->fingerprint_key) {
 		memcpy(d->key, cfg->fingerprint_key, sizeof(d->key));
 	} else if (RAND_bytes(d->key, sizeof(d->key)) != 1) {
-		set_err(err, errlen, "no randomness for the fingerprint key");
+		cs_set_err(err, errlen, "no randomness for the fingerprint key");
 		return -1;
 	}
 	return 0;
@@ -96,12 +85,12 @@ struct cs_detector *cs_detector_new(const struct cs_detector_config *cfg, cs_fin
 	if (!cfg)
 		cfg = &defaults;
 	if (cs_families_count > sizeof(d->severity) / sizeof(d->severity[0])) {
-		set_err(err, errlen, "too many pattern families");
+		cs_set_err(err, errlen, "too many pattern families");
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		set_err(err, errlen, "out of memory");
+		cs_set_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	d->fn = fn;
@@ -115,7 +104,7 @@ struct cs_detector *cs_detector_new(const struct cs_detector_config *cfg, cs_fin
 	if (d->dedup_window_ms) {
 		d->dedup = cs_dedup_new(0, d->dedup_window_ms);
 		if (!d->dedup) {
-			set_err(err, errlen, "out of memory");
+			cs_set_err(err, errlen, "out of memory");
 			goto fail;
 		}
 	}

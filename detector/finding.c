@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "detector.h"
+#include "errbuf.h"
 #include "finding.h"
 
 static const char *const direction_names[] = {"outbound", "inbound"};
@@ -316,11 +317,9 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	cs_vset_err(err, errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

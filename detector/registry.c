@@ -5,8 +5,8 @@
  * the per-direction literal prefilters.
  */
 #include "registry.h"
+#include "errbuf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,17 +35,6 @@ int cs_family_index(const char *id)
 bool cs_family_known(const char *id)
 {
 	return cs_family_index(id) >= 0;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static bool family_disabled(const char *family, const char *const *disabled)
@@ -79,11 +68,11 @@ static int add_literal(struct cs_prefilter *pf, const struct cs_rule *rule, cons
 	if (len >= CS_LITERAL_MIN) {
 		if (cs_prefilter_add(pf, (const uint8_t *)lit, len, idx) == 0)
 			return 0;
-		set_err(err, errlen, "rule %s: literal \"%s\" rejected", rule->id, lit);
+		cs_set_err(err, errlen, "rule %s: literal \"%s\" rejected", rule->id, lit);
 		return -1;
 	}
 	if (len != CS_LITERAL_MIN - 1 || !rule->literal_next) {
-		set_err(err, errlen, "rule %s: literal \"%s\" too short", rule->id, lit);
+		cs_set_err(err, errlen, "rule %s: literal \"%s\" too short", rule->id, lit);
 		return -1;
 	}
 	/* A 3-byte literal becomes one 4-byte literal per allowed next byte. */
@@ -97,7 +86,7 @@ static int add_literal(struct cs_prefilter *pf, const struct cs_rule *rule, cons
 			continue;
 		buf[len] = (uint8_t)c;
 		if (cs_prefilter_add(pf, buf, sizeof(buf), idx) != 0) {
-			set_err(err, errlen, "rule %s: too many literals", rule->id);
+			cs_set_err(err, errlen, "rule %s: too many literals", rule->id);
 			return -1;
 		}
 	}
@@ -129,8 +118,8 @@ static pcre2_code *compile_rule(struct cs_registry *r, const struct cs_rule *rul
 		PCRE2_UCHAR msg[160];
 
 		pcre2_get_error_message(ec, msg, sizeof(msg));
-		set_err(err, errlen, "rule %s: regex error at %zu: %s", rule->id, (size_t)off,
-			(const char *)msg);
+		cs_set_err(err, errlen, "rule %s: regex error at %zu: %s", rule->id, (size_t)off,
+			   (const char *)msg);
 		return NULL;
 	}
 	/*
@@ -147,7 +136,7 @@ static int check_disabled(const char *const *disabled, char *err, size_t errlen)
 {
 	for (size_t i = 0; disabled && disabled[i]; i++) {
 		if (!cs_family_known(disabled[i])) {
-			set_err(err, errlen, "unknown pattern family \"%s\"", disabled[i]);
+			cs_set_err(err, errlen, "unknown pattern family \"%s\"", disabled[i]);
 			return -1;
 		}
 	}
@@ -169,8 +158,8 @@ static int add_rule(struct cs_registry *r, const struct cs_rule *rule, char *err
 		r->max_groups = groups + 1;
 	if (rule->secret_group > (int)groups || !rule->literals || !rule->literals[0] ||
 	    rule->lookback > CS_RULE_LOOKBACK_MAX || rule->keep_prefix > 4) {
-		set_err(err, errlen, "rule %s: bad secret group, literal, lookback or prefix",
-			rule->id);
+		cs_set_err(err, errlen, "rule %s: bad secret group, literal, lookback or prefix",
+			   rule->id);
 		return -1;
 	}
 	for (size_t i = 0; rule->literals[i]; i++)
@@ -206,7 +195,7 @@ struct cs_registry *cs_registry_new(const char *const *disabled, char *err, size
 	return r;
 oom:
 	cs_registry_free(r);
-	set_err(err, errlen, "out of memory building the pattern registry");
+	cs_set_err(err, errlen, "out of memory building the pattern registry");
 	return NULL;
 }
 

@@ -4,6 +4,7 @@
  * target set, attach TLS uprobes once per binary, drain the ring buffer.
  */
 #include "probes.h"
+#include "errbuf.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -40,17 +41,6 @@ struct cs_probes {
 	void *fn_ctx;
 	int handled;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* libbpf's warnings (a verifier log) help; its debug chatter does not. */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -97,8 +87,8 @@ static int attach_tracking(struct cs_probes *p, char *err, size_t errlen)
 		if (!*links[i]) {
 			int e = -errno;
 
-			set_err(err, errlen, "cannot attach %s: %s", bpf_program__name(progs[i]),
-				strerror(-e));
+			cs_set_err(err, errlen, "cannot attach %s: %s", bpf_program__name(progs[i]),
+				   strerror(-e));
 			return e;
 		}
 	}
@@ -112,7 +102,7 @@ static int load(struct cs_probes *p, const struct cs_probes_opts *o, char *err, 
 	p->skel = capture_bpf__open();
 	if (!p->skel) {
 		e = -errno;
-		set_err(err, errlen, "cannot open the BPF object: %s", strerror(-e));
+		cs_set_err(err, errlen, "cannot open the BPF object: %s", strerror(-e));
 		return e;
 	}
 	e = bpf_map__set_max_entries(p->skel->maps.events, ringbuf_size(o->ringbuf_bytes));
@@ -122,8 +112,8 @@ static int load(struct cs_probes *p, const struct cs_probes_opts *o, char *err, 
 	p->skel->rodata->exec_all = o->exec_all ? 1 : 0;
 	e = capture_bpf__load(p->skel);
 	if (e) {
-		set_err(err, errlen, "cannot load the BPF programs: %s%s", strerror(-e),
-			e == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
+		cs_set_err(err, errlen, "cannot load the BPF programs: %s%s", strerror(-e),
+			   e == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
 		return e;
 	}
 	return 0;
@@ -140,11 +130,11 @@ int cs_probes_open(const struct cs_probes_opts *opts, struct cs_probes **out, ch
 	if (opts)
 		o = *opts;
 	if (o.capture_cap > CS_CAP_MAX || o.ringbuf_bytes > RINGBUF_MAX) {
-		set_err(err, errlen, "capture cap or ring buffer size too large");
+		cs_set_err(err, errlen, "capture cap or ring buffer size too large");
 		return -EINVAL;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		set_err(err, errlen, "kernel has no BTF (/sys/kernel/btf/vmlinux)");
+		cs_set_err(err, errlen, "kernel has no BTF (/sys/kernel/btf/vmlinux)");
 		return -ENOSYS;
 	}
 	p = calloc(1, sizeof(*p));
@@ -158,7 +148,7 @@ int cs_probes_open(const struct cs_probes_opts *opts, struct cs_probes **out, ch
 		p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), sample_cb, p, NULL);
 		if (!p->rb) {
 			e = -errno;
-			set_err(err, errlen, "cannot map the ring buffer: %s", strerror(-e));
+			cs_set_err(err, errlen, "cannot map the ring buffer: %s", strerror(-e));
 		}
 	}
 	if (e) {
