@@ -134,6 +134,7 @@ static int serve(const struct opts *o, struct cs_config *c)
 	fprintf(stderr, PROG ": stopped\n");
 	return rc;
 }
+
 int cmd_proxy(int argc, char **argv)
 {
 	static const struct option longopts[] = {
