@@ -29,16 +29,18 @@
  *
  * Memory per flow (bounded): for each direction, the message head being
  * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), once there is text to scan
- * a scanner for the main text (about 18 KiB), while a compressed body is
+ * a scanner for the main text (about 18 KiB) with a LANE_STAGE (4 KiB)
+ * buffer that gathers small pieces for it, while a compressed body is
  * decoded a zlib state (about 44 KiB) or a brotli one (<= CS_BROTLI_MAX_MEM,
  * 4.25 MiB; only br bodies with large windows come near it), while an SSE
  * body is decoded one event (<= CS_SSE_MAX_EVENT) plus a second scanner for
- * its non-text fields (also used for trailers), and for each of these two
- * scanners one more per base64 depth reached (<= CS_BASE64_DEPTH_MAX),
+ * its non-text fields (also used for trailers; it has a 4 KiB buffer too),
+ * and for each of these two scanners one more per base64 depth reached
+ * (<= CS_BASE64_DEPTH_MAX),
  * created on first use; the rest is the flow itself with its fixed-size
  * decoder state, about 10 KiB. Worst case without brotli about
- * 2 x (32 + 44 + 64 + 10 x 18) KiB + 10 KiB = 650 KiB; a plain HTTP flow
- * uses about 2 x 18 + 10 = 46 KiB.
+ * 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain HTTP flow
+ * uses about 2 x 22 + 10 = 54 KiB.
  *
  * Content codings other than gzip, deflate and br (zstd, compress) are not
  * decoded: such bodies are counted as unscanned rather than scanned as noise.
@@ -63,12 +65,25 @@
 
 struct dir;
 
+/*
+ * Decoders hand on tiny pieces (SSE deltas, text between JSON escapes) and
+ * the scanner and the base64 finder pay per call, so a top-level lane
+ * gathers up to this many bytes before it scans them. It scans what it
+ * gathered when full, at the end of a part or budget, and at the end of
+ * every cs_flow_feed / cs_flow_gap call, so no finding waits for a later
+ * call.
+ */
+#define LANE_STAGE 4096
+
 /* A scanner plus the base64 runs found in what it scans, scanned one level deeper. */
 struct lane {
 	struct cs_scanner *sc;
 	struct cs_b64 b64;
+	uint8_t *stage; /* LANE_STAGE bytes at depth 0; NULL deeper (or out of memory) */
+	size_t staged;
 	struct lane *inner;
 	unsigned depth;
+	bool decodes_b64;    /* below the detector's base64 depth */
 	uint64_t limit_hits; /* the scanner's regex limit hits already counted */
 	struct dir *ds;
 };
@@ -81,7 +96,9 @@ struct dir {
 	enum cs_direction dir;
 	struct cs_http http;
 	struct lane main;
-	struct lane side; /* SSE non-text fields, trailers */
+	struct lane side;	      /* SSE non-text fields, trailers */
+	size_t max_scan;	      /* the detector's max_scan_bytes */
+	uint64_t scanned_unpublished; /* bytes_scanned not yet added to the shared stats */
 	/* The message or raw stretch being decoded. */
 	size_t budget_used;
 	bool raw_active;
@@ -139,8 +156,11 @@ static int lane_init(struct lane *l, struct dir *ds, unsigned depth)
 	memset(l, 0, sizeof(*l));
 	l->ds = ds;
 	l->depth = depth;
-	cs_b64_init(&l->b64, cs_detector_max_scan_bytes(ds->flow->d));
+	l->decodes_b64 = depth < cs_detector_base64_depth(ds->flow->d);
+	cs_b64_init(&l->b64, ds->max_scan);
 	l->sc = cs_scanner_new(cs_detector_registry(ds->flow->d), ds->dir, on_match, l);
+	if (depth == 0)
+		l->stage = malloc(LANE_STAGE); /* without it, pieces are scanned as they come */
 	return l->sc ? 0 : -1;
 }
 
@@ -171,18 +191,36 @@ static void inner_end(void *ctx)
 		lane_end(l->inner);
 }
 
-static bool lane_decodes_b64(const struct lane *l)
-{
-	return l->depth < cs_detector_base64_depth(l->ds->flow->d);
-}
-
 static void lane_feed(struct lane *l, const uint8_t *p, size_t n)
 {
 	const struct cs_b64_sink sink = {inner_data, inner_end, l};
 
 	cs_scanner_feed(l->sc, p, n);
-	if (lane_decodes_b64(l))
+	if (l->decodes_b64)
 		cs_b64_feed(&l->b64, p, n, &sink);
+}
+
+/* Scan what the lane gathered. */
+static void lane_flush(struct lane *l)
+{
+	if (l->staged) {
+		lane_feed(l, l->stage, l->staged);
+		l->staged = 0;
+	}
+}
+
+/* Bytes for a top-level lane: gathered, or scanned at once when large. */
+static void lane_put(struct lane *l, const uint8_t *p, size_t n)
+{
+	if (!l->stage || n >= LANE_STAGE / 2) {
+		lane_flush(l);
+		lane_feed(l, p, n);
+		return;
+	}
+	if (l->staged + n > LANE_STAGE)
+		lane_flush(l);
+	memcpy(l->stage + l->staged, p, n);
+	l->staged += n;
 }
 
 /* End of a part: settle pending matches, forget the tail. */
@@ -193,17 +231,19 @@ static void lane_end(struct lane *l)
 
 	if (!l->sc)
 		return;
+	lane_flush(l);
 	cs_scanner_reset(l->sc);
 	hits = cs_scanner_limit_hits(l->sc);
 	COUNT(l->ds, regex_limit_hits, hits - l->limit_hits);
 	l->limit_hits = hits;
-	if (lane_decodes_b64(l))
+	if (l->decodes_b64)
 		cs_b64_end(&l->b64, &sink);
 }
 
 /* A new message: base64 budgets start again at every depth; truncations are counted. */
 static void lane_new_budget(struct lane *l)
 {
+	lane_flush(l); /* gathered bytes belong to the old budget */
 	for (; l && l->sc; l = l->inner) {
 		COUNT(l->ds, decode_truncated, l->b64.truncated);
 		l->b64.truncated = 0;
@@ -218,6 +258,8 @@ static void lane_free(struct lane *l)
 	lane_new_budget(l); /* counts what is left */
 	cs_scanner_free(l->sc);
 	l->sc = NULL;
+	free(l->stage);
+	l->stage = NULL;
 	while (in) {
 		struct lane *next = in->inner;
 
@@ -233,16 +275,16 @@ static void lane_free(struct lane *l)
 /* Scanners are created when a direction first has text to scan. */
 static void scan_bounded(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
 {
-	size_t max = cs_detector_max_scan_bytes(ds->flow->d);
+	size_t max = ds->max_scan;
 	size_t room = max > ds->budget_used ? max - ds->budget_used : 0;
 	size_t take = n < room ? n : room;
 
 	if (!l->sc && lane_init(l, ds, 0) < 0)
 		take = 0; /* out of memory: counted as not scanned */
 	if (take) {
-		lane_feed(l, p, take);
+		lane_put(l, p, take);
 		ds->budget_used += take;
-		COUNT(ds, bytes_scanned, take);
+		ds->scanned_unpublished += take; /* no atomic add per piece: see dir_publish() */
 	}
 	if (n > take)
 		COUNT(ds, bytes_unscanned, n - take);
@@ -256,7 +298,7 @@ static void scan_bounded(struct dir *ds, struct lane *l, const uint8_t *p, size_
  */
 static void scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
 {
-	size_t max = cs_detector_max_scan_bytes(ds->flow->d);
+	size_t max = ds->max_scan;
 
 	while (ds->raw_active && ds->budget_used <= max && n > max - ds->budget_used) {
 		size_t room = max - ds->budget_used;
@@ -411,7 +453,7 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 	    media_is(ce, "br")) {
 		ds->z = malloc(sizeof(*ds->z));
 		if (ds->z)
-			cs_inflate_init(ds->z, coding(ce), cs_detector_max_scan_bytes(ds->flow->d));
+			cs_inflate_init(ds->z, coding(ce), ds->max_scan);
 		else
 			ds->z_failed = true; /* scanned as it is */
 	} else if (*ce && !media_is(ce, "identity")) {
@@ -742,9 +784,22 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 
 	ds->flow = f;
 	ds->dir = dir;
+	ds->max_scan = cs_detector_max_scan_bytes(f->d);
 	cs_http_init(&ds->http, format, &cb);
 	text_init(ds);
 	cs_percent_multi_init(&ds->pct, true);
+}
+
+/*
+ * The end of a feed: scan what the lanes gathered and publish the bytes
+ * scanned, so the shared stats are right whenever a caller looks.
+ */
+static void dir_publish(struct dir *ds)
+{
+	lane_flush(&ds->main);
+	lane_flush(&ds->side);
+	COUNT(ds, bytes_scanned, ds->scanned_unpublished);
+	ds->scanned_unpublished = 0;
 }
 
 static void dir_free(struct dir *ds)
@@ -753,6 +808,7 @@ static void dir_free(struct dir *ds)
 	cs_http_free(&ds->http);
 	lane_free(&ds->main);
 	lane_free(&ds->side);
+	dir_publish(ds);
 }
 
 struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *info)
@@ -799,6 +855,7 @@ void cs_flow_feed(struct cs_flow *f, enum cs_direction dir, const void *data, si
 
 	COUNT(ds, bytes_in, len);
 	cs_http_feed(&ds->http, data, len);
+	dir_publish(ds);
 }
 
 void cs_flow_gap(struct cs_flow *f, enum cs_direction dir, size_t lost)
@@ -807,6 +864,7 @@ void cs_flow_gap(struct cs_flow *f, enum cs_direction dir, size_t lost)
 
 	COUNT(ds, bytes_unscanned, lost);
 	cs_http_gap(&ds->http, lost);
+	dir_publish(ds);
 }
 
 void cs_flow_close(struct cs_flow *f)
