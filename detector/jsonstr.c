@@ -26,28 +26,8 @@ static void put(struct cs_jsonstr *j, const uint8_t *p, size_t n, const struct c
 static void put_cp(struct cs_jsonstr *j, uint32_t cp, const struct cs_sink *out)
 {
 	uint8_t b[4];
-	size_t n;
 
-	if (cp < 0x80) {
-		b[0] = (uint8_t)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (uint8_t)(0xc0 | cp >> 6);
-		b[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (uint8_t)(0xe0 | cp >> 12);
-		b[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (uint8_t)(0xf0 | cp >> 18);
-		b[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-		b[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	put(j, b, n, out);
+	put(j, b, cs_utf8_encode(b, cp), out);
 }
 
 /* A high surrogate not followed by its low half stands for U+FFFD. */
@@ -56,28 +36,6 @@ static void drop_high(struct cs_jsonstr *j, const struct cs_sink *out)
 	if (j->high) {
 		put_cp(j, 0xfffd, out);
 		j->high = 0;
-	}
-}
-
-static int simple_escape(uint8_t ch)
-{
-	switch (ch) {
-	case '"':
-	case '\\':
-	case '/':
-		return ch;
-	case 'b':
-		return '\b';
-	case 'f':
-		return '\f';
-	case 'n':
-		return '\n';
-	case 'r':
-		return '\r';
-	case 't':
-		return '\t';
-	default:
-		return -1;
 	}
 }
 
@@ -107,7 +65,7 @@ static int escape_byte(struct cs_jsonstr *j, uint8_t ch, const struct cs_sink *o
 	int v;
 
 	if (j->pend_len == 1) {
-		v = simple_escape(ch);
+		v = cs_json_escape(ch);
 		if (ch == 'u') {
 			j->pend[j->pend_len++] = ch;
 			return 1;

@@ -4,9 +4,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
-#define MAX_WALK_DEPTH 64
+#include "jsonwalk.h"
 
 enum { ST_LINE_START, ST_FIELD, ST_DATA, ST_SKIP };
 
@@ -30,79 +29,105 @@ static void put_other(const struct cs_sse_sink *sink, const void *p, size_t n)
 	cs_sink_put(&sink->other, (const uint8_t *)"\n", 1);
 }
 
-/* Called for every string of every event: the first letter rules out most keys. */
-static bool text_key(const char *k)
+static bool key_is(const uint8_t *k, size_t n, const char *want)
 {
-	switch (k[0]) {
-	case 't':
-		return !strcmp(k, "text") || !strcmp(k, "thinking");
-	case 'c':
-		return !strcmp(k, "content") || !strcmp(k, "completion");
-	case 'd':
-		return !strcmp(k, "delta");
-	case 'r':
-		return !strcmp(k, "response");
-	default:
-		return false;
+	return n == strlen(want) && !memcmp(k, want, n);
+}
+
+/* Keys whose string values are the text the model streams. */
+static bool text_key(const uint8_t *k, size_t n)
+{
+	return key_is(k, n, "text") || key_is(k, n, "delta") || key_is(k, n, "content") ||
+	       key_is(k, n, "thinking") || key_is(k, n, "completion") || key_is(k, n, "response");
+}
+
+/* Keys whose string values are JSON text streamed in pieces (tool-call arguments). */
+static bool json_text_key(const uint8_t *k, size_t n)
+{
+	return key_is(k, n, "partial_json") || key_is(k, n, "arguments");
+}
+
+struct walk {
+	struct cs_sse *s;
+	const struct cs_sse_sink *sink;
+	/* Strings for the other sink, gathered: an event holds many short ones. */
+	uint8_t other[512];
+	size_t other_len;
+};
+
+static void walk_flush(struct walk *w)
+{
+	cs_sink_put(&w->sink->other, w->other, w->other_len);
+	w->other_len = 0;
+}
+
+static void walk_other(struct walk *w, const uint8_t *v, size_t n)
+{
+	if (w->other_len + n + 1 > sizeof(w->other))
+		walk_flush(w);
+	if (n + 1 > sizeof(w->other)) {
+		put_other(w->sink, v, n);
+		return;
+	}
+	memcpy(w->other + w->other_len, v, n);
+	w->other[w->other_len + n] = '\n';
+	w->other_len += n + 1;
+}
+
+static void on_string(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *v, size_t n,
+		      bool is_name)
+{
+	struct walk *w = ctx;
+
+	if (!is_name && key && json_text_key(key, key_len)) {
+		cs_jsonstr_feed(&w->s->js, v, n, &w->sink->text);
+	} else if (!is_name && key && text_key(key, key_len)) {
+		cs_jsonstr_flush(&w->s->js, &w->sink->text);
+		cs_sink_put(&w->sink->text, v, n);
+	} else {
+		walk_other(w, v, n); /* member names too: every string is scanned */
 	}
 }
 
-static bool json_text_key(const char *k)
+static size_t skip_space(const uint8_t *p, size_t i, size_t n)
 {
-	return !strcmp(k, "partial_json") || !strcmp(k, "arguments");
-}
-
-static void walk(struct cs_sse *s, const cJSON *item, const char *key, int depth,
-		 const struct cs_sse_sink *sink)
-{
-	if (cJSON_IsString(item)) {
-		const uint8_t *v = (const uint8_t *)item->valuestring;
-		size_t n = strlen(item->valuestring);
-
-		if (key && json_text_key(key)) {
-			cs_jsonstr_feed(&s->js, v, n, &sink->text);
-		} else if (key && text_key(key)) {
-			cs_jsonstr_flush(&s->js, &sink->text);
-			cs_sink_put(&sink->text, v, n);
-		} else {
-			put_other(sink, v, n);
-		}
-		return;
-	}
-	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
-		return;
-	if (depth >= MAX_WALK_DEPTH) {
-		/* Too deep to walk: scan the rest of it as JSON text. */
-		char *txt = cJSON_PrintUnformatted(item);
-
-		if (txt)
-			put_other(sink, txt, strlen(txt));
-		free(txt);
-		return;
-	}
-	for (const cJSON *c = item->child; c; c = c->next)
-		walk(s, c, cJSON_IsObject(item) ? c->string : NULL, depth + 1, sink);
-}
-
-static void dispatch_data(struct cs_sse *s, const struct cs_sse_sink *sink)
-{
-	const uint8_t *p = s->data;
-	size_t n = s->data_len, i = 0;
-	cJSON *root = NULL;
-
 	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
 		i++;
-	if (i < n && (p[i] == '{' || p[i] == '['))
-		root = cJSON_ParseWithLength((const char *)p, n);
-	if (root) {
-		walk(s, root, NULL, 0, sink);
-		cJSON_Delete(root);
-	} else if (i < n && (p[i] == '{' || p[i] == '[')) {
-		put_other(sink, p, n); /* broken JSON: scan it as it is */
-	} else {
+	return i;
+}
+
+static bool json_start(uint8_t c)
+{
+	return c == '{' || c == '[';
+}
+
+/*
+ * An event's data: JSON documents (usually one; several data lines may
+ * each hold one) are walked; data that is not JSON at all is text; what
+ * starts like JSON but is broken is scanned as it is.
+ */
+static void dispatch_data(struct cs_sse *s, const struct cs_sse_sink *sink)
+{
+	uint8_t *p = s->data;
+	size_t n = s->data_len, i = skip_space(p, 0, n);
+	struct walk w = {.s = s, .sink = sink};
+
+	if (i == n || !json_start(p[i])) {
 		cs_jsonstr_flush(&s->js, &sink->text);
 		cs_sink_put(&sink->text, p, n);
+		return;
 	}
+	while (i < n) {
+		size_t len = json_start(p[i]) ? cs_json_check(p + i, n - i) : 0;
+
+		if (!len) {
+			walk_other(&w, p + i, n - i);
+			break;
+		}
+		cs_json_walk(p + i, len, on_string, &w);
+		i = skip_space(p, i + len, n);
+	}
+	walk_flush(&w);
 }
 
 /* A blank line ends the event. */

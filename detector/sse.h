@@ -5,20 +5,22 @@
  * LLM APIs stream their output as Server-Sent Events whose `data:` lines
  * carry JSON deltas ({"delta":{"type":"text_delta","text":"cur"}} ...). A
  * command split over many events is only visible once the deltas are put
- * back together, so each event's JSON is parsed and the string values of
- * text-bearing keys (text, content, delta, completion, response, thinking,
- * and partial_json / arguments, which are JSON text themselves and get
- * unescaped again) are appended, in order, to one continuous text run. All
- * other string values go to a second sink, one per line, so every byte of
- * the event is still scanned exactly once. Data that is not JSON is part of
- * the text run as is.
+ * back together, so each event's JSON is walked (jsonwalk.h: no tree, no
+ * allocation) and the string values of text-bearing keys (text, content,
+ * delta, completion, response, thinking, and partial_json / arguments,
+ * which are JSON text themselves and get unescaped again) are appended, in
+ * order, to one continuous text run. Every other string, member names
+ * included, goes to a second sink, one per line, so every string of the
+ * event is still scanned exactly once. Data that is not JSON is part of the
+ * text run as is; data that starts like JSON but is broken goes to the
+ * second sink as it is, and so does anything after the JSON in an event.
  *
  * Newline-delimited JSON streams (application/x-ndjson, as Ollama sends
  * them) are the same thing without the "data:" framing: one event a line.
  *
  * Memory: one event's data, at most CS_SSE_MAX_EVENT bytes (an event that
- * is longer is passed on raw to the `other` sink and counted as truncated),
- * plus the parsed JSON of that event while it is being walked.
+ * is longer is passed on raw to the `other` sink and counted as truncated);
+ * its strings are decoded in place.
  */
 #ifndef CLAWSEC_SSE_H
 #define CLAWSEC_SSE_H
