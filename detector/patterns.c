@@ -52,11 +52,20 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
  */
 #define SP "(?:\\s|\\$\\{IFS\\}|\\$IFS(?![A-Za-z0-9_]))"
 
-/* Shell and interpreter names a download may be piped into. */
-#define SHELLS                                                              \
-	"(?:/usr/local/bin/|/usr/bin/|/bin/)?"                              \
-	"(?:(?:ba|z|da|k)?sh|python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node)" \
-	"(?![A-Za-z0-9_.-])"
+/* Flags before the one a reader looks at: `bash -x -c`, `python3 -u -m`. */
+#define FLAGS_BEFORE "(?:" SP "{1,4}-{1,2}[A-Za-z][A-Za-z-]{0,19}){0,4}" SP "{1,4}"
+/*
+ * A shell or interpreter that runs what it reads on stdin: not one whose
+ * flags give it a program of its own (bash -c '...', python3 -m json.tool,
+ * python -c, perl -ne, node -e / --print) or that is given a script file
+ * (python3 fmt.py), for then the download is only its data.
+ */
+#define SHELLS                                                                     \
+	"(?:/usr/local/bin/|/usr/bin/|/bin/)?"                                     \
+	"(?:(?:ba|z|da|k)?sh(?![A-Za-z0-9_.-])(?!" FLAGS_BEFORE "-[A-Za-z]{0,8}c)" \
+	"|(?:python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node)(?![A-Za-z0-9_.-])"      \
+	"(?!" FLAGS_BEFORE "(?:-[A-Za-z]{0,8}[cmeEnp]|--(?:eval|print)"            \
+	"|[^\\s|;&]{0,200}\\.(?:py|pl|rb|js|mjs|cjs)(?![A-Za-z0-9]))))"
 
 /*
  * Commands that run the next word as a program (sudo -E, /usr/bin/env
@@ -449,9 +458,11 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_INJECTION,
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "curl/wget output piped into a shell or interpreter (curl -fsSL URL | bash)",
-		.regex = CMD_START "(?:curl|wget)" SP "[^\\n|]{0,400}+\\|" SP "{0,4}"
-			RUNNER "{0,3}" SHELLS,
+		.description = "curl/wget output piped into a shell or interpreter, directly or "
+			"through filters (curl -fsSL URL | bash, curl URL | base64 -d | sh)",
+		/* Up to 3 stages in between (tee, base64 -d, gunzip...): they pass the script on. */
+		.regex = CMD_START "(?:curl|wget)" SP "[^\\n|]{0,400}+"
+			"(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP "{0,4}" RUNNER "{0,3}" SHELLS,
 		.literals = LITS("curl", "wget"),
 		.secret_group = CS_SECRET_NONE,
 	},
