@@ -151,8 +151,28 @@ static int bench_scanner(struct cs_detector *d, const char *path, struct result 
 	return rc;
 }
 
-/* The whole pipeline: HTTP framing, chunked, gzip, JSON/SSE text, base64 rescans. */
-static int bench_flows(struct cs_detector *d, const char *path, struct result *r)
+/* Which share of the pipeline figure a message belongs to. */
+enum kind { KIND_PLAIN, KIND_SSE, KIND_GZIP, KINDS };
+
+static enum kind message_kind(const uint8_t *p, size_t n)
+{
+	const uint8_t *end = memmem(p, n, "\r\n\r\n", 4);
+	size_t head = end ? (size_t)(end - p) : n;
+
+	if (memmem(p, head, "Content-Encoding: gzip", 22))
+		return KIND_GZIP;
+	if (memmem(p, head, "text/event-stream", 17) && !memmem(p, head, "Accept:", 7))
+		return KIND_SSE;
+	return KIND_PLAIN;
+}
+
+/*
+ * The whole pipeline: HTTP framing, chunked, gzip, JSON/SSE text, base64
+ * rescans; also split by kind of message, so the table shows where the
+ * time goes.
+ */
+static int bench_flows(struct cs_detector *d, const char *path, struct result *r,
+		       struct result *by_kind)
 {
 	struct cs_flow_info info = {"bench/1", "example.com:443", "https", CS_FORMAT_AUTO};
 	struct cs_flow *f = NULL;
@@ -174,8 +194,11 @@ static int bench_flows(struct cs_detector *d, const char *path, struct result *r
 		if (f)
 			cs_flow_feed(f, c.dir == '>' ? CS_DIR_OUTBOUND : CS_DIR_INBOUND, c.buf,
 				     c.len);
-		r->secs += now() - t;
+		t = now() - t;
+		r->secs += t;
 		r->bytes += (double)c.len;
+		by_kind[message_kind(c.buf, c.len)].secs += t;
+		by_kind[message_kind(c.buf, c.len)].bytes += (double)c.len;
 	}
 	if (f)
 		cs_flow_close(f);
@@ -414,6 +437,9 @@ int main(int argc, char **argv)
 	struct result scan = {.name = "benign_scanner"}, flows = {.name = "benign_flow"},
 		      naive = {.name = "benign_naive"}, adv = {.name = "adversarial_scanner"},
 		      gzw = {.name = "gzip_chunked_flow_wire"},
+		      kinds[KINDS] = {[KIND_PLAIN] = {.name = "benign_flow_plain"},
+				      [KIND_SSE] = {.name = "benign_flow_sse"},
+				      [KIND_GZIP] = {.name = "benign_flow_gzip"}},
 		      gzd = {.name = "gzip_chunked_flow_decoded"};
 	char err[256];
 	struct cs_detector *d;
@@ -437,7 +463,7 @@ int main(int argc, char **argv)
 		if (bench_scanner(d, argv[1], &scan) < 0)
 			return 1;
 		raw_findings += findings - before;
-		if (bench_flows(d, argv[1], &flows) < 0 || bench_adversarial(d, &adv) < 0)
+		if (bench_flows(d, argv[1], &flows, kinds) < 0 || bench_adversarial(d, &adv) < 0)
 			return 1;
 		/* Before the gzip test builds its 8 MB input: the detector's own peak. */
 		if (rep == 0)
@@ -453,7 +479,9 @@ int main(int argc, char **argv)
 	if (bench_naive(d, argv[1], &naive) < 0)
 		return 1;
 	double ratio = mbps(&naive) > 0 ? mbps(&scan) / mbps(&naive) : 0;
-	const struct result *rs[] = {&scan, &flows, &adv, &gzw, &gzd, &naive};
+	const struct result *rs[] = {
+		&scan, &flows, &kinds[KIND_PLAIN], &kinds[KIND_SSE], &kinds[KIND_GZIP], &adv, &gzw,
+		&gzd,  &naive};
 
 	printf("%-28s %10s %10s %10s\n", "measurement (1 core)", "MB", "cpu s", "MB/s");
 	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
