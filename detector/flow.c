@@ -159,9 +159,11 @@ static int lane_init(struct lane *l, struct dir *ds, unsigned depth)
 	l->decodes_b64 = depth < cs_detector_base64_depth(ds->flow->d);
 	cs_b64_init(&l->b64, ds->max_scan);
 	l->sc = cs_scanner_new(cs_detector_registry(ds->flow->d), ds->dir, on_match, l);
+	if (!l->sc)
+		return -1; /* nothing held: the next piece may try again */
 	if (depth == 0)
 		l->stage = malloc(LANE_STAGE); /* without it, pieces are scanned as they come */
-	return l->sc ? 0 : -1;
+	return 0;
 }
 
 static void lane_feed(struct lane *l, const uint8_t *p, size_t n);
@@ -253,9 +255,10 @@ static void lane_new_budget(struct lane *l)
 
 static void lane_free(struct lane *l)
 {
-	struct lane *in = l->inner;
+	struct lane *in;
 
-	lane_new_budget(l); /* counts what is left */
+	lane_new_budget(l); /* scans what is gathered, counts what is left */
+	in = l->inner;
 	cs_scanner_free(l->sc);
 	l->sc = NULL;
 	free(l->stage);
@@ -284,7 +287,7 @@ static void scan_bounded(struct dir *ds, struct lane *l, const uint8_t *p, size_
 	if (take) {
 		lane_put(l, p, take);
 		ds->budget_used += take;
-		ds->scanned_unpublished += take; /* no atomic add per piece: see dir_publish() */
+		ds->scanned_unpublished += take; /* no atomic add per piece: see flow_publish() */
 	}
 	if (n > take)
 		COUNT(ds, bytes_unscanned, n - take);
@@ -792,14 +795,22 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 
 /*
  * The end of a feed: scan what the lanes gathered and publish the bytes
- * scanned, so the shared stats are right whenever a caller looks.
+ * scanned, so the shared stats are right whenever a caller looks. Both
+ * directions: a response can end the request side's parsing (CONNECT,
+ * 101), which scans what that side had buffered.
  */
-static void dir_publish(struct dir *ds)
+static void flow_publish(struct cs_flow *f)
 {
-	lane_flush(&ds->main);
-	lane_flush(&ds->side);
-	COUNT(ds, bytes_scanned, ds->scanned_unpublished);
-	ds->scanned_unpublished = 0;
+	for (int i = 0; i < 2; i++) {
+		struct dir *ds = &f->dirs[i];
+
+		lane_flush(&ds->main);
+		lane_flush(&ds->side);
+		if (ds->scanned_unpublished) {
+			COUNT(ds, bytes_scanned, ds->scanned_unpublished);
+			ds->scanned_unpublished = 0;
+		}
+	}
 }
 
 static void dir_free(struct dir *ds)
@@ -808,7 +819,6 @@ static void dir_free(struct dir *ds)
 	cs_http_free(&ds->http);
 	lane_free(&ds->main);
 	lane_free(&ds->side);
-	dir_publish(ds);
 }
 
 struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *info)
@@ -855,7 +865,7 @@ void cs_flow_feed(struct cs_flow *f, enum cs_direction dir, const void *data, si
 
 	COUNT(ds, bytes_in, len);
 	cs_http_feed(&ds->http, data, len);
-	dir_publish(ds);
+	flow_publish(f);
 }
 
 void cs_flow_gap(struct cs_flow *f, enum cs_direction dir, size_t lost)
@@ -864,7 +874,7 @@ void cs_flow_gap(struct cs_flow *f, enum cs_direction dir, size_t lost)
 
 	COUNT(ds, bytes_unscanned, lost);
 	cs_http_gap(&ds->http, lost);
-	dir_publish(ds);
+	flow_publish(f);
 }
 
 void cs_flow_close(struct cs_flow *f)
@@ -875,6 +885,7 @@ void cs_flow_close(struct cs_flow *f)
 		cs_http_finish(&f->dirs[i].http);
 	for (int i = 0; i < 2; i++)
 		dir_free(&f->dirs[i]);
+	flow_publish(f); /* the counts of what closing scanned */
 	__atomic_fetch_sub(&cs_detector_stats_mut(f->d)->flows_open, 1, __ATOMIC_RELAXED);
 	free(f->pend_dest);
 	free(f);

@@ -1068,10 +1068,41 @@ static void test_gap_resync(void **state)
 	cs_tbuf_free(&w);
 }
 
+/*
+ * Counters and findings are complete when cs_flow_feed returns, whichever
+ * side it fed: here the inbound 200 to a CONNECT ends the outbound side's
+ * parsing, and the request bytes it had buffered are scanned then.
+ */
+static void test_stats_complete_after_each_feed(void **state)
+{
+	(void)state;
+	char key[64];
+	struct cs_tbuf w = {0};
+	struct hits h = {0};
+	struct cs_detector *d = detector(&h, 0, 0);
+	struct cs_detector_stats fed, closed;
+	struct cs_flow *f = cs_flow_new(d, &flow_info);
+
+	aws_key(key, 17);
+	cs_tbuf_printf(&w, "CONNECT h.x:443 HTTP/1.1\r\nHost: h.x:443\r\n\r\nGET /x?k=%s", key);
+	cs_flow_feed(f, CS_DIR_OUTBOUND, w.p, w.n);
+	cs_flow_feed(f, CS_DIR_INBOUND, "HTTP/1.1 200 OK\r\n\r\n", 19);
+	cs_detector_get_stats(d, &fed);
+	assert_int_equal(h.n, 1);
+	cs_flow_close(f);
+	cs_detector_get_stats(d, &closed);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(fed.bytes_scanned, closed.bytes_scanned);
+	assert_int_equal(closed.bytes_scanned + closed.bytes_unscanned, w.n + 19);
+	cs_detector_free(d);
+	cs_tbuf_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ai_key_in_header),
+		cmocka_unit_test(test_stats_complete_after_each_feed),
 		cmocka_unit_test(test_aws_key_in_form),
 		cmocka_unit_test(test_private_key_in_64k_json),
 		cmocka_unit_test(test_ssh_path_in_query),
