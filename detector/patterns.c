@@ -52,20 +52,37 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
  */
 #define SP "(?:\\s|\\$\\{IFS\\}|\\$IFS(?![A-Za-z0-9_]))"
 
-/* Flags before the one a reader looks at: `bash -x -c`, `python3 -u -m`. */
-#define FLAGS_BEFORE "(?:" SP "{1,4}-{1,2}[A-Za-z][A-Za-z-]{0,19}){0,4}" SP "{1,4}"
 /*
- * A shell or interpreter that runs what it reads on stdin: not one whose
- * flags give it a program of its own (bash -c '...', python3 -m json.tool,
- * python -c, perl -ne, node -e / --print) or that is given a script file
- * (python3 fmt.py), for then the download is only its data.
+ * Flags before the one a reader looks at: `bash -x -c`, `bash -o pipefail
+ * -c`, `python3 -u -m`, `node --require=./hook.js -e`.
  */
-#define SHELLS                                                                     \
-	"(?:/usr/local/bin/|/usr/bin/|/bin/)?"                                     \
-	"(?:(?:ba|z|da|k)?sh(?![A-Za-z0-9_.-])(?!" FLAGS_BEFORE "-[A-Za-z]{0,8}c)" \
-	"|(?:python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node)(?![A-Za-z0-9_.-])"      \
-	"(?!" FLAGS_BEFORE "(?:-[A-Za-z]{0,8}[cmeEnp]|--(?:eval|print)"            \
-	"|[^\\s|;&]{0,200}\\.(?:py|pl|rb|js|mjs|cjs)(?![A-Za-z0-9]))))"
+#define FLAGS_BEFORE                                                          \
+	"(?:" SP "{1,4}(?:-{1,2}[A-Za-z][A-Za-z-]{0,19}(?:=[^\\s|;&]{0,64})?" \
+	"|[-+]o" SP "{1,4}[a-z]{1,20})){0,4}" SP "{1,4}"
+/* A script file given to the reader (a word, not a flag, naming a script). */
+#define SCRIPT_FILE "(?!-)[^\\s|;&]{0,200}\\.(?:sh|bash|py|pl|rb|js|mjs|cjs)(?![A-Za-z0-9])"
+/*
+ * The reader's own program, by its flags: a cluster of switches that take
+ * no argument ending in the one that gives the program (bash -lc, python
+ * -uc, perl -lne; not python -Wignore or perl -Mstrict, which then read
+ * the program from stdin), or a script file.
+ */
+#define OWN_PROGRAM(cluster) "(?![A-Za-z0-9_.-])(?!" FLAGS_BEFORE "(?:" cluster "|" SCRIPT_FILE "))"
+/* Each reader's switch clusters that give it a program. */
+#define SH_OWN OWN_PROGRAM("-[abefhiklmnprstuvxBCEHPT]{0,8}c")
+#define PYTHON_OWN OWN_PROGRAM("-[bBdEhiIOqsSuvVx]{0,8}[cm]")
+#define PERL_OWN OWN_PROGRAM("-[acnpsltTuUvwW0-9]{0,8}[eE]")
+#define RUBY_OWN OWN_PROGRAM("-[acdlnpsvwyU]{0,8}e")
+#define NODE_OWN OWN_PROGRAM("-[ip]{0,2}[ep](?![A-Za-z])|--(?:eval|print)(?![A-Za-z-])")
+/*
+ * A shell or interpreter that runs what it reads on stdin, not one given a
+ * program of its own (bash -c '...', python3 -m json.tool, perl -ne,
+ * node -e / --print, python3 fmt.py): then the download is only its data.
+ */
+#define SHELLS                                                                                    \
+	"(?:/usr/local/bin/|/usr/bin/|/bin/)?"                                                    \
+	"(?:(?:ba|z|da|k)?sh" SH_OWN "|python[23]?(?:\\.[0-9]{1,2})?" PYTHON_OWN "|perl" PERL_OWN \
+	"|ruby" RUBY_OWN "|node" NODE_OWN ")"
 
 /*
  * Commands that run the next word as a program (sudo -E, /usr/bin/env
@@ -461,7 +478,11 @@ const struct cs_rule cs_rules[] = {
 		.description = "curl/wget output piped into a shell or interpreter, directly or "
 			"through filters (curl -fsSL URL | bash, curl URL | base64 -d | sh)",
 		/* Up to 3 stages in between (tee, base64 -d, gunzip...): they pass the script on. */
-		.regex = CMD_START "(?:curl|wget)" SP "[^\\n|]{0,400}+"
+		/*
+		 * The download names something (a URL, host, flag or variable), so a
+		 * table row "| curl | HTTP client | bash |" is not a pipeline.
+		 */
+		.regex = CMD_START "(?:curl|wget)" SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
 			"(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP "{0,4}" RUNNER "{0,3}" SHELLS,
 		.literals = LITS("curl", "wget"),
 		.secret_group = CS_SECRET_NONE,
