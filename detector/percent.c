@@ -4,10 +4,15 @@
 
 #include <string.h>
 
+/*
+ * The state only: the output buffer is written before it is read, and a
+ * flow resets these decoders for every message.
+ */
 void cs_percent_init(struct cs_percent *p, bool plus_space)
 {
-	memset(p, 0, sizeof(*p));
+	p->pend_len = 0;
 	p->plus_space = plus_space;
+	p->out_len = 0;
 }
 
 static void drain(struct cs_percent *p, const struct cs_sink *out)
