@@ -102,10 +102,11 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
 	"(?:(?:ba|z|da|k)?sh|python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node|php)" \
 	"|source|\\.)"
 
-/* sh -c, bash -lc, /bin/sh -c: up to the command string. */
-#define SH_C_HEAD                                               \
-	"(?:(?<=ba|da)|(?<=[kz])|(?<![A-Za-z0-9_.-]))sh" SP "-" \
-	"[A-Za-z]{0,3}c[A-Za-z]{0,3}" SP "{1,4}"
+/* sh -c, bash -lc, /bin/sh -c, bash -x -c, bash -o pipefail -c: up to the command string. */
+#define SH_C_HEAD                                                                               \
+	"(?:(?<=ba|da)|(?<=[kz])|(?<![A-Za-z0-9_.-]))sh"                                        \
+	"(?:" SP "{1,4}(?:-{1,2}[A-Za-z][A-Za-z-]{0,19}|[-+]o" SP "{1,4}[a-z]{1,20})){0,3}?" SP \
+	"-[A-Za-z]{0,3}c[A-Za-z]{0,3}" SP "{1,4}"
 /*
  * The command string (inside its quotes, or the one unquoted word sh -c
  * takes) reaching `what`: the string itself, never prose after it.
