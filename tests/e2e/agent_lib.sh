@@ -6,7 +6,9 @@
 # written under one temporary directory, removed at the end. Needs root and
 # eBPF: outside CI the tests skip (77) without them, in CI they fail.
 
-set -euo pipefail
+# -E: the ERR trap below also fires for a failure inside a helper function,
+# which set -e alone would end silently.
+set -Eeuo pipefail
 
 FIXTURES="${CS_SOURCE_DIR:?}/tests/fixtures/node"
 CLI="${CS_CLI:?}"
@@ -135,8 +137,11 @@ state_at_least() { [[ $(state "$1") -ge $2 ]]; }
 state_is() { [[ $(state "$1") == "$2" ]]; }
 
 # agent_links: ids of the BPF links the agent holds (from its fdinfo).
+# An fd the busy agent closes between the glob and the read makes grep exit 2
+# (with pipefail, the whole pipeline): what was read still counts.
 agent_links() {
-	grep -h '^link_id:' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -n
+	{ grep -h '^link_id:' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null || true; } |
+		awk '{print $2}' | sort -n
 }
 
 # agent_uprobe_links: how many of them are uprobes (perf_event links).
