@@ -31,6 +31,21 @@ static void skip_space(struct parser *ps)
 		ps->i++;
 }
 
+/* The next byte is c. */
+static bool at(const struct parser *ps, uint8_t c)
+{
+	return ps->i < ps->n && ps->p[ps->i] == c;
+}
+
+/* Step over c if it is next. */
+static bool eat(struct parser *ps, uint8_t c)
+{
+	if (!at(ps, c))
+		return false;
+	ps->i++;
+	return true;
+}
+
 static bool open_container(struct parser *ps, bool object)
 {
 	uint64_t bit = 1ULL << (ps->depth % 64);
@@ -167,21 +182,14 @@ static bool digits(struct parser *ps)
 /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 static bool number(struct parser *ps)
 {
-	if (ps->i < ps->n && ps->p[ps->i] == '-')
-		ps->i++;
-	if (ps->i < ps->n && ps->p[ps->i] == '0')
-		ps->i++;
-	else if (!digits(ps))
+	eat(ps, '-');
+	if (!eat(ps, '0') && !digits(ps))
 		return false;
-	if (ps->i < ps->n && ps->p[ps->i] == '.') {
-		ps->i++;
-		if (!digits(ps))
-			return false;
-	}
-	if (ps->i < ps->n && (ps->p[ps->i] == 'e' || ps->p[ps->i] == 'E')) {
-		ps->i++;
-		if (ps->i < ps->n && (ps->p[ps->i] == '+' || ps->p[ps->i] == '-'))
-			ps->i++;
+	if (eat(ps, '.') && !digits(ps))
+		return false;
+	if (eat(ps, 'e') || eat(ps, 'E')) {
+		if (!eat(ps, '+'))
+			eat(ps, '-');
 		if (!digits(ps))
 			return false;
 	}
@@ -203,14 +211,13 @@ static bool member(struct parser *ps, const uint8_t **key, size_t *key_len)
 	size_t len;
 
 	skip_space(ps);
-	if (ps->i >= ps->n || ps->p[ps->i] != '"' || !string(ps, &s, &len))
+	if (!at(ps, '"') || !string(ps, &s, &len))
 		return false;
 	if (ps->walk)
 		ps->fn(ps->ctx, NULL, 0, s, len, true);
 	skip_space(ps);
-	if (ps->i >= ps->n || ps->p[ps->i] != ':')
+	if (!eat(ps, ':'))
 		return false;
-	ps->i++;
 	*key = s;
 	*key_len = len;
 	return true;
@@ -254,26 +261,22 @@ static bool value(struct parser *ps, const uint8_t **key, size_t *key_len)
 		return false;
 	switch (ps->p[ps->i]) {
 	case '{':
-		if (!open_container(ps, true))
+	case '[': {
+		bool object = ps->p[ps->i] == '{';
+
+		if (!open_container(ps, object))
 			return false;
 		skip_space(ps);
-		if (ps->i < ps->n && ps->p[ps->i] == '}') {
-			ps->i++;
-			ps->depth--;
+		if (eat(ps, object ? '}' : ']')) {
+			ps->depth--; /* empty */
 			return true;
 		}
-		return member(ps, key, key_len);
-	case '[':
-		if (!open_container(ps, false))
-			return false;
-		*key = NULL;
+		if (object)
+			return member(ps, key, key_len);
+		*key = NULL; /* array elements have no key */
 		*key_len = 0;
-		skip_space(ps);
-		if (ps->i < ps->n && ps->p[ps->i] == ']') {
-			ps->i++;
-			ps->depth--;
-		}
 		return true;
+	}
 	case '"':
 		if (!string(ps, &s, &len))
 			return false;
