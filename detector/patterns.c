@@ -52,13 +52,20 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
  */
 #define SP "(?:\\s|\\$\\{IFS\\}|\\$IFS(?![A-Za-z0-9_]))"
 
+/* A command's optional directory, and the shell and python names several rules share. */
+#define BIN_DIR "(?:/usr/local/bin/|/usr/bin/|/bin/)?"
+#define SH_NAME "(?:ba|z|da|k)?sh"
+#define PYTHON_NAME "python[23]?(?:\\.[0-9]{1,2})?"
+/* A command-line switch (-x, -lc, --long), its optional =value, a shell's -o NAME. */
+#define SWITCH "-{1,2}[A-Za-z][A-Za-z-]{0,19}"
+#define SWITCH_VALUE "(?:=[^\\s|;&]{0,64})?"
+#define SET_OPTION "[-+]o" SP "{1,4}[a-z]{1,20}"
+
 /*
  * Flags before the one a reader looks at: `bash -x -c`, `bash -o pipefail
  * -c`, `python3 -u -m`, `node --require=./hook.js -e`.
  */
-#define FLAGS_BEFORE                                                          \
-	"(?:" SP "{1,4}(?:-{1,2}[A-Za-z][A-Za-z-]{0,19}(?:=[^\\s|;&]{0,64})?" \
-	"|[-+]o" SP "{1,4}[a-z]{1,20})){0,4}" SP "{1,4}"
+#define FLAGS_BEFORE "(?:" SP "{1,4}(?:" SWITCH SWITCH_VALUE "|" SET_OPTION ")){0,4}" SP "{1,4}"
 /* A script file given to the reader (a word, not a flag, naming a script). */
 #define SCRIPT_FILE "(?!-)[^\\s|;&]{0,200}\\.(?:sh|bash|py|pl|rb|js|mjs|cjs)(?![A-Za-z0-9])"
 /*
@@ -80,33 +87,27 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
  * node -e / --print, python3 fmt.py): then the download is only its data.
  */
 #define SHELLS                                                                                    \
-	"(?:/usr/local/bin/|/usr/bin/|/bin/)?"                                                    \
-	"(?:(?:ba|z|da|k)?sh" SH_OWN "|python[23]?(?:\\.[0-9]{1,2})?" PYTHON_OWN "|perl" PERL_OWN \
-	"|ruby" RUBY_OWN "|node" NODE_OWN ")"
+	BIN_DIR "(?:" SH_NAME SH_OWN "|" PYTHON_NAME PYTHON_OWN "|perl" PERL_OWN "|ruby" RUBY_OWN \
+		"|node" NODE_OWN ")"
 
 /*
  * Commands that run the next word as a program (sudo -E, /usr/bin/env
  * VAR=x, nohup), with their flags, one optional flag argument and
  * assignments: `| sudo -u root -E /usr/bin/env bash` still ends in a shell.
  */
-#define RUNNER                                                        \
-	"(?:(?:/usr/local/bin/|/usr/bin/|/bin/)?"                     \
-	"(?:sudo|doas|env|nohup|exec|command|nice|stdbuf)" SP "{1,4}" \
-	"(?:(?:-{1,2}[A-Za-z][A-Za-z-]{0,19}(?:=[^\\s|;&]{0,64})?"    \
-	"(?:" SP "{1,4}[a-z_][a-z0-9_-]{0,31})?"                      \
+#define RUNNER                                                                      \
+	"(?:" BIN_DIR "(?:sudo|doas|env|nohup|exec|command|nice|stdbuf)" SP "{1,4}" \
+	"(?:(?:" SWITCH SWITCH_VALUE "(?:" SP "{1,4}[a-z_][a-z0-9_-]{0,31})?"       \
 	"|[A-Za-z_][A-Za-z0-9_]{0,31}=[^\\s|;&]{0,64})" SP "{1,4}){0,4})"
 
 /* What may read a script from a file name: shells, interpreters, source and `.`. */
-#define SCRIPT_RUNNER                                                           \
-	"(?:(?:/usr/local/bin/|/usr/bin/|/bin/)?"                               \
-	"(?:(?:ba|z|da|k)?sh|python[23]?(?:\\.[0-9]{1,2})?|perl|ruby|node|php)" \
-	"|source|\\.)"
+#define SCRIPT_RUNNER "(?:" BIN_DIR "(?:" SH_NAME "|" PYTHON_NAME "|perl|ruby|node|php)|source|\\.)"
 
 /* sh -c, bash -lc, /bin/sh -c, bash -x -c, bash -o pipefail -c: up to the command string. */
-#define SH_C_HEAD                                                                               \
-	"(?:(?<=ba|da)|(?<=[kz])|(?<![A-Za-z0-9_.-]))sh"                                        \
-	"(?:" SP "{1,4}(?:-{1,2}[A-Za-z][A-Za-z-]{0,19}|[-+]o" SP "{1,4}[a-z]{1,20})){0,3}?" SP \
-	"-[A-Za-z]{0,3}c[A-Za-z]{0,3}" SP "{1,4}"
+#define SH_C_HEAD                                                                                 \
+	"(?:(?<=ba|da)|(?<=[kz])|(?<![A-Za-z0-9_.-]))sh"                                          \
+	"(?:" SP "{1,4}(?:" SWITCH "|" SET_OPTION ")){0,3}?" SP "-[A-Za-z]{0,3}c[A-Za-z]{0,3}" SP \
+	"{1,4}"
 /*
  * The command string (inside its quotes, or the one unquoted word sh -c
  * takes) reaching `what`: the string itself, never prose after it.
@@ -496,7 +497,7 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_CRITICAL,
 		.description = "a download run through process substitution "
 			"(bash <(curl URL), python3 <(curl URL), source <(wget -qO- URL))",
-		.regex = CMD_START SCRIPT_RUNNER "(?:" SP "{1,4}-{1,2}[A-Za-z][A-Za-z-]{0,19}){0,3}"
+		.regex = CMD_START SCRIPT_RUNNER "(?:" SP "{1,4}" SWITCH "){0,3}"
 			SP "{1,4}<\\(" SP "{0,4}(?:curl|wget)" SP,
 		.literals = LITS("<(curl", "<(wget", "<( curl", "<( wget"),
 		.lookback = 64,
