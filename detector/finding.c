@@ -20,6 +20,7 @@
 #include "detector.h"
 #include "errbuf.h"
 #include "finding.h"
+#include "utf8.h"
 
 static const char *const direction_names[] = {"outbound", "inbound"};
 static const char *const threat_names[] = {"EXFIL", "INJECTION"};
@@ -168,43 +169,13 @@ int cs_parse_timestamp(const char *s, uint64_t *epoch_ms)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 static bool utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq_len(p + i, n - i);
+		size_t l = cs_utf8_len(p + i, n - i);
 
 		if (!l)
 			return false;
@@ -228,7 +199,7 @@ static char *utf8_clean(const char *s, size_t cap)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq_len(p + i, n - i);
+		size_t l = cs_utf8_len(p + i, n - i);
 
 		if (l) {
 			memcpy(out + o, p + i, l);

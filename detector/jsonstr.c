@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 /*
  * The state only: the output buffer is written before it is read, and a
  * flow resets these decoders for every message.

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "utf8.h"
 
 struct parser {
 	uint8_t *p; /* written only when walking */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "utf8.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"
 
@@ -36,35 +37,6 @@ static void put_str(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
-/* Length of a valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates), or 0. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	uint8_t c = p[0];
-	size_t len;
-	uint32_t min;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	uint32_t cp = c & (0x7f >> len);
-
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Copy bytes as text: printable ASCII and valid UTF-8 as is, the rest escaped. */
 static void put_text(struct out *o, const uint8_t *p, size_t n)
 {
@@ -76,7 +48,7 @@ static void put_text(struct out *o, const uint8_t *p, size_t n)
 			put(o, (const char *)&p[i++], 1);
 			continue;
 		}
-		size_t u = c >= 0x80 ? utf8_len(p + i, n - i) : 0;
+		size_t u = c >= 0x80 ? cs_utf8_len(p + i, n - i) : 0;
 
 		if (u) {
 			put(o, (const char *)p + i, u);
