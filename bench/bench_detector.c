@@ -183,6 +183,7 @@ static int bench_flows(struct cs_detector *d, const char *path, struct result *r
 	if (corpus_open(&c, path))
 		return -1;
 	while ((rc = corpus_next(&c)) == 1) {
+		struct result *k;
 		double t = now();
 
 		if (!f || c.flow != cur) {
@@ -197,8 +198,9 @@ static int bench_flows(struct cs_detector *d, const char *path, struct result *r
 		t = now() - t;
 		r->secs += t;
 		r->bytes += (double)c.len;
-		by_kind[message_kind(c.buf, c.len)].secs += t;
-		by_kind[message_kind(c.buf, c.len)].bytes += (double)c.len;
+		k = &by_kind[message_kind(c.buf, c.len)];
+		k->secs += t;
+		k->bytes += (double)c.len;
 	}
 	if (f)
 		cs_flow_close(f);
