@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * probes.c - the userspace half of the capture: load capture.bpf.c, keep the
- * target set, attach TLS uprobes once per binary, drain the ring buffer.
+ * target set, attach a TLS stack (tls_stack.h) once per binary, drain the
+ * ring buffer.
  */
 #include "probes.h"
 #include "errbuf.h"
+#include "tls_stack.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,17 +24,22 @@
 #define MAX_BINS 256
 #define MAX_USERS 65536 /* pids per binary */
 
+/* The TLS stacks, asked in this order which one a binary carries. */
+static const struct cs_tls_stack *const stacks[] = {&cs_tls_openssl};
+#define N_STACKS (sizeof(stacks) / sizeof(stacks[0]))
+
 /* A binary with TLS probes attached and the pids that use it. */
 struct tls_bin {
 	struct cs_bin_key key;
-	unsigned int syms;
-	struct bpf_link *links[CS_SYM_COUNT * 2];
+	const struct cs_tls_stack *stack;
+	struct cs_tls_attach at;
 	int *pids;
 	size_t npids, cap;
 };
 
 struct cs_probes {
 	struct capture_bpf *skel;
+	struct cs_tls_slot slots[N_STACKS];
 	struct ring_buffer *rb;
 	struct tls_bin *bins[MAX_BINS];
 	size_t nbins;
@@ -116,6 +123,10 @@ static int load(struct cs_probes *p, const struct cs_probes_opts *o, char *err, 
 			   e == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
 		return e;
 	}
+	for (size_t i = 0; i < N_STACKS; i++) {
+		p->slots[i].core = p->skel->obj;
+		p->slots[i].capture_cap = p->skel->rodata->capture_cap;
+	}
 	return 0;
 }
 
@@ -178,69 +189,11 @@ int cs_probes_remove_target(struct cs_probes *p, uint32_t tgid)
 
 /* ---- TLS attachments ---------------------------------------------------- */
 
-/* Entry and return programs for symbol bit i (return may be NULL). */
-static void sym_progs(struct capture_bpf *s, unsigned int i, struct bpf_program **entry,
-		      struct bpf_program **ret)
-{
-	struct bpf_program *e[CS_SYM_COUNT] = {
-		s->progs.cs_ssl_write,	 s->progs.cs_ssl_read, s->progs.cs_ssl_write_ex,
-		s->progs.cs_ssl_read_ex, s->progs.cs_ssl_ctrl, s->progs.cs_ssl_free,
-	};
-	struct bpf_program *r[CS_SYM_COUNT] = {
-		s->progs.cs_ssl_write_r,
-		s->progs.cs_ssl_read_r,
-		s->progs.cs_ssl_write_exr,
-		s->progs.cs_ssl_read_exr,
-		NULL,
-		NULL,
-	};
-
-	*entry = e[i];
-	*ret = r[i];
-}
-
-static struct bpf_link *attach_one(struct bpf_program *prog, const char *path, const char *func,
-				   bool retprobe)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
-
-	/* pid -1: one attachment serves every process; the kernel filters */
-	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
-}
-
 static void detach_bin(struct tls_bin *b)
 {
-	for (size_t i = 0; i < CS_SYM_COUNT * 2; i++)
-		bpf_link__destroy(b->links[i]);
+	b->stack->detach(b->at.att);
 	free(b->pids);
 	free(b);
-}
-
-/* Attaches every SSL_* function in syms; a function whose entry and return
- * probes cannot both be attached is left out. */
-static int attach_bin(struct cs_probes *p, struct tls_bin *b, const char *path, unsigned int syms)
-{
-	int e = -ENOENT;
-
-	for (unsigned int i = 0; i < CS_SYM_COUNT; i++) {
-		struct bpf_program *entry, *ret;
-		struct bpf_link **l = &b->links[2 * i];
-
-		if (!(syms & (1u << i)))
-			continue;
-		sym_progs(p->skel, i, &entry, &ret);
-		l[0] = attach_one(entry, path, cs_sym_name(i), false);
-		if (l[0] && ret)
-			l[1] = attach_one(ret, path, cs_sym_name(i), true);
-		if (!l[0] || (ret && !l[1])) {
-			e = -errno;
-			bpf_link__destroy(l[0]);
-			l[0] = NULL;
-			continue;
-		}
-		b->syms |= 1u << i;
-	}
-	return b->syms & CS_SYM_DATA ? 0 : e;
 }
 
 static struct tls_bin *find_bin(const struct cs_probes *p, const struct cs_bin_key *key,
@@ -279,19 +232,25 @@ static int add_user(struct tls_bin *b, int pid)
 	return 0;
 }
 
+/* The first stack that finds its TLS library in the file attaches to it. */
+static int attach_stacks(struct cs_probes *p, struct tls_bin *b, const char *path)
+{
+	int e = -ENOENT;
+
+	for (size_t i = 0; i < N_STACKS && e == -ENOENT; i++) {
+		memset(&b->at, 0, sizeof(b->at));
+		e = stacks[i]->attach(&p->slots[i], path, &b->at);
+		if (!e)
+			b->stack = stacks[i];
+	}
+	return e;
+}
+
 static struct tls_bin *new_bin(struct cs_probes *p, const char *path, const struct cs_bin_key *key,
 			       int *err)
 {
-	unsigned int syms = 0;
 	struct tls_bin *b;
 
-	*err = cs_elf_tls_symbols(path, &syms);
-	if (*err)
-		return NULL;
-	if (!(syms & CS_SYM_DATA)) {
-		*err = -ENOENT;
-		return NULL;
-	}
 	if (p->nbins == MAX_BINS) {
 		*err = -ENOSPC;
 		return NULL;
@@ -302,9 +261,9 @@ static struct tls_bin *new_bin(struct cs_probes *p, const char *path, const stru
 		return NULL;
 	}
 	b->key = *key;
-	*err = attach_bin(p, b, path, syms);
+	*err = attach_stacks(p, b, path);
 	if (*err) {
-		detach_bin(b);
+		free(b);
 		return NULL;
 	}
 	p->bins[p->nbins++] = b;
@@ -329,7 +288,7 @@ int cs_probes_attach_tls(struct cs_probes *p, const char *path, const struct cs_
 		return e;
 	}
 	if (syms)
-		*syms = b->syms;
+		*syms = b->at.syms;
 	return 0;
 }
 
@@ -431,17 +390,12 @@ int cs_probes_read_stats(const struct cs_probes *p, uint64_t out[CS_STAT_MAX])
 
 size_t cs_probes_prog_ids(const struct cs_probes *p, uint32_t *ids, size_t max)
 {
-	struct bpf_program *prog;
 	size_t n = 0;
 
-	for (prog = bpf_object__next_program(p->skel->obj, NULL); prog;
-	     prog = bpf_object__next_program(p->skel->obj, prog)) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-
-		memset(&info, 0, sizeof(info));
-		if (n < max && !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			ids[n++] = info.id;
+	cs_tls_prog_ids(p->skel->obj, ids, max, &n);
+	for (size_t i = 0; i < N_STACKS; i++) {
+		if (p->slots[i].obj)
+			cs_tls_prog_ids(p->slots[i].bobj, ids, max, &n);
 	}
 	return n;
 }
@@ -452,6 +406,10 @@ void cs_probes_close(struct cs_probes *p)
 		return;
 	while (p->nbins)
 		drop_bin(p, p->nbins - 1);
+	for (size_t i = 0; i < N_STACKS; i++) {
+		if (p->slots[i].obj)
+			stacks[i]->unload(&p->slots[i]);
+	}
 	ring_buffer__free(p->rb);
 	capture_bpf__destroy(p->skel);
 	free(p);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * probes.h - load, attach and read the eBPF capture (bpf/capture.bpf.c).
+ * probes.h - load, attach and read the eBPF capture (bpf/capture.bpf.c and
+ * one object per TLS stack, see tls_stack.h).
  *
  * Contract for the agent (everything it needs to know):
  *
@@ -71,10 +72,12 @@ int cs_probes_remove_target(struct cs_probes *p, uint32_t tgid);
 
 /*
  * Makes pid a user of the binary at path (key from elfsym.h, e.g. from
- * cs_find_exe()/cs_find_libssl()); the first user attaches entry and return
- * probes to every SSL_* function it defines, machine-wide (the kernel keeps
- * only targets' events). *syms (may be NULL) gets the CS_SYM_* bits attached.
- * Returns 0; -ENOENT if it defines no SSL_write/read function; -errno else.
+ * cs_find_exe()/cs_find_libssl()); the first user attaches the first TLS
+ * stack that finds its library in the file (for OpenSSL: entry and return
+ * probes on every SSL_* function it defines), machine-wide (the kernel keeps
+ * only targets' events). *syms (may be NULL) gets the CS_SYM_* bits attached
+ * (0 for other stacks). Returns 0; -ENOENT if no stack finds TLS in it;
+ * -errno else.
  * Attaching the same (key, pid) again is a no-op. pid -1 is a user that is no
  * process (e.g. a binary probed by path before anything runs it).
  */

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/*
+ * openssl.c - the OpenSSL stack: binaries exporting SSL_write/SSL_read(_ex)
+ * (libssl.so, official Node builds) get uprobes and uretprobes on them from
+ * bpf/openssl.bpf.c, attached by symbol name.
+ */
+#include "elfsym.h"
+#include "tls_stack.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "openssl.skel.h"
+
+/* Links of one binary: entry and return probe per symbol bit. */
+struct ossl_att {
+	struct bpf_link *links[CS_SYM_COUNT * 2];
+};
+
+static int load(struct cs_tls_slot *slot)
+{
+	struct openssl_bpf *skel;
+	int e;
+
+	if (slot->obj)
+		return 0;
+	skel = openssl_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->capture_cap = slot->capture_cap;
+	e = cs_tls_share_maps(slot->core, skel->obj);
+	if (!e)
+		e = openssl_bpf__load(skel);
+	if (e) {
+		openssl_bpf__destroy(skel);
+		return e;
+	}
+	slot->obj = skel;
+	slot->bobj = skel->obj;
+	return 0;
+}
+
+/* Entry and return programs for symbol bit i (return may be NULL). */
+static void sym_progs(struct openssl_bpf *s, unsigned int i, struct bpf_program **entry,
+		      struct bpf_program **ret)
+{
+	struct bpf_program *e[CS_SYM_COUNT] = {
+		s->progs.cs_ssl_write,	 s->progs.cs_ssl_read, s->progs.cs_ssl_write_ex,
+		s->progs.cs_ssl_read_ex, s->progs.cs_ssl_ctrl, s->progs.cs_ssl_free,
+	};
+	struct bpf_program *r[CS_SYM_COUNT] = {
+		s->progs.cs_ssl_write_r,
+		s->progs.cs_ssl_read_r,
+		s->progs.cs_ssl_write_exr,
+		s->progs.cs_ssl_read_exr,
+		NULL,
+		NULL,
+	};
+
+	*entry = e[i];
+	*ret = r[i];
+}
+
+static struct bpf_link *attach_one(struct bpf_program *prog, const char *path, const char *func,
+				   bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
+
+	/* pid -1: one attachment serves every process; the kernel filters */
+	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
+}
+
+static void detach(void *att)
+{
+	struct ossl_att *a = att;
+
+	if (!a)
+		return;
+	for (size_t i = 0; i < CS_SYM_COUNT * 2; i++)
+		bpf_link__destroy(a->links[i]);
+	free(a);
+}
+
+/* Attaches every SSL_* function in syms; a function whose entry and return
+ * probes cannot both be attached is left out. */
+static int attach_syms(struct openssl_bpf *skel, struct ossl_att *a, const char *path,
+		       unsigned int syms, unsigned int *done)
+{
+	int e = -ENOENT;
+
+	for (unsigned int i = 0; i < CS_SYM_COUNT; i++) {
+		struct bpf_program *entry, *ret;
+		struct bpf_link **l = &a->links[2 * i];
+
+		if (!(syms & (1u << i)))
+			continue;
+		sym_progs(skel, i, &entry, &ret);
+		l[0] = attach_one(entry, path, cs_sym_name(i), false);
+		if (l[0] && ret)
+			l[1] = attach_one(ret, path, cs_sym_name(i), true);
+		if (!l[0] || (ret && !l[1])) {
+			e = -errno;
+			bpf_link__destroy(l[0]);
+			l[0] = NULL;
+			continue;
+		}
+		*done |= 1u << i;
+	}
+	return *done & CS_SYM_DATA ? 0 : e;
+}
+
+static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_attach *out)
+{
+	unsigned int syms = 0;
+	struct ossl_att *a;
+	int e;
+
+	e = cs_elf_tls_symbols(path, &syms);
+	if (e)
+		return e;
+	if (!(syms & CS_SYM_DATA)) {
+		snprintf(out->status, sizeof(out->status), "no SSL_write/SSL_read symbols");
+		return -ENOENT;
+	}
+	e = load(slot);
+	if (e)
+		return e;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	e = attach_syms(slot->obj, a, path, syms, &out->syms);
+	if (e) {
+		detach(a);
+		return e;
+	}
+	out->att = a;
+	snprintf(out->status, sizeof(out->status), "SSL_* symbols");
+	return 0;
+}
+
+static void unload(struct cs_tls_slot *slot)
+{
+	openssl_bpf__destroy(slot->obj);
+	slot->obj = NULL;
+	slot->bobj = NULL;
+}
+
+const struct cs_tls_stack cs_tls_openssl = {
+	.name = "openssl",
+	.attach = attach,
+	.detach = detach,
+	.unload = unload,
+};

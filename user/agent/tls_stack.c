@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tls_stack.c - what every TLS stack module shares: the core's maps reused in
+ * its own BPF object, and the ids of its programs.
+ */
+#include "tls_stack.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <string.h>
+
+int cs_tls_share_maps(struct bpf_object *core, struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj)
+	{
+		const char *name = bpf_map__name(m);
+		struct bpf_map *c;
+
+		/* .rodata/.bss are the object's own (capture_cap is set per object) */
+		if (strchr(name, '.'))
+			continue;
+		c = bpf_object__find_map_by_name(core, name);
+		if (c) {
+			int e = bpf_map__reuse_fd(m, bpf_map__fd(c));
+
+			if (e)
+				return e;
+		}
+	}
+	return 0;
+}
+
+void cs_tls_prog_ids(struct bpf_object *obj, uint32_t *ids, size_t max, size_t *n)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (*n < max && !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			ids[(*n)++] = info.id;
+	}
+}
