@@ -115,6 +115,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.fsync, CS_FSYNC_INTERVAL);
 	assert_false(c.proxy_enabled);
 	assert_false(c.https_inspection);
+	/* Not one of the v2 credential gateway's ports (10254 UI, 10255 proxy, 10256 API). */
+	assert_string_equal(c.proxy_listen, "127.0.0.1:10260");
 	assert_int_equal(c.ipc_uid, -1);
 
 	/* cs_config_defaults gives the same thing without a file. */

@@ -52,7 +52,7 @@ static const char *port_of(const char *listen)
 {
 	const char *c = strrchr(listen, ':');
 
-	return c ? c + 1 : "10255";
+	return c ? c + 1 : CS_PROXY_DEFAULT_PORT;
 }
 
 static void observed(const struct cs_config *c)

@@ -187,7 +187,7 @@ static void base_defaults(struct cs_config *c)
 	c->ipc_uid = -1;
 	copy_str(c->docker_containers_dir, sizeof(c->docker_containers_dir),
 		 "/var/lib/docker/containers");
-	copy_str(c->proxy_listen, sizeof(c->proxy_listen), "127.0.0.1:10255");
+	copy_str(c->proxy_listen, sizeof(c->proxy_listen), "127.0.0.1:" CS_PROXY_DEFAULT_PORT);
 	c->inspect_ports[0] = 443;
 	c->n_inspect_ports = 1;
 	c->proxy_max_conns = 1024;

@@ -20,6 +20,11 @@
 
 #define CS_DEFAULT_HOME "/var/lib/clawsec-traffic"
 #define CS_ENV_PREFIX "NANOCLAW_TRAFFIC_GUARDIAN_"
+/*
+ * The proxy's default port. Not 10254-10256: NanoClaw v2's credential gateway
+ * (OneCLI) holds those on the same host (web UI, proxy, API).
+ */
+#define CS_PROXY_DEFAULT_PORT "10260"
 
 struct cs_config {
 	char home[PATH_MAX];	     /* all state lives under here */
