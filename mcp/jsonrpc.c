@@ -7,6 +7,7 @@
 #include "jsonrpc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "textsafe.h"
+
+/* Integers a double (and so a JavaScript client) holds exactly: 2^53 - 1. */
+#define MAX_SAFE_ID 9007199254740991.0
 
 struct mcp_reader {
 	int fd;
@@ -191,9 +197,20 @@ static void set_invalid(struct mcp_msg *m, int code, const char *message, const 
 	m->id = id;
 }
 
+/*
+ * A number id is echoed as cJSON prints its double: only integers that a
+ * double holds exactly come back as sent. 1e999 (infinite), 5000 digits or
+ * 2.5 are refused rather than answered under another id.
+ */
 static bool valid_id(const cJSON *id)
 {
-	return cJSON_IsString(id) || cJSON_IsNumber(id);
+	if (cJSON_IsString(id))
+		return true;
+	if (!cJSON_IsNumber(id))
+		return false;
+	double v = id->valuedouble;
+
+	return isfinite(v) && floor(v) == v && fabs(v) <= MAX_SAFE_ID;
 }
 
 static bool trailing_blank(const char *end, const char *stop)
@@ -215,7 +232,9 @@ static void classify(struct mcp_msg *m)
 
 	if (id && !valid_id(id))
 		return set_invalid(m, RPC_INVALID_REQUEST,
-				   "Invalid Request: id must be a string or a number", NULL);
+				   "Invalid Request: id must be a string or an integer "
+				   "of at most 2^53-1",
+				   NULL);
 	if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0)
 		return set_invalid(m, RPC_INVALID_REQUEST,
 				   "Invalid Request: jsonrpc must be \"2.0\"", id);
@@ -249,11 +268,29 @@ static void classify(struct mcp_msg *m)
 	set_invalid(m, RPC_INVALID_REQUEST, "Invalid Request: params must be an object", id);
 }
 
+/*
+ * cJSON ends a string at a decoded \u0000, so "ping\u0000x" would run as
+ * ping and an id would be echoed cut short. Such a message is refused; its
+ * id is echoed only when it is a number (the NUL was elsewhere).
+ */
+static void refuse_nul(struct mcp_msg *m)
+{
+	const cJSON *id = cJSON_IsNumber(m->id) ? m->id : NULL;
+
+	m->method = NULL;
+	m->params = NULL;
+	set_invalid(m, RPC_INVALID_REQUEST, "Invalid Request: strings must not contain \\u0000",
+		    id);
+}
+
 void mcp_msg_parse(const char *line, size_t len, struct mcp_msg *m)
 {
 	const char *end = NULL;
 
 	memset(m, 0, sizeof(*m));
+	if (!mcp_utf8_valid(line, len))
+		return set_invalid(m, RPC_PARSE_ERROR,
+				   "Parse error: the message is not valid UTF-8", NULL);
 	m->root = cJSON_ParseWithLengthOpts(line, len, &end, 0);
 	if (!m->root || !trailing_blank(end, line + len)) {
 		cJSON_Delete(m->root);
@@ -267,6 +304,9 @@ void mcp_msg_parse(const char *line, size_t len, struct mcp_msg *m)
 				   "(batches are not supported)",
 				   NULL);
 	classify(m);
+	if ((m->kind == MCP_MSG_REQUEST || m->kind == MCP_MSG_NOTIFICATION) &&
+	    mcp_json_has_nul_escape(line, len))
+		refuse_nul(m);
 }
 
 void mcp_msg_free(struct mcp_msg *m)
@@ -302,13 +342,20 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Serialise `msg` as one line on stdout; consumes msg. */
+/*
+ * Serialise `msg` as one line on stdout; consumes msg. Requests were
+ * checked for UTF-8, but the text can still hold a value quoted from a
+ * host answer or cut at a byte count: repaired here, never written raw.
+ */
 static int send_line(cJSON *msg)
 {
-	char *text = cJSON_PrintUnformatted(msg);
+	char *printed = cJSON_PrintUnformatted(msg);
+	char *text = printed ? mcp_utf8_repair(printed) : NULL;
 	int rc = -1;
 
 	cJSON_Delete(msg);
+	if (text != printed)
+		free(printed);
 	if (!text) {
 		fprintf(stderr, "clawsec-traffic-mcp: out of memory serialising a response\n");
 		return 0;
@@ -321,10 +368,27 @@ static int send_line(cJSON *msg)
 	return rc;
 }
 
+/*
+ * The id as it goes out. cJSON prints numbers with 15 significant digits
+ * (9007199254740991 becomes 9.00719925474099e+15), so an integer id, exact
+ * in a double once valid_id() let it in, is written with all its digits.
+ */
+static cJSON *copy_id(const cJSON *id)
+{
+	char digits[32];
+
+	if (!id)
+		return cJSON_CreateNull();
+	if (!cJSON_IsNumber(id))
+		return cJSON_Duplicate(id, 1);
+	snprintf(digits, sizeof(digits), "%.0f", id->valuedouble);
+	return cJSON_CreateRaw(digits);
+}
+
 static cJSON *envelope(const cJSON *id)
 {
 	cJSON *msg = cJSON_CreateObject();
-	cJSON *idcopy = id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull();
+	cJSON *idcopy = copy_id(id);
 
 	if (!msg || !idcopy || !cJSON_AddStringToObject(msg, "jsonrpc", "2.0")) {
 		cJSON_Delete(msg);

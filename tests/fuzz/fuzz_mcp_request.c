@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * fuzz_mcp_request.c - whatever a client writes to the MCP server, it never
- * crashes, every line it writes back is one well-formed JSON-RPC response,
- * it never answers more messages than it got, and no task file is left in
- * the IPC directory.
+ * crashes, every line it writes back is valid UTF-8 and one well-formed
+ * JSON-RPC response, a result always carries a usable id (never null, never
+ * a number that did not survive the round trip), it never answers more
+ * messages than it got, and no task file is left in the IPC directory.
  *
  * The input is the server's stdin (a memfd, so it reads as lines and then
  * EOF), split into messages at each newline: without one it is a single
@@ -16,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #include "ipc_client.h"
 #include "jsonrpc.h"
 #include "server.h"
+#include "textsafe.h"
 #include "tools.h"
 
 static struct mcp_ipc ipc;
@@ -96,8 +99,19 @@ static bool known_error(int code)
 	       code == RPC_INTERNAL_ERROR;
 }
 
+/* An id a result may carry: a string, or an integer a double holds exactly. */
+static bool exact_id(const cJSON *id)
+{
+	if (cJSON_IsString(id))
+		return true;
+	return cJSON_IsNumber(id) && isfinite(id->valuedouble) &&
+	       floor(id->valuedouble) == id->valuedouble &&
+	       fabs(id->valuedouble) <= 9007199254740991.0;
+}
+
 static void check_response(const char *line, size_t len)
 {
+	CHECK(mcp_utf8_valid(line, len));
 	cJSON *r = cJSON_ParseWithLength(line, len);
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
 	const cJSON *res = cJSON_GetObjectItemCaseSensitive(r, "result");
@@ -106,7 +120,7 @@ static void check_response(const char *line, size_t len)
 
 	CHECK(cJSON_IsObject(r));
 	CHECK(cJSON_IsString(v) && !strcmp(v->valuestring, "2.0"));
-	CHECK(cJSON_IsString(id) || cJSON_IsNumber(id) || cJSON_IsNull(id));
+	CHECK(exact_id(id) || cJSON_IsNull(id));
 	CHECK(!res != !err);
 	if (err) {
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
@@ -115,7 +129,7 @@ static void check_response(const char *line, size_t len)
 		CHECK(cJSON_IsNumber(code) && known_error(code->valueint));
 		CHECK(cJSON_IsString(msg) && msg->valuestring[0]);
 	} else {
-		CHECK(cJSON_IsObject(res));
+		CHECK(cJSON_IsObject(res) && exact_id(id));
 		/* A tool result: no host ever answers here, so it must be an error. */
 		if (cJSON_HasObjectItem(res, "content"))
 			CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "isError")) &&
