@@ -60,9 +60,12 @@ state() { # a JS expression over the agent's state.json
 echo "== 1. A local HTTPS server standing in for the LLM API =="
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
 	-days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+# The file exists before the background job opens it, so the first poll
+# below never races the redirection (grep would complain the file is missing).
+: >"$work/server.out"
 node tests/fixtures/node/tls_server.js --cert "$work/cert.pem" --key "$work/key.pem" >"$work/server.out" &
 pids+=($!)
-wait_for 10 grep -q listening "$work/server.out"
+wait_for 10 grep -qs listening "$work/server.out"
 port=$(awk '/listening/ {print $2}' "$work/server.out")
 echo "   https://localhost:$port (self-signed, trusted only by the demo client)"
 

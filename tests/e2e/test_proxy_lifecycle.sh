@@ -150,6 +150,8 @@ wait_status 'd.pid == '"$serve_pid"' && d.proxy.enabled && d.proxy.listen == "'"
 "$CS_CLI" status --config "$work/serve.json" >"$work/status.txt" || fail "status says down"
 grep -q "^proxy: listening on $addr, " "$work/status.txt" ||
 	fail "status lacks the standalone proxy: $(cat "$work/status.txt")"
+grep -q "^state: $home/state.json " "$work/status.txt" && grep -q "^proxy state: $home/proxy-state.json$" "$work/status.txt" ||
+	fail "status names the wrong state files: $(cat "$work/status.txt")"
 ipc_status s2
 [[ $(json "$work/s2.json" 'd.ok && d.result.proxy != null && d.result.proxy.connections >= 1') == true ]] ||
 	fail "IPC status lacks the standalone proxy: $(cat "$work/s2.json")"
@@ -173,4 +175,7 @@ for _ in $(seq 50); do [[ $(json "$home/proxy-state.json" "d.pid") == "$proxy_pi
 "$CS_CLI" status --config "$work/serve.json" >"$work/status.txt" || fail "status: proxy alone is down"
 grep -q "^service: up (pid $proxy_pid, .*proxy mode" "$work/status.txt" ||
 	fail "proxy alone: $(cat "$work/status.txt")"
+# The data comes from proxy-state.json: status names that file, not state.json.
+grep -q "^state: $home/proxy-state.json " "$work/status.txt" ||
+	fail "proxy alone: wrong state file named: $(cat "$work/status.txt")"
 echo "ok"

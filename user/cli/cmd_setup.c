@@ -119,7 +119,12 @@ static void container_env(const struct cs_config *c, const char *port)
 	       "      http_proxy=http://host.docker.internal:%1$s\n"
 	       "      https_proxy=http://host.docker.internal:%1$s\n"
 	       "      no_proxy=localhost,127.0.0.1\n"
-	       "  Both spellings: curl ignores uppercase HTTP_PROXY, other tools read only one.\n",
+	       "      NODE_USE_ENV_PROXY=1\n"
+	       "  Both spellings: curl ignores uppercase HTTP_PROXY, other tools read only one.\n"
+	       "  NODE_USE_ENV_PROXY=1: Node's built-in fetch (Node >= 22) ignores\n"
+	       "  HTTPS_PROXY without it and goes straight past the proxy. Node 20 ignores the\n"
+	       "  proxy variables entirely (fetch, the Anthropic SDK, ws): run the agent on\n"
+	       "  Node >= 22 for the proxy to see its traffic.\n",
 	       port);
 	if (c->parent_proxy[0])
 		printf("  Requests continue through the parent proxy %s (e.g. NanoClaw's "

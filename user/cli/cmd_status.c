@@ -141,7 +141,11 @@ static void print_capture(const cJSON *st, const cJSON *cap)
 	print_targets(cJSON_GetObjectItemCaseSensitive(st, "targets"));
 }
 
-static void print_human(const cJSON *st, const char *path)
+/*
+ * path: the file the state came from; px_path: the standalone proxy's state
+ * file when its block was folded into path's, else NULL.
+ */
+static void print_human(const cJSON *st, const char *path, const char *px_path)
 {
 	const cJSON *cap = cJSON_GetObjectItemCaseSensitive(st, "capture");
 	const cJSON *wr = cJSON_GetObjectItemCaseSensitive(st, "writer");
@@ -157,6 +161,8 @@ static void print_human(const cJSON *st, const char *path)
 		       flag(px, "enabled") ? "proxy mode, no eBPF capture"
 					   : "no eBPF capture and no proxy");
 	printf("state: %s (updated %s)\n", path, str(st, "updated_at"));
+	if (px_path)
+		printf("proxy state: %s\n", px_path);
 	printf("config: %s (sha256 %.16s...)\n",
 	       str(st, "config_path")[0] ? str(st, "config_path") : "defaults",
 	       str(st, "config_sha256"));
@@ -223,9 +229,20 @@ static int show(const char *path, const char *px_path, bool json)
 	const char *why;
 	bool alive = false;
 	cJSON *st = cs_state_read(path, &alive, err, sizeof(err));
+	const cJSON *own_proxy = cJSON_GetObjectItemCaseSensitive(st, "proxy");
+	const cJSON *before = st;
+	const char *folded = NULL;
 	int rc = CS_EXIT_OK;
 
+	/*
+	 * The merge may replace the state with the standalone proxy's (no live
+	 * agent or serve) or fold in its proxy block: name the file shown.
+	 */
 	cs_state_merge_proxy(&st, &alive, px_path);
+	if (st && st != before)
+		path = px_path;
+	else if (st && cJSON_GetObjectItemCaseSensitive(st, "proxy") != own_proxy)
+		folded = px_path;
 	if (!st)
 		return report_down(json, path, err);
 	why = down_reason(st, reason, sizeof(reason));
@@ -242,7 +259,7 @@ static int show(const char *path, const char *px_path, bool json)
 			puts(out);
 		free(out);
 	} else {
-		print_human(st, path);
+		print_human(st, path, folded);
 	}
 	cJSON_Delete(st);
 	return rc;
