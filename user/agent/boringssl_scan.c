@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: MIT
+/*
+ * boringssl_scan.c - find BoringSSL's AEAD method tables in an ELF image and
+ * keep the seal/open functions whose entry can be proven.
+ *
+ * One pass reads every PT_LOAD in 1 MiB chunks and looks for the 3 bytes
+ * "0c 10 10" (nonce_len, overhead, max_tag_len); the byte before must be a
+ * key length (0x10 or 0x20). Each hit is then checked as a constant table
+ * (8-byte aligned, code pointers after it) and, in executable segments, as
+ * the header store of init code (see init_table). Read-only segments are also
+ * searched for "Bun v<version>".
+ */
+#include "boringssl_scan.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK (1u << 20)
+#define OVERLAP 16	    /* a hit starting in the last OVERLAP bytes waits for the next chunk */
+#define SLOTS 12	    /* 0x60 bytes: the larger layout */
+#define MAX_CANDS 256	    /* candidate tables kept per file */
+#define INIT_WINDOW 192	    /* bytes of init code decoded after the header store */
+#define INIT_MAX_INSNS 24   /* ... at most this many instructions */
+#define MAX_VERSION_HITS 64 /* "Bun v" occurrences looked at */
+
+static const uint8_t needle[3] = {0x0c, 0x10, 0x10};
+
+/* A possible method table: its address and its 8-byte words. */
+struct cand {
+	uint64_t vaddr;
+	uint64_t slot[SLOTS];
+	int init; /* filled by init code, not constant */
+};
+
+struct scan {
+	const struct cs_elfimg *img;
+	struct cs_boringssl_fns *out;
+	struct cand *c;
+	unsigned int n;
+	char version[CS_BSSL_VERSION_MAX];
+	int version_conflict;
+	unsigned int version_hits;
+	char why[96]; /* first reason a table was dropped */
+};
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static int32_t le32s(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static int is_hdr(const uint8_t *p)
+{
+	return (p[0] == 0x10 || p[0] == 0x20) && !memcmp(p + 1, needle, 3);
+}
+
+static void add_cand(struct scan *s, const struct cand *c)
+{
+	for (unsigned int i = 0; i < s->n; i++) {
+		if (s->c[i].vaddr == c->vaddr)
+			return; /* the same table seen twice (e.g. two init paths) */
+	}
+	if (s->n < MAX_CANDS)
+		s->c[s->n++] = *c;
+}
+
+/* A constant table at vaddr: header, then int seal_scatter_supports_extra_in (0 or 1). */
+static void const_table(struct scan *s, uint64_t vaddr)
+{
+	uint8_t b[SLOTS * 8];
+	struct cand c = {.vaddr = vaddr};
+	uint32_t extra;
+
+	if (vaddr % 8 || cs_elfimg_vread(s->img, vaddr, b, sizeof(b)))
+		return;
+	memcpy(&extra, b + 4, 4);
+	if (extra > 1)
+		return;
+	for (int i = 0; i < SLOTS; i++)
+		c.slot[i] = le64(b + 8 * i);
+	add_cand(s, &c);
+}
+
+/* Register state of the init-code decoder: a known 64-bit value or not. */
+struct regs {
+	uint64_t val[16];
+	uint16_t known;
+};
+
+static void set_reg(struct regs *r, unsigned int reg, uint64_t v)
+{
+	r->val[reg] = v;
+	r->known |= (uint16_t)(1u << reg);
+}
+
+/* Record a 64-bit store of v at target into table c (X = c->vaddr, or unset). */
+static void store(struct cand *c, uint64_t target, uint64_t v)
+{
+	if (!c->vaddr && is_hdr((const uint8_t *)&v) && (v >> 32) <= 1)
+		c->vaddr = target; /* movabs $hdr,%reg; mov %reg,X(%rip) (Bun 1.1/1.2) */
+	if (c->vaddr && target >= c->vaddr && target - c->vaddr < SLOTS * 8 &&
+	    !((target - c->vaddr) % 8))
+		c->slot[(target - c->vaddr) / 8] = v;
+}
+
+/*
+ * Decode one instruction of the forms init code uses to fill a table, at
+ * p[0..len) (virtual address ip). Returns its length, 0 for anything else.
+ */
+static unsigned int init_insn(const uint8_t *p, size_t len, uint64_t ip, struct regs *r,
+			      struct cand *c)
+{
+	unsigned int rex_r, reg;
+
+	if (len >= 11 && p[0] == 0x48 && p[1] == 0xc7 && p[2] == 0x05) { /* movq $imm32,d(%rip) */
+		store(c, ip + 11 + (int64_t)le32s(p + 3), (uint64_t)(int64_t)le32s(p + 7));
+		return 11;
+	}
+	if (len >= 10 && (p[0] & 0xf6) == 0x40 && p[0] & 8 && (p[1] & 0xf8) == 0xb8) {
+		set_reg(r, (p[1] & 7) | (p[0] & 1) << 3, le64(p + 2)); /* movabs $imm64,%reg */
+		return 10;
+	}
+	if (len >= 7 && (p[0] == 0x48 || p[0] == 0x4c) && (p[2] & 0xc7) == 0x05) {
+		rex_r = p[0] == 0x4c ? 8 : 0;
+		reg = ((p[2] >> 3) & 7) | rex_r;
+		if (p[1] == 0x8d) { /* lea d(%rip),%reg */
+			set_reg(r, reg, ip + 7 + (int64_t)le32s(p + 3));
+			return 7;
+		}
+		if (p[1] == 0x89) { /* mov %reg,d(%rip) */
+			if (r->known & (1u << reg))
+				store(c, ip + 7 + (int64_t)le32s(p + 3), r->val[reg]);
+			return 7;
+		}
+		return 0;
+	}
+	/* zeroing that compilers put around the stores: xorps, movups, vmovups */
+	if (len >= 3 && p[0] == 0x0f && p[1] == 0x57 && p[2] == 0xc0)
+		return 3;
+	if (len >= 7 && p[0] == 0x0f && p[1] == 0x11 && (p[2] & 0xc7) == 0x05)
+		return 7;
+	if (len >= 4 && p[0] == 0xc5 && (p[1] == 0xf8 || p[1] == 0xfc) && p[2] == 0x57 &&
+	    p[3] == 0xc0)
+		return 4;
+	if (len >= 8 && p[0] == 0xc5 && (p[1] == 0xf8 || p[1] == 0xfc) && p[2] == 0x11 &&
+	    (p[3] & 0xc7) == 0x05)
+		return 8;
+	return 0;
+}
+
+/*
+ * Init code that fills a table in .bss, found from the header bytes at vaddr
+ * (file offset off, inside load l):
+ *  - movl $hdr,X(%rip) (c7 05 disp32 hdr; Bun 1.3/1.4), or its movq form;
+ *  - movabs $hdr|extra<<32,%reg (Bun 1.1/1.2), then mov %reg,X(%rip).
+ * The instructions that follow are decoded one by one (only the store forms
+ * init code uses; anything else ends the window) and their stores into
+ * X..X+0x60 give the slots.
+ */
+static void init_table(struct scan *s, const struct cs_elfimg_load *l, uint64_t vaddr)
+{
+	uint8_t b[8 + INIT_WINDOW];
+	uint64_t start = vaddr - 8, ip, avail;
+	struct regs r = {.known = 0};
+	struct cand c = {.init = 1};
+	size_t pos;
+
+	if (vaddr - l->vaddr < 8)
+		return;
+	avail = l->filesz - (start - l->vaddr);
+	if (cs_elfimg_vread(s->img, start, b, avail < sizeof(b) ? avail : sizeof(b)))
+		return;
+	if (avail < sizeof(b))
+		memset(b + avail, 0, sizeof(b) - avail);
+	if (b[1] != 0x66 && b[2] == 0xc7 && b[3] == 0x05) { /* movl $hdr,X(%rip) */
+		c.vaddr = vaddr + 4 + (int64_t)le32s(b + 4);
+		c.slot[0] = le64(b + 8) & 0xffffffff;
+		pos = 12;
+	} else if ((b[6] == 0x48 || b[6] == 0x49) && (b[7] & 0xf8) == 0xb8) {
+		set_reg(&r, (b[7] & 7) | (b[6] & 1) << 3, le64(b + 8));
+		pos = 16;
+	} else {
+		return;
+	}
+	ip = start + pos;
+	for (int i = 0; i < INIT_MAX_INSNS && pos < sizeof(b); i++) {
+		unsigned int n = init_insn(b + pos, sizeof(b) - pos, ip, &r, &c);
+
+		if (!n)
+			break;
+		pos += n;
+		ip += n;
+	}
+	if (c.vaddr)
+		add_cand(s, &c);
+}
+
+/* "Bun v1.4.5": keep the version when every occurrence agrees. */
+static void version_at(struct scan *s, uint64_t off)
+{
+	char b[5 + CS_BSSL_VERSION_MAX], v[CS_BSSL_VERSION_MAX];
+	size_t n = 0;
+	int dots = 0;
+
+	if (s->version_hits++ >= MAX_VERSION_HITS || cs_elfimg_read(s->img, off, b, sizeof(b)) ||
+	    b[5] < '0' || b[5] > '9')
+		return;
+	for (const char *p = b + 5; p < b + sizeof(b) && n + 1 < sizeof(v); p++) {
+		if (*p == '.' && p[-1] != '.' && dots < 2)
+			dots++;
+		else if (*p < '0' || *p > '9')
+			break;
+		v[n++] = *p;
+	}
+	v[n] = 0;
+	if (dots != 2 || v[n - 1] == '.')
+		return;
+	if (!s->version[0] && !s->version_conflict)
+		snprintf(s->version, sizeof(s->version), "%s", v);
+	else if (strcmp(s->version, v))
+		s->version_conflict = 1;
+}
+
+/* Every hit whose first byte lies before limit in buf (chunk at segment offset pos). */
+static void scan_chunk(struct scan *s, const struct cs_elfimg_load *l, const uint8_t *buf, size_t n,
+		       size_t limit, uint64_t pos)
+{
+	for (const uint8_t *p = buf + 1; (p = memmem(p, n - (size_t)(p - buf), needle, 3)); p++) {
+		size_t at = (size_t)(p - buf) - 1;
+
+		if (at >= limit)
+			break;
+		if (buf[at] != 0x10 && buf[at] != 0x20)
+			continue;
+		const_table(s, l->vaddr + pos + at);
+		if (l->flags & PF_X)
+			init_table(s, l, l->vaddr + pos + at);
+	}
+	if (l->flags & PF_X)
+		return;
+	for (const uint8_t *p = buf; (p = memmem(p, n - (size_t)(p - buf), "Bun v", 5)); p++) {
+		if ((size_t)(p - buf) >= limit)
+			break;
+		version_at(s, l->offset + pos + (size_t)(p - buf));
+	}
+}
+
+static int scan_load(struct scan *s, const struct cs_elfimg_load *l, uint8_t *buf)
+{
+	uint64_t pos = 0;
+
+	while (pos < l->filesz) {
+		size_t n = l->filesz - pos < CHUNK ? (size_t)(l->filesz - pos) : CHUNK;
+		int last = pos + n == l->filesz;
+		size_t limit = last ? n : n - OVERLAP;
+
+		if (cs_elfimg_read(s->img, l->offset + pos, buf, n))
+			return -EIO;
+		scan_chunk(s, l, buf, n, limit, pos);
+		pos += limit;
+	}
+	return 0;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+/* The constant candidate whose slots hold vaddr: the last one at or before it. */
+static struct cand *cand_at(struct scan *s, uint64_t vaddr)
+{
+	unsigned int lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (s->c[mid].vaddr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || s->c[lo - 1].init || vaddr - s->c[lo - 1].vaddr >= SLOTS * 8)
+		return NULL;
+	return &s->c[lo - 1];
+}
+
+/*
+ * In a PIE the words of a constant table are 0 in the file and the pointers
+ * are the addends of R_X86_64_RELATIVE relocations (.rela.dyn).
+ */
+static int apply_relocs(struct scan *s)
+{
+	uint64_t rela, size, ent = sizeof(Elf64_Rela);
+	Elf64_Rela r[256];
+
+	qsort(s->c, s->n, sizeof(*s->c), cand_cmp);
+	if (!s->n || cs_elfimg_dyn(s->img, DT_RELA, &rela) ||
+	    cs_elfimg_dyn(s->img, DT_RELASZ, &size))
+		return 0;
+	if (!cs_elfimg_dyn(s->img, DT_RELAENT, &ent) && ent != sizeof(Elf64_Rela))
+		return 0;
+	for (uint64_t done = 0; done + ent <= size;) {
+		size_t k = (size - done) / ent < 256 ? (size_t)((size - done) / ent) : 256;
+
+		if (cs_elfimg_vread(s->img, rela + done, r, k * ent))
+			return -EIO;
+		for (size_t i = 0; i < k; i++) {
+			struct cand *c;
+
+			if (ELF64_R_TYPE(r[i].r_info) != R_X86_64_RELATIVE || r[i].r_offset % 8 ||
+			    !(c = cand_at(s, r[i].r_offset)))
+				continue;
+			c->slot[(r[i].r_offset - c->vaddr) / 8] = (uint64_t)r[i].r_addend;
+		}
+		done += k * ent;
+	}
+	return 0;
+}
+
+static int is_code(const struct cs_elfimg *img, uint64_t vaddr)
+{
+	const struct cs_elfimg_load *l = cs_elfimg_at(img, vaddr, 1, NULL);
+
+	return vaddr && l && (l->flags & PF_X);
+}
+
+/* The proof that a function starts at vaddr (enum cs_bssl_proof), or 0 and *why. */
+static int prove(const struct cs_elfimg *img, uint64_t vaddr, uint64_t *off, const char **why)
+{
+	const struct cs_elfimg_load *l = cs_elfimg_at(img, vaddr, 4, off);
+	uint8_t b[5];
+	int fde;
+
+	if (!l || !(l->flags & PF_X)) {
+		*why = "not in an executable segment";
+		return 0;
+	}
+	fde = cs_elfimg_is_fde_start(img, vaddr);
+	if (fde == 1)
+		return CS_BSSL_PROOF_FDE;
+	if (fde == 0) {
+		*why = "not the start of an .eh_frame FDE";
+		return 0;
+	}
+	/* no FDE table: the entry must look like nothing but a function start */
+	if (vaddr % 16 || vaddr == l->vaddr || cs_elfimg_vread(img, vaddr - 1, b, sizeof(b))) {
+		*why = "no FDE table and not a 16-byte aligned entry";
+		return 0;
+	}
+	if (b[0] != 0xcc) {
+		*why = "no FDE table and no int3 padding before the entry";
+		return 0;
+	}
+	if (memcmp(b + 1, "\x55\x48\x89\xe5", 4) && memcmp(b + 1, "\xf3\x0f\x1e\xfa", 4)) {
+		*why = "no FDE table and no frame-setup or endbr64 entry";
+		return 0;
+	}
+	return CS_BSSL_PROOF_ENTRY;
+}
+
+static void add_fn(struct scan *s, uint64_t vaddr, uint64_t off, int role, int proof)
+{
+	struct cs_boringssl_fns *o = s->out;
+
+	for (unsigned int i = 0; i < o->n_fns; i++) {
+		if (o->fns[i].vaddr == vaddr && o->fns[i].role == role) {
+			o->fns[i].tables++;
+			return;
+		}
+	}
+	if (o->n_fns == CS_BSSL_MAX_FNS) {
+		o->dropped++;
+		snprintf(s->why, sizeof(s->why), "more than %d functions", CS_BSSL_MAX_FNS);
+		return;
+	}
+	o->fns[o->n_fns++] = (struct cs_bssl_fn){.vaddr = vaddr,
+						 .offset = off,
+						 .role = (uint8_t)role,
+						 .proof = (uint8_t)proof,
+						 .tables = 1};
+}
+
+/* A candidate is a table when its init, seal and open slots are code pointers. */
+static void eval_table(struct scan *s, const struct cand *c)
+{
+	const uint64_t *sl = c->slot;
+	uint64_t seal, open, seal_off, open_off;
+	const char *why = NULL;
+	unsigned int layout;
+	int ps, po;
+
+	if (sl[5] && sl[6]) {
+		layout = CS_BSSL_LAYOUT_72, seal = sl[5], open = sl[6];
+	} else if (!sl[5] && !sl[6] && sl[8] && sl[9]) {
+		layout = CS_BSSL_LAYOUT_96, seal = sl[8], open = sl[9];
+	} else {
+		return;
+	}
+	if (!is_code(s->img, sl[1]) || !is_code(s->img, seal) || !is_code(s->img, open))
+		return;
+	ps = prove(s->img, seal, &seal_off, &why);
+	po = ps ? prove(s->img, open, &open_off, &why) : 0;
+	if (!ps || !po) {
+		s->out->dropped++;
+		if (!s->why[0])
+			snprintf(s->why, sizeof(s->why), "%s at 0x%" PRIx64, why, ps ? open : seal);
+		return;
+	}
+	add_fn(s, seal, seal_off, CS_BSSL_SEAL, ps);
+	add_fn(s, open, open_off, CS_BSSL_OPEN, po);
+	s->out->tables++;
+	s->out->layouts |= layout;
+	if (c->init)
+		s->out->init_tables++;
+	else
+		s->out->rodata_tables++;
+}
+
+static int by_vaddr(const void *a, const void *b)
+{
+	const struct cs_bssl_fn *x = a, *y = b;
+
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+static void finish(struct scan *s)
+{
+	struct cs_boringssl_fns *o = s->out;
+
+	qsort(o->fns, o->n_fns, sizeof(o->fns[0]), by_vaddr);
+	if (!s->version_conflict)
+		snprintf(o->version, sizeof(o->version), "%s", s->version);
+	if (!o->n_fns && !o->dropped)
+		snprintf(o->reason, sizeof(o->reason),
+			 "no BoringSSL AEAD method table (no key/nonce/tag header followed by "
+			 "seal and open code pointers, constant or stored by init code)");
+	else if (!o->n_fns)
+		snprintf(o->reason, sizeof(o->reason),
+			 "%u AEAD table(s) found but no entry proven: %s", o->dropped, s->why);
+	else if (s->why[0])
+		snprintf(o->reason, sizeof(o->reason), "%u table(s) dropped: %s", o->dropped,
+			 s->why);
+}
+
+int cs_bssl_scan(const struct cs_elfimg *img, struct cs_boringssl_fns *out)
+{
+	struct scan s = {.img = img, .out = out};
+	uint8_t *buf;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->pie = img->type == ET_DYN;
+	out->build_id_len =
+		(unsigned int)cs_elfimg_build_id(img, out->build_id, sizeof(out->build_id));
+	buf = malloc(CHUNK);
+	s.c = calloc(MAX_CANDS, sizeof(*s.c));
+	if (!buf || !s.c) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; i < img->nload && !err; i++)
+		err = scan_load(&s, &img->load[i], buf);
+	if (!err)
+		err = apply_relocs(&s);
+	if (err)
+		goto out;
+	for (unsigned int i = 0; i < s.n; i++)
+		eval_table(&s, &s.c[i]);
+	finish(&s);
+out:
+	if (err)
+		snprintf(out->reason, sizeof(out->reason), "%s",
+			 err == -EIO ? "read failed (file truncated or changed while scanned)"
+				     : "out of memory");
+	free(buf);
+	free(s.c);
+	return err;
+}
+
+int cs_bssl_reprove(const struct cs_elfimg *img, const struct cs_boringssl_fns *res)
+{
+	for (unsigned int i = 0; i < res->n_fns; i++) {
+		const char *why;
+		uint64_t off;
+
+		if (prove(img, res->fns[i].vaddr, &off, &why) != res->fns[i].proof ||
+		    off != res->fns[i].offset)
+			return 0;
+	}
+	return 1;
+}
