@@ -16,7 +16,7 @@
 
 #include "finding.h"
 
-#define CS_MAX_SCAN_BYTES_DEFAULT (1u << 20)
+#define CS_MAX_SCAN_BYTES_DEFAULT (4u << 20)
 #define CS_MAX_SCAN_BYTES_HARD (16u << 20)
 #define CS_BASE64_DEPTH_DEFAULT 2
 #define CS_BASE64_DEPTH_MAX 4

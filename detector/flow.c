@@ -15,17 +15,27 @@
  * another. Every scanned text is also searched for base64 runs, which are
  * decoded and scanned one level deeper, up to cs_detector_base64_depth.
  *
- * At most max_scan_bytes decoded bytes are scanned per HTTP message; the
- * rest is counted in bytes_unscanned. Raw bytes (non-HTTP streams, tunnels
- * after CONNECT or 101) are scanned in full, with a fresh budget every
- * max_scan_bytes, so padding cannot push a secret out of reach there.
- * Compressed bodies are inflated up to the same bound; compressed bytes
- * left over then are counted as unscanned as they are (their decoded size
- * is never computed). Bytes the capture lost (cs_flow_gap) are counted as
- * unscanned too. bytes_scanned counts each message's decoded text once;
- * the base64 rescans are extra work on top, bounded per message (or raw
- * budget) and depth by the same max_scan_bytes (decode_truncated counts
- * where that bound cut them).
+ * At most max_scan_bytes decoded bytes are scanned from the start of each
+ * HTTP message, then its last min(max_scan_bytes / 4, TAIL_MAX) decoded
+ * bytes (kept in a ring while the message runs on and scanned at its end),
+ * so padding in front of a secret does not hide it; only the middle of a
+ * longer message is skipped, counted in bytes_unscanned. Raw bytes
+ * (non-HTTP streams, tunnels after CONNECT or 101) are scanned in full,
+ * with a fresh budget every max_scan_bytes. Compressed bodies are inflated
+ * up to INFLATE_FACTOR x max_scan_bytes (the bound on decoding work per
+ * message); compressed bytes left over then are counted as unscanned as
+ * they are (their decoded size is never computed). Bytes the capture lost
+ * (cs_flow_gap) are counted as unscanned too. bytes_scanned counts each
+ * message's decoded text once; the base64 rescans are extra work on top,
+ * bounded per message (or raw budget) and depth by the same max_scan_bytes
+ * (decode_truncated counts where that bound cut them).
+ *
+ * Body text runs on from one message to the next of the same direction:
+ * the scanner keeps its tail at a message's end (matches are still decided
+ * and reported then), so a key split across two requests on one
+ * connection is found. Heads are scanned on the side lane so they do not
+ * come between two bodies. The tail is dropped across a capture gap, a
+ * tunnel and a change of dest (dest_from_host).
  *
  * Memory per flow (bounded): for each direction, the message head being
  * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), once there is text to scan
@@ -37,8 +47,9 @@
  * its non-text fields (also used for trailers; it has a 4 KiB buffer too),
  * and for each of these two scanners one more per base64 depth reached
  * (<= CS_BASE64_DEPTH_MAX),
- * created on first use; the rest is the flow itself with its fixed-size
- * decoder state, about 10 KiB. Worst case without brotli about
+ * created on first use; while a message runs past its budget, a tail ring
+ * per lane (<= TAIL_MAX, 256 KiB); the rest is the flow itself with its
+ * fixed-size decoder state, about 10 KiB. Worst case without brotli about
  * 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain HTTP flow
  * uses about 2 x 22 + 10 = 54 KiB.
  *
@@ -74,6 +85,20 @@ struct dir;
  * call.
  */
 #define LANE_STAGE 4096
+/*
+ * Past a message's budget, its last decoded bytes are kept in a ring of
+ * this size (at most a quarter of max_scan_bytes) and scanned when the
+ * message ends: padding before a secret does not hide it.
+ */
+#define TAIL_MAX (256u << 10)
+/* Compressed bodies inflate up to this many times max_scan_bytes, so their tail is seen. */
+#define INFLATE_FACTOR 8
+
+/* The last bytes of a message past its budget (allocated only then). */
+struct ring {
+	uint8_t *p;
+	size_t start, len;
+};
 
 /* A scanner plus the base64 runs found in what it scans, scanned one level deeper. */
 struct lane {
@@ -85,6 +110,7 @@ struct lane {
 	unsigned depth;
 	bool decodes_b64;    /* below the detector's base64 depth */
 	uint64_t limit_hits; /* the scanner's regex limit hits already counted */
+	struct ring tail;    /* depth 0: bytes past the budget, scanned at the part's end */
 	struct dir *ds;
 };
 
@@ -98,6 +124,7 @@ struct dir {
 	struct lane main;
 	struct lane side;	      /* SSE non-text fields, trailers */
 	size_t max_scan;	      /* the detector's max_scan_bytes */
+	size_t tail_cap;	      /* ring size: min(max_scan / 4, TAIL_MAX) */
 	uint64_t scanned_unpublished; /* bytes_scanned not yet added to the shared stats */
 	/* The message or raw stretch being decoded. */
 	size_t budget_used;
@@ -141,12 +168,19 @@ static struct cs_detector_stats *stats(struct dir *ds)
 
 /* ---- lanes ---- */
 
+/* The dest this direction's findings are reported with now. */
+static const char *dir_dest(const struct dir *ds)
+{
+	const struct cs_flow *f = ds->flow;
+
+	return f->pend_dest && ds->dir == CS_DIR_INBOUND ? f->resp_dest : f->dest;
+}
+
 static void on_match(void *ctx, const struct cs_match *m)
 {
 	struct lane *l = ctx;
 	struct cs_flow *f = l->ds->flow;
-	bool answer = f->pend_dest && l->ds->dir == CS_DIR_INBOUND;
-	const struct cs_flow_meta meta = {f->source, answer ? f->resp_dest : f->dest, f->protocol};
+	const struct cs_flow_meta meta = {f->source, dir_dest(l->ds), f->protocol};
 
 	cs_detector_report(f->d, &meta, l->ds->dir, m);
 }
@@ -225,8 +259,65 @@ static void lane_put(struct lane *l, const uint8_t *p, size_t n)
 	l->staged += n;
 }
 
-/* End of a part: settle pending matches, forget the tail. */
-static void lane_end(struct lane *l)
+/* Bytes past the budget: the ring keeps the last tail_cap of them, older ones are counted. */
+static void tail_keep(struct lane *l, const uint8_t *p, size_t n)
+{
+	struct ring *r = &l->tail;
+	size_t cap = l->ds->tail_cap, drop, at, first;
+
+	if (!r->p && cap)
+		r->p = malloc(cap);
+	if (!r->p) {
+		COUNT(l->ds, bytes_unscanned, n);
+		return;
+	}
+	if (n >= cap) {
+		COUNT(l->ds, bytes_unscanned, r->len + n - cap);
+		memcpy(r->p, p + n - cap, cap);
+		r->start = 0;
+		r->len = cap;
+		return;
+	}
+	drop = r->len + n > cap ? r->len + n - cap : 0;
+	COUNT(l->ds, bytes_unscanned, drop);
+	r->start = (r->start + drop) % cap;
+	r->len -= drop;
+	at = (r->start + r->len) % cap;
+	first = n < cap - at ? n : cap - at;
+	memcpy(r->p + at, p, first);
+	memcpy(r->p, p + first, n - first);
+	r->len += n;
+}
+
+/*
+ * The kept tail of a message, scanned as a part of its own (the bytes
+ * before it were skipped, so nothing may match across the hole).
+ */
+static void tail_scan(struct lane *l)
+{
+	const struct cs_b64_sink sink = {inner_data, inner_end, l};
+	struct ring *r = &l->tail;
+	size_t cap = l->ds->tail_cap, first;
+
+	if (r->len) {
+		cs_scanner_reset(l->sc);
+		if (l->decodes_b64)
+			cs_b64_end(&l->b64, &sink);
+		first = r->len < cap - r->start ? r->len : cap - r->start;
+		lane_feed(l, r->p + r->start, first);
+		lane_feed(l, r->p, r->len - first);
+		l->ds->scanned_unpublished += r->len;
+	}
+	free(r->p);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * End of a part: scan the kept tail, settle pending matches. `carry` keeps
+ * the scanner's tail for the next part of the same stream (the next
+ * message on the connection); otherwise it is forgotten.
+ */
+static void lane_close_part(struct lane *l, bool carry)
 {
 	const struct cs_b64_sink sink = {inner_data, inner_end, l};
 	uint64_t hits;
@@ -234,12 +325,27 @@ static void lane_end(struct lane *l)
 	if (!l->sc)
 		return;
 	lane_flush(l);
-	cs_scanner_reset(l->sc);
+	tail_scan(l);
+	if (carry)
+		cs_scanner_settle(l->sc);
+	else
+		cs_scanner_reset(l->sc);
 	hits = cs_scanner_limit_hits(l->sc);
 	COUNT(l->ds, regex_limit_hits, hits - l->limit_hits);
 	l->limit_hits = hits;
 	if (l->decodes_b64)
 		cs_b64_end(&l->b64, &sink);
+}
+
+static void lane_end(struct lane *l)
+{
+	lane_close_part(l, false);
+}
+
+/* The end of a message whose stream goes on: a match may span into the next one. */
+static void lane_settle(struct lane *l)
+{
+	lane_close_part(l, true);
 }
 
 /* A new message: base64 budgets start again at every depth; truncations are counted. */
@@ -258,6 +364,10 @@ static void lane_free(struct lane *l)
 	struct lane *in;
 
 	lane_new_budget(l); /* scans what is gathered, counts what is left */
+	if (l->tail.len)
+		COUNT(l->ds, bytes_unscanned, l->tail.len);
+	free(l->tail.p);
+	memset(&l->tail, 0, sizeof(l->tail));
 	in = l->inner;
 	cs_scanner_free(l->sc);
 	l->sc = NULL;
@@ -289,7 +399,9 @@ static void scan_bounded(struct dir *ds, struct lane *l, const uint8_t *p, size_
 		ds->budget_used += take;
 		ds->scanned_unpublished += take; /* no atomic add per piece: see flow_publish() */
 	}
-	if (n > take)
+	if (n > take && l->sc)
+		tail_keep(l, p + take, n - take);
+	else if (n > take)
 		COUNT(ds, bytes_unscanned, n - take);
 }
 
@@ -389,12 +501,12 @@ static bool media_is(const char *type, const char *want)
 /* The request line with its target percent-decoded ('+' is a space in the query). */
 static void scan_request_line(struct dir *ds, const struct cs_http_head *h)
 {
-	const struct cs_sink out = {sink_main, ds};
+	const struct cs_sink out = {sink_side, ds};
 	const uint8_t *q = memchr(h->target, '?', h->target_len);
 	size_t path_len = q ? (size_t)(q - h->target) : h->target_len;
 	struct cs_percent_multi pct;
 
-	scan(ds, &ds->main, h->raw, h->method_len + 1);
+	scan(ds, &ds->side, h->raw, h->method_len + 1);
 	cs_percent_multi_init(&pct, false);
 	cs_percent_multi_feed(&pct, h->target, path_len, &out);
 	cs_percent_multi_flush(&pct, &out);
@@ -411,8 +523,8 @@ static void scan_head(struct dir *ds, const struct cs_http_head *h)
 		scan_request_line(ds, h);
 		rest = h->method_len + 1 + h->target_len;
 	}
-	scan(ds, &ds->main, h->raw + rest, h->raw_len - rest);
-	lane_end(&ds->main);
+	scan(ds, &ds->side, h->raw + rest, h->raw_len - rest);
+	lane_end(&ds->side);
 }
 
 static enum body_kind body_kind(const struct cs_http_head *h)
@@ -456,7 +568,7 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 	    media_is(ce, "br")) {
 		ds->z = malloc(sizeof(*ds->z));
 		if (ds->z)
-			cs_inflate_init(ds->z, coding(ce), ds->max_scan);
+			cs_inflate_init(ds->z, coding(ce), ds->max_scan * INFLATE_FACTOR);
 		else
 			ds->z_failed = true; /* scanned as it is */
 	} else if (*ce && !media_is(ce, "identity")) {
@@ -586,8 +698,14 @@ static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h
 static enum cs_http_verdict on_head(void *ctx, const struct cs_http_head *h)
 {
 	struct dir *ds = ctx;
-	enum cs_http_verdict v = verdict(ds, h);
+	char before[DEST_MAX];
+	enum cs_http_verdict v;
 
+	copy_str(before, sizeof(before), dir_dest(ds));
+	v = verdict(ds, h);
+	/* Body text runs on from message to message only towards one dest. */
+	if (strcmp(before, dir_dest(ds)))
+		lane_end(&ds->main);
 	message_start(ds);
 	scan_head(ds, h);
 	if (v == CS_HTTP_AS_USUAL && h->body != CS_HTTP_BODY_NONE)
@@ -730,7 +848,7 @@ static void on_end(void *ctx, bool complete)
 	    !cs_inflate_complete(ds->z) && ds->body_seen)
 		COUNT(ds, decode_errors, 1);
 	content_flush(ds);
-	lane_end(&ds->main);
+	lane_settle(&ds->main);
 	lane_end(&ds->side);
 	body_free(ds);
 	ds->kind = BODY_TEXT;
@@ -745,6 +863,7 @@ static void on_raw(void *ctx, const uint8_t *p, size_t n)
 	struct dir *ds = ctx;
 
 	if (!ds->raw_active) {
+		lane_end(&ds->main); /* a tunnel or a non-HTTP stretch: nothing runs on into it */
 		ds->raw_active = true;
 		message_start(ds);
 		text_init(ds);
@@ -788,6 +907,7 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 	ds->flow = f;
 	ds->dir = dir;
 	ds->max_scan = cs_detector_max_scan_bytes(f->d);
+	ds->tail_cap = ds->max_scan / 4 < TAIL_MAX ? ds->max_scan / 4 : TAIL_MAX;
 	cs_http_init(&ds->http, format, &cb);
 	text_init(ds);
 	cs_percent_multi_init(&ds->pct, true);
@@ -874,6 +994,7 @@ void cs_flow_gap(struct cs_flow *f, enum cs_direction dir, size_t lost)
 
 	COUNT(ds, bytes_unscanned, lost);
 	cs_http_gap(&ds->http, lost);
+	lane_end(&ds->main); /* nothing runs on across lost bytes */
 	flow_publish(f);
 }
 

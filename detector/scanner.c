@@ -283,6 +283,23 @@ void cs_scanner_feed(struct cs_scanner *s, const uint8_t *data, size_t len)
 	}
 }
 
+/*
+ * Settle as at the end of a part, then go back to the first candidate that
+ * was still open: the next bytes retry it, while matches already reported
+ * stay done (their rule's end offset skips them).
+ */
+void cs_scanner_settle(struct cs_scanner *s)
+{
+	uint64_t next = s->next;
+	bool pending = s->pending;
+
+	if (s->len == 0)
+		return;
+	scan_window(s, true);
+	s->next = next;
+	s->pending = pending;
+}
+
 void cs_scanner_reset(struct cs_scanner *s)
 {
 	/* The part ended: what waited for more bytes is decided now. */

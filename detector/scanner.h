@@ -46,6 +46,13 @@ struct cs_scanner *cs_scanner_new(const struct cs_registry *reg, enum cs_directi
  * reported) first, so call this when a part ends, not only when one starts.
  */
 void cs_scanner_reset(struct cs_scanner *s);
+/*
+ * A message ended but its stream goes on (the next request on the same
+ * connection): what waited for more bytes is decided and reported now, as
+ * by cs_scanner_reset, but the tail is kept, so a match that the next bytes
+ * complete (a key split across two requests) is still found, once.
+ */
+void cs_scanner_settle(struct cs_scanner *s);
 void cs_scanner_feed(struct cs_scanner *s, const uint8_t *data, size_t len);
 void cs_scanner_free(struct cs_scanner *s);
 /* PCRE2 match-limit hits since creation. */

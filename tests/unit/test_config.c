@@ -108,7 +108,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.ca_bundle, want);
 	snprintf(want, sizeof(want), "%s/state.json", tmp);
 	assert_string_equal(c.state_file, want);
-	assert_int_equal(c.max_scan_bytes, 1u << 20);
+	assert_int_equal(c.max_scan_bytes, 4u << 20);
 	assert_int_equal(c.n_ipc_roots, 2);
 	assert_string_equal(c.ipc_roots[0], "/opt/nanoclaw/data/ipc/*");
 	assert_string_equal(c.ipc_roots[1], "/opt/nanoclaw/data/v2-sessions/*/*");
