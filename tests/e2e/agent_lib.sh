@@ -13,6 +13,7 @@ set -Eeuo pipefail
 FIXTURES="${CS_SOURCE_DIR:?}/tests/fixtures/node"
 CLI="${CS_CLI:?}"
 PIDS=()
+CGROUPS=()
 T=""
 
 say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; }
@@ -48,6 +49,9 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null || true
+	done
+	for p in "${CGROUPS[@]}"; do
+		for _ in $(seq 20); do rmdir "$p" 2>/dev/null && break; sleep 0.1; done
 	done
 	[[ -n "$T" ]] && rm -rf "$T"
 }
@@ -101,6 +105,29 @@ go_and_wait() {
 	touch "$T/$name.go"
 	wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || fail "client $name did not finish"
 	grep -q "status 200" "$T/$name.out" || fail "client $name: $(cat "$T/$name.out")"
+}
+
+# in_container PID CONFIG_JSON: make PID look like a process of a Docker
+# container whose config.v2.json is CONFIG_JSON: a random container id, its
+# config under $T/docker (give the agent "docker_containers_dir": "$T/docker")
+# and a cgroup of Docker's shape (v1 pids ".../docker/<id>" or unified
+# ".../docker-<id>.scope") holding PID. Sets CONTAINER_ID.
+in_container() {
+	local pid=$1 cg
+	CONTAINER_ID=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+	mkdir -p "$T/docker/$CONTAINER_ID"
+	printf '%s\n' "$2" >"$T/docker/$CONTAINER_ID/config.v2.json"
+	if [[ -d /sys/fs/cgroup/pids ]]; then
+		mkdir -p /sys/fs/cgroup/pids/docker
+		cg=/sys/fs/cgroup/pids/docker/$CONTAINER_ID
+	elif [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+		cg=/sys/fs/cgroup/docker-$CONTAINER_ID.scope
+	else
+		need "no cgroup v1 pids or unified hierarchy to put a process in"
+	fi
+	mkdir "$cg" || need "cannot create the cgroup $cg"
+	CGROUPS+=("$cg")
+	echo "$pid" >"$cg/cgroup.procs" || fail "cannot move $pid into $cg"
 }
 
 # start_agent [agent args...]: sets AGENT_PID; waits for its first state.json.

@@ -184,6 +184,34 @@ static void test_source_in_group(void **state)
 	assert_false(cs_source_in_group("nanoclaw--1/node/1", "nanoclaw-", ""));
 }
 
+/* NanoClaw v2: nanoclaw-v2/<agentGroupId>/<sessionId>/<comm>/<pid>, the group exactly. */
+static void test_source_in_group_v2(void **state)
+{
+	const char *src = "nanoclaw-v2/ag-1-chat/sess-17/bun/87";
+
+	(void)state;
+	assert_true(cs_source_in_group(src, "nanoclaw-", "ag-1-chat"));
+	assert_true(cs_source_in_group("nanoclaw-v2/ag-1/sess-2/node/9", "nanoclaw-", "ag-1"));
+	/* "ag-1" is a prefix of "ag-1-chat": no leak either way. */
+	assert_false(cs_source_in_group(src, "nanoclaw-", "ag-1"));
+	assert_false(
+		cs_source_in_group("nanoclaw-v2/ag-1/sess-2/node/9", "nanoclaw-", "ag-1-chat"));
+	/* Not the session, not the folder of the container name, not "v2". */
+	assert_false(cs_source_in_group(src, "nanoclaw-", "sess-17"));
+	assert_false(cs_source_in_group(src, "nanoclaw-", "v2"));
+	assert_false(
+		cs_source_in_group("nanoclaw-v2-main-1777161600000/bun/87", "nanoclaw-", "main"));
+	/* The whole shape, or nothing: a host process named "nanoclaw-v2" is not a container. */
+	assert_false(cs_source_in_group("nanoclaw-v2/4242", "nanoclaw-", "4242"));
+	assert_false(cs_source_in_group("nanoclaw-v2/ag-1/sess-2/87", "nanoclaw-", "ag-1"));
+	assert_false(cs_source_in_group("nanoclaw-v2/ag-1//bun/87", "nanoclaw-", "ag-1"));
+	assert_false(cs_source_in_group("nanoclaw-v2/ag-1/sess-2//87", "nanoclaw-", "ag-1"));
+	assert_false(cs_source_in_group("nanoclaw-v2/ag-1/sess-2/bun/8x", "nanoclaw-", "ag-1"));
+	assert_false(cs_source_in_group("nanoclaw-v2/ag-1/sess-2/bun/", "nanoclaw-", "ag-1"));
+	assert_false(cs_source_in_group("nanoclaw-v2//sess-2/bun/87", "nanoclaw-", ""));
+	assert_false(cs_source_in_group("nanoclaw-v2/-x/sess-2/bun/87", "nanoclaw-", "-x"));
+}
+
 static void test_malformed_and_long_lines(void **state)
 {
 	struct cs_findings_query q = {0};
@@ -262,6 +290,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_filters_and_limit, setup, teardown),
 		cmocka_unit_test(test_source_in_group),
+		cmocka_unit_test(test_source_in_group_v2),
 		cmocka_unit_test_setup_teardown(test_malformed_and_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_and_unsafe_dirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),

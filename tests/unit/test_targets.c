@@ -305,8 +305,14 @@ static const char *make_docker_cgroup(void)
 	return NULL;
 }
 
+struct container_want {
+	const char *config; /* config.v2.json */
+	const char *group, *session, *folder;
+	const char *source; /* printf format with the pid */
+};
+
 /* A process in a Docker-style cgroup, named by config.v2.json (needs root). */
-static void test_container(void **state)
+static void check_container(const struct container_want *w)
 {
 	const char *cg = make_docker_cgroup();
 	char dock[] = "/tmp/cs-targets-docker-XXXXXX", path[PATH_MAX], err[128], src[256];
@@ -318,7 +324,6 @@ static void test_container(void **state)
 	FILE *f;
 	pid_t s;
 
-	(void)state;
 	if (!cg) {
 		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
 			fail_msg("needs root and a writable cgroup v1 pids or v2 hierarchy");
@@ -328,7 +333,7 @@ static void test_container(void **state)
 	snprintf(path, sizeof(path), "%s/" HEX64, dock);
 	assert_int_equal(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/" HEX64 "/config.v2.json", dock);
-	write_file(path, "{\"Name\":\"/nanoclaw-main-1712345678901\",\"Config\":{\"Labels\":{}}}");
+	write_file(path, w->config);
 	s = spawn(NULL, argv, "sleep");
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
 	f = fopen(path, "w");
@@ -342,10 +347,11 @@ static void test_container(void **state)
 	t = cs_targets_find(ts, s);
 	assert_non_null(t);
 	assert_int_equal(t->why, CS_WHY_CONTAINER);
-	assert_string_equal(t->container, "nanoclaw-main-1712345678901");
-	assert_string_equal(t->group, "main");
+	assert_string_equal(t->group, w->group);
+	assert_string_equal(t->session, w->session);
+	assert_string_equal(t->folder, w->folder);
 	cs_target_source(t, src, sizeof(src));
-	snprintf(path, sizeof(path), "nanoclaw-main-1712345678901/sleep/%d", s);
+	snprintf(path, sizeof(path), w->source, s);
 	assert_string_equal(src, path);
 	/* Only that process: this test itself is on the host. */
 	assert_null(cs_targets_find(ts, getpid()));
@@ -356,12 +362,109 @@ static void test_container(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* v1: the group is in the name. */
+static void test_container(void **state)
+{
+	const struct container_want w = {
+		.config = "{\"Name\":\"/nanoclaw-main-1712345678901\",\"Config\":{\"Labels\":{}}}",
+		.group = "main",
+		.session = "",
+		.folder = "",
+		.source = "nanoclaw-main-1712345678901/sleep/%d",
+	};
+
+	(void)state;
+	check_container(&w);
+}
+
+#define V2_NAME "nanoclaw-v2-main-1777161600000"
+#define V2_LABELS(group, session)                                           \
+	"\"nanoclaw-install\":\"nc-1\",\"nanoclaw-group\":\"" group "\","   \
+	"\"nanoclaw-session\":\"" session "\",\"nanoclaw-role\":\"agent\"," \
+	"\"nanoclaw-group-folder\":\"main\""
+
+/* v2: group and session from the labels, not the name; both in the source. */
+static void test_container_v2_labels(void **state)
+{
+	const struct container_want w = {
+		.config = "{\"Name\":\"/" V2_NAME "\",\"Config\":{\"Labels\":{" V2_LABELS(
+			"ag-1777000000000-x1y2z3", "sess-1777161600-abc123") "}}}",
+		.group = "ag-1777000000000-x1y2z3",
+		.session = "sess-1777161600-abc123",
+		.folder = "main",
+		.source = "nanoclaw-v2/ag-1777000000000-x1y2z3/sess-1777161600-abc123/sleep/%d",
+	};
+
+	(void)state;
+	check_container(&w);
+}
+
+/* Without labels the v2 name gives the folder; the group is what the name always gave. */
+static void test_container_v2_name_only(void **state)
+{
+	const struct container_want w = {
+		.config = "{\"Name\":\"/" V2_NAME "\",\"Config\":{\"Labels\":null}}",
+		.group = "v2-main",
+		.session = "",
+		.folder = "main",
+		.source = V2_NAME "/sleep/%d",
+	};
+
+	(void)state;
+	check_container(&w);
+}
+
+/*
+ * Labels that are not ids (a '/', too long) are not used: the source keeps
+ * the container-name form instead of a path a reader would split wrongly.
+ */
+static void test_container_v2_bad_labels(void **state)
+{
+	const struct container_want w = {
+		.config = "{\"Name\":\"/" V2_NAME
+			  "\",\"Config\":{\"Labels\":{" V2_LABELS("ag/../other", "sess-1") "}}}",
+		.group = "v2-main",
+		.session = "",
+		.folder = "main",
+		.source = V2_NAME "/sleep/%d",
+	};
+
+	(void)state;
+	check_container(&w);
+}
+
+/* A v2 source that would pass 127 bytes falls back to the container-name form. */
+static void test_v2_source_too_long(void **state)
+{
+	struct cs_target t = {.pid = 4194304, .comm = "a/b"};
+	char src[256];
+
+	(void)state;
+	memset(t.group, 'g', 64);
+	memset(t.session, 's', 64);
+	snprintf(t.container, sizeof(t.container), "%s", V2_NAME);
+	cs_target_source(&t, src, sizeof(src));
+	assert_string_equal(src, V2_NAME "/a?b/4194304");
+	t.group[20] = '\0';
+	t.session[20] = '\0';
+	cs_target_source(&t, src, sizeof(src));
+	assert_string_equal(src,
+			    "nanoclaw-v2/gggggggggggggggggggg/ssssssssssssssssssss/a?b/4194304");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cgroup_container_id), cmocka_unit_test(test_container_group),
-		cmocka_unit_test(test_scan_real_processes), cmocka_unit_test(test_fork_and_exec),
-		cmocka_unit_test(test_default_matcher),	    cmocka_unit_test(test_container),
+		cmocka_unit_test(test_cgroup_container_id),
+		cmocka_unit_test(test_container_group),
+		cmocka_unit_test(test_scan_real_processes),
+		cmocka_unit_test(test_fork_and_exec),
+		cmocka_unit_test(test_default_matcher),
+		cmocka_unit_test(test_container),
+		cmocka_unit_test(test_container_v2_labels),
+		cmocka_unit_test(test_container_v2_name_only),
+		cmocka_unit_test(test_container_v2_bad_labels),
+		cmocka_unit_test(test_v2_source_too_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

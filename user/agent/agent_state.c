@@ -43,6 +43,8 @@ static cJSON *target_json(const struct cs_target *t)
 	cJSON_AddStringToObject(o, "comm", t->comm);
 	add_str_or_null(o, "container", t->container);
 	add_str_or_null(o, "group", t->group);
+	add_str_or_null(o, "session", t->session);
+	add_str_or_null(o, "folder", t->folder);
 	cJSON_AddStringToObject(o, "tls_path", cs_tls_path_name(t->tls));
 	cJSON_AddStringToObject(o, "binary", t->binary_shown);
 	cJSON_AddBoolToObject(o, "attached", t->attached);

@@ -18,6 +18,7 @@
 
 #include "elfsym.h"
 #include "fsutil.h"
+#include "v2source.h"
 
 #define PROC "/proc"
 #define CMDLINE_MAX 4096
@@ -50,7 +51,9 @@ struct procinfo {
 	char comm[16];
 	char cmdline[CMDLINE_MAX];
 	char container[128];
-	char group[64];
+	char group[65];
+	char session[65];
+	char folder[65];
 	bool in_container;
 };
 
@@ -68,10 +71,18 @@ const char *cs_tls_path_name(enum cs_tls_path p)
 
 void cs_target_source(const struct cs_target *t, char *out, size_t len)
 {
+	char comm[sizeof(t->comm)];
+
+	/* The process names itself: it must not add path components to its source. */
+	for (size_t i = 0; i < sizeof(comm); i++)
+		comm[i] = t->comm[i] == '/' ? '?' : t->comm[i];
+	comm[sizeof(comm) - 1] = '\0';
+	if (t->session[0] && !cs_v2_source(out, len, t->group, t->session, comm, t->pid))
+		return;
 	if (t->container[0])
-		snprintf(out, len, "%s/%s/%d", t->container, t->comm, t->pid);
+		snprintf(out, len, "%s/%s/%d", t->container, comm, t->pid);
 	else
-		snprintf(out, len, "%s/%d", t->comm, t->pid);
+		snprintf(out, len, "%s/%d", comm, t->pid);
 }
 
 static void free_rules(struct rules *r)
@@ -277,6 +288,52 @@ int cs_container_group(const char *name, const char *prefix, char *group, size_t
 	return 0;
 }
 
+static const char *label_value(const cJSON *labels, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/*
+ * NanoClaw v2 labels: the agent group and session ids, when both are valid
+ * (they replace what the name said), and the group folder. True when found.
+ */
+static bool v2_labels(const cJSON *labels, struct procinfo *pi)
+{
+	const char *g = label_value(labels, CS_LABEL_V2_GROUP);
+	const char *s = label_value(labels, CS_LABEL_V2_SESSION);
+	const char *f = label_value(labels, CS_LABEL_V2_FOLDER);
+
+	if (f && cs_v2_valid_id(f))
+		snprintf(pi->folder, sizeof(pi->folder), "%s", f);
+	if (!g || !s || !cs_v2_valid_id(g) || !cs_v2_valid_id(s))
+		return false;
+	snprintf(pi->group, sizeof(pi->group), "%s", g);
+	snprintf(pi->session, sizeof(pi->session), "%s", s);
+	return true;
+}
+
+/*
+ * The name: "<prefix><group>-<ms>" (v1) gives the group. A v2 name
+ * "<prefix>v2-<folder>-<ms>" gives only the folder; it still yields group
+ * "v2-<folder>" as it always did, which no v2 IPC directory is named (those
+ * use the agent group id from the labels).
+ */
+static bool name_identity(const struct rules *r, const char *n, struct procinfo *pi)
+{
+	char v2prefix[sizeof(r->prefix) + sizeof(CS_V2_NAME_PREFIX)];
+
+	snprintf(pi->container, sizeof(pi->container), "%s", n);
+	if (!r->prefix[0] || strncmp(n, r->prefix, strlen(r->prefix)))
+		return false;
+	cs_container_group(n, r->prefix, pi->group, sizeof(pi->group));
+	snprintf(v2prefix, sizeof(v2prefix), "%s%s", r->prefix, CS_V2_NAME_PREFIX);
+	if (cs_container_group(n, v2prefix, pi->folder, sizeof(pi->folder)))
+		pi->folder[0] = '\0';
+	return true;
+}
+
 /* Name and labels of a Docker container; true when it is a NanoClaw one. */
 static bool docker_lookup(const struct rules *r, const char *id, struct procinfo *pi)
 {
@@ -297,22 +354,21 @@ static bool docker_lookup(const struct rules *r, const char *id, struct procinfo
 	name = cJSON_GetObjectItemCaseSensitive(doc, "Name");
 	labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "Config"),
 						  "Labels");
-	if (cJSON_IsString(name)) {
-		const char *n = name->valuestring + (name->valuestring[0] == '/');
-
-		snprintf(pi->container, sizeof(pi->container), "%s", n);
-		if (r->prefix[0] && !strncmp(n, r->prefix, strlen(r->prefix))) {
-			match = true;
-			cs_container_group(n, r->prefix, pi->group, sizeof(pi->group));
-		}
-	}
-	if (r->label[0] && cJSON_IsObject(labels))
+	if (!cJSON_IsObject(labels))
+		labels = NULL;
+	if (cJSON_IsString(name))
+		match = name_identity(r, name->valuestring + (name->valuestring[0] == '/'), pi);
+	if (r->label[0])
 		label = cJSON_GetObjectItemCaseSensitive(labels, r->label);
 	if (cJSON_IsString(label)) {
 		match = true;
 		if (label->valuestring[0])
 			snprintf(pi->group, sizeof(pi->group), "%s", label->valuestring);
 	}
+	/* NanoClaw's own labels are its adoption contract: a NanoClaw container whatever its name.
+	 */
+	if (v2_labels(labels, pi))
+		match = true;
 	cJSON_Delete(doc);
 	return match;
 }
@@ -470,6 +526,8 @@ static struct cs_target *target_from(const struct procinfo *pi, enum cs_target_w
 	memcpy(t->comm, pi->comm, sizeof(t->comm));
 	snprintf(t->container, sizeof(t->container), "%s", pi->container);
 	snprintf(t->group, sizeof(t->group), "%s", pi->group);
+	snprintf(t->session, sizeof(t->session), "%s", pi->session);
+	snprintf(t->folder, sizeof(t->folder), "%s", pi->folder);
 	classify_tls(t);
 	t->classified_ns = mono_ns();
 	return t;
@@ -619,6 +677,8 @@ void cs_targets_on_fork(struct cs_targets *ts, int parent, int child)
 		return; /* already gone */
 	memcpy(pi.container, p->container, sizeof(pi.container));
 	memcpy(pi.group, p->group, sizeof(pi.group));
+	memcpy(pi.session, p->session, sizeof(pi.session));
+	memcpy(pi.folder, p->folder, sizeof(pi.folder));
 	t = target_from(&pi, CS_WHY_CHILD);
 	if (t)
 		add(ts, t);

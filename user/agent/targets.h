@@ -6,7 +6,10 @@
  * regex on its command line (default: NanoClaw's host process, `node ...
  * dist/index.js` run from a NanoClaw checkout), by running inside a NanoClaw
  * container (cgroup -> container id -> Docker's config.v2.json: name prefix
- * or label), or by being a child of a target. Everything is read through
+ * or label), or by being a child of a target. A NanoClaw v2 container's
+ * labels `nanoclaw-group` and `nanoclaw-session` name its agent group and
+ * session (the name `nanoclaw-v2-<folder>-<ms>` only the folder): findings
+ * then carry them in their source (see user/service/v2source.h). Everything is read through
  * /proc, so processes in other mount and pid namespaces are found too, and
  * their binaries are opened through /proc/PID/root/... or /proc/PID/exe.
  *
@@ -28,6 +31,11 @@
 /* The default matcher: NanoClaw's host process. */
 #define CS_TARGET_DEFAULT_CMDLINE "(^|/)node( [^ ]+)* ([^ ]*/)?dist/index\\.js( |$)"
 #define CS_TLS_NOT_VISIBLE_NOTE "TLS not visible (e.g. Bun/BoringSSL): use proxy mode"
+/* NanoClaw v2's container labels (its adoption contract) and name prefix. */
+#define CS_LABEL_V2_GROUP "nanoclaw-group"
+#define CS_LABEL_V2_SESSION "nanoclaw-session"
+#define CS_LABEL_V2_FOLDER "nanoclaw-group-folder"
+#define CS_V2_NAME_PREFIX "v2-" /* after container_prefix: nanoclaw-v2-<folder>-<ms> */
 
 enum cs_tls_path { CS_TLS_NONE = 0, CS_TLS_LIBSSL, CS_TLS_STATIC_OPENSSL };
 enum cs_target_why { CS_WHY_PID = 1, CS_WHY_CMDLINE, CS_WHY_CONTAINER, CS_WHY_CHILD };
@@ -38,7 +46,9 @@ struct cs_target {
 	uint64_t classified_ns; /* CLOCK_MONOTONIC of the last add/exec classification */
 	char comm[16];
 	char container[128]; /* container name, "" on the host */
-	char group[64];	     /* NanoClaw group, "" when unknown */
+	char group[65];	     /* NanoClaw group (v1 folder, v2 agent group id), "" when unknown */
+	char session[65];    /* NanoClaw v2 session id, "" when not a labelled v2 container */
+	char folder[65];     /* NanoClaw v2 group folder, "" when unknown */
 	enum cs_target_why why;
 	enum cs_tls_path tls;
 	char binary[PATH_MAX];	     /* the file holding SSL_write, openable from the host */
@@ -95,7 +105,11 @@ struct cs_target *cs_targets_at(struct cs_targets *ts, size_t i);
 struct cs_target *cs_targets_find(struct cs_targets *ts, int pid);
 
 const char *cs_tls_path_name(enum cs_tls_path p);
-/* "comm/pid" or "container/comm/pid", the `source` of a finding. */
+/*
+ * The `source` of a finding: "comm/pid" on the host, "container/comm/pid" in
+ * a container, "nanoclaw-v2/<group>/<session>/comm/pid" in a labelled v2
+ * container. A '/' in comm (the process sets it) is written as '?'.
+ */
 void cs_target_source(const struct cs_target *t, char *out, size_t len);
 
 /* Helpers exposed for tests. */

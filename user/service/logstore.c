@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "v2source.h"
 
 #define BLOCK (64u << 10)
 
@@ -113,6 +114,8 @@ bool cs_source_in_group(const char *source, const char *container_prefix, const 
 {
 	size_t plen = strlen(container_prefix), glen = strlen(group), digits;
 
+	if (cs_v2_source_in_group(source, group))
+		return true;
 	if (!glen || strncmp(source, container_prefix, plen) ||
 	    strncmp(source + plen, group, glen) || source[plen + glen] != '-')
 		return false;

@@ -52,6 +52,8 @@ struct cs_findings_query {
  * <prefix><group>-<epoch-ms>). A plain prefix match would leak: group names
  * may contain '-', and "nanoclaw-main-" is also the start of group
  * "main-chat"'s "nanoclaw-main-chat-1700000000002/node/44".
+ * A NanoClaw v2 source "nanoclaw-v2/<group>/<session>/..." (v2source.h)
+ * matches when its agent group id is exactly group.
  */
 bool cs_source_in_group(const char *source, const char *container_prefix, const char *group);
 
