@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* base64.c - streaming discovery and decoding of base64 / base64url runs. */
+/* base64.c - streaming discovery and decoding of base64 / base64url, hex and base32 runs. */
 #include "base64.h"
 
 #include <stdbool.h>
@@ -109,6 +109,38 @@ static void put(struct cs_b64 *b, uint8_t byte, const struct cs_b64_sink *sink)
 		drain(b, sink, false);
 }
 
+/* The value of an upper-case base32 character (RFC 4648), or -1. */
+static int b32val(uint8_t ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= '2' && ch <= '7')
+		return ch - '2' + 26;
+	return -1;
+}
+
+/*
+ * A hex or base32 run character. The run finder spans the base64
+ * alphabet; the first character outside the run's own alphabet ends its
+ * decoding (what was decoded so far is kept).
+ */
+static void decode_narrow(struct cs_b64 *b, uint8_t ch, const struct cs_b64_sink *sink)
+{
+	int v = b->mode == CS_ENC_HEX ? cs_hexval(ch) : b32val(ch);
+	unsigned width = b->mode == CS_ENC_HEX ? 4 : 5;
+
+	if (v < 0) {
+		b->skip = true;
+		return;
+	}
+	b->quad = (b->quad << width | (uint32_t)v) & 0xfff;
+	b->nq += width;
+	if (b->nq >= 8) {
+		b->nq -= 8;
+		put(b, (uint8_t)(b->quad >> b->nq), sink);
+	}
+}
+
 /* Decode run characters; the quantum in progress carries over between calls. */
 static void decode_char(struct cs_b64 *b, uint8_t ch, const struct cs_b64_sink *sink)
 {
@@ -152,6 +184,11 @@ static void decode(struct cs_b64 *b, const uint8_t *p, size_t n, const struct cs
 {
 	size_t i = 0;
 
+	if (b->mode != CS_ENC_BASE64) {
+		while (i < n && !b->skip)
+			decode_narrow(b, p[i++], sink);
+		return;
+	}
 	/* Until the run is judged text, byte by byte: the judgement is on exact bytes. */
 	while (i < n && (b->nq || !b->judged) && !b->skip)
 		decode_char(b, p[i++], sink);
@@ -167,7 +204,7 @@ static void decode(struct cs_b64 *b, const uint8_t *p, size_t n, const struct cs
 
 static void end_run(struct cs_b64 *b, const struct cs_b64_sink *sink)
 {
-	if (b->run >= CS_B64_MIN_RUN && !b->skip) {
+	if (b->run >= CS_B64_MIN_RUN && !b->skip && b->mode == CS_ENC_BASE64) {
 		/* A final partial quantum: 2 characters give 1 byte, 3 give 2. */
 		if (b->nq == 2) {
 			put(b, (uint8_t)(b->quad >> 4), sink);
@@ -187,18 +224,24 @@ static void end_run(struct cs_b64 *b, const struct cs_b64_sink *sink)
 }
 
 /*
- * Encoded data mixes upper and lower case; hex digests, UUIDs, lower-case
- * paths and identifiers do not, and are not worth decoding.
+ * Which encoding a run's first characters show. Base64 mixes upper and
+ * lower case; a run of hex digits only is hex (digests among them decode
+ * to binary and are dropped by the sniff); upper-case letters with 2-7
+ * only are base32. Lower-case paths and identifiers are none of these.
  */
-static bool looks_encoded(const uint8_t *p, size_t n)
+static enum cs_enc encoding(const uint8_t *p, size_t n)
 {
-	bool upper = false, lower = false;
+	bool upper = false, lower = false, hex = true, b32 = true;
 
 	for (size_t i = 0; i < n; i++) {
 		upper |= p[i] >= 'A' && p[i] <= 'Z';
 		lower |= p[i] >= 'a' && p[i] <= 'z';
+		hex &= cs_hexval(p[i]) >= 0;
+		b32 &= b32val(p[i]) >= 0;
 	}
-	return upper && lower;
+	if (upper && lower)
+		return CS_ENC_BASE64;
+	return hex ? CS_ENC_HEX : b32 ? CS_ENC_BASE32 : CS_ENC_NONE;
 }
 
 /* More characters of the current run. */
@@ -213,7 +256,8 @@ static void run_chars(struct cs_b64 *b, const uint8_t *p, size_t n, const struct
 		n -= k;
 		if (b->run < CS_B64_MIN_RUN)
 			return;
-		b->skip = !looks_encoded(b->lead, CS_B64_MIN_RUN);
+		b->mode = encoding(b->lead, CS_B64_MIN_RUN);
+		b->skip = b->mode == CS_ENC_NONE;
 		if (!b->skip)
 			decode(b, b->lead, CS_B64_MIN_RUN, sink);
 	}

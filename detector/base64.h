@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * base64.h - find base64 / base64url runs in decoded text and decode them.
+ * base64.h - find base64 / base64url, hex and base32 runs in decoded text
+ * and decode them.
  *
  * A run is a maximal sequence of [A-Za-z0-9+/_-] of at least
- * CS_B64_MIN_RUN characters whose start mixes upper and lower case (which
- * leaves out hex digests, UUIDs and lower-case paths); '=' padding ends it,
+ * CS_B64_MIN_RUN characters. Its start tells the encoding: mixed upper and
+ * lower case is base64; hex digits only are hex (an agent's `xxd -p`);
+ * upper-case letters and 2-7 only are base32 (`base32`, RFC 4648); any
+ * other start (UUIDs, lower-case paths and identifiers) is not decoded. A
+ * hex or base32 run's decoding stops at its first character outside that
+ * alphabet. '=' padding ends a run,
  * and a line break continues it when it falls on a 4-character boundary
  * (PEM and MIME wrap base64 in lines). A run whose first CS_B64_SNIFF
  * decoded bytes are not text (images, certificates, compressed data) is
@@ -30,6 +35,9 @@
 /* Decoded bytes judged text or binary before a run is passed on. */
 #define CS_B64_SNIFF 48
 
+/* What a run's first CS_B64_MIN_RUN characters say it is. */
+enum cs_enc { CS_ENC_NONE = 0, CS_ENC_BASE64, CS_ENC_HEX, CS_ENC_BASE32 };
+
 struct cs_b64_sink {
 	cs_sink_fn data;	/* decoded bytes of the current run */
 	void (*end)(void *ctx); /* the current run ended */
@@ -39,11 +47,12 @@ struct cs_b64_sink {
 struct cs_b64 {
 	uint8_t lead[CS_B64_MIN_RUN]; /* a run's start, until it is long enough */
 	size_t run;		      /* characters in the current run */
+	enum cs_enc mode;	      /* the current run's encoding */
 	bool skip;		      /* not encoded, or binary once decoded: not decoded */
 	bool judged;		      /* the run's first decoded bytes were judged text */
 	bool emitted;		      /* decoded bytes of this run were passed on */
-	uint32_t quad;		      /* bits of the partial 4-character quantum */
-	unsigned nq;		      /* characters in it */
+	uint32_t quad;		      /* bits of the partial quantum */
+	unsigned nq;		      /* base64: characters in it; hex, base32: bits */
 	size_t out_total;	      /* decoded bytes this budget period */
 	size_t out_limit;
 	uint64_t truncated; /* times the limit cut decoding short */

