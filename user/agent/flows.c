@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 
 #include "capture.h"
+#include "http_msg.h"
+#include "reqhost.h"
 #include "sockpeer.h"
 
 enum { KIND_SSL = 1, KIND_SOCK = 2 };
@@ -45,8 +47,12 @@ struct entry {
 	uint16_t rport;
 	int tls;
 	bool http;
+	char tunnel[HM_HOST_MAX + 8]; /* "host:port" of a CONNECT or absolute-form request */
+	/* both: the Host header of a TLS request, when the library gave no SNI */
+	char host[CS_REQHOST_MAX];
 	/* SSL */
 	char sni[CS_SNI_LEN];
+	bool host_tried;
 	int32_t fd;
 	bool have_fd;
 	/* data held until the destination is known */
@@ -152,22 +158,38 @@ static void learn_peer(struct entry *s)
 static void dest_of(struct cs_flows *fl, struct entry *e, char *out, size_t len)
 {
 	struct entry *s = e;
+	const char *name;
 
 	if (e->kind == KIND_SSL)
 		s = e->have_fd ? find(fl, e->tgid, KIND_SOCK, (uint64_t)e->fd) : NULL;
-	if (e->sni[0] && s && s->peer[0])
-		snprintf(out, len, "%s:%u", e->sni, s->rport);
-	else if (e->sni[0])
-		snprintf(out, len, "%s:0", e->sni);
+	name = e->sni[0] ? e->sni : e->host[0] ? e->host : s ? s->host : "";
+	/* through a proxy the peer is the proxy: the request named the real one */
+	if (s && s->tunnel[0])
+		snprintf(out, len, "%s", s->tunnel);
+	else if (name[0] && s && s->peer[0])
+		snprintf(out, len, "%s:%u", name, s->rport);
+	else if (name[0])
+		snprintf(out, len, "%s:0", name);
 	else if (s && s->peer[0])
 		snprintf(out, len, "%s", s->peer);
 	else
 		snprintf(out, len, "unknown:0");
 }
 
+/* The destination may have become better known since the flow was opened. */
+static void refresh_dest(struct cs_flows *fl, struct entry *e)
+{
+	char dest[CS_SNI_LEN + HM_HOST_MAX + 16];
+
+	if (!e->flow)
+		return;
+	dest_of(fl, e, dest, sizeof(dest));
+	cs_flow_set_dest(e->flow, dest);
+}
+
 static void ensure_flow(struct cs_flows *fl, struct entry *e)
 {
-	char source[128], dest[CS_SNI_LEN + 16];
+	char source[128], dest[CS_SNI_LEN + HM_HOST_MAX + 16];
 	struct cs_flow_info info = {.format = CS_FORMAT_AUTO};
 
 	if (e->flow)
@@ -356,6 +378,69 @@ static void finish_call(struct cs_flows *fl, struct entry *e, uint8_t dir, uint6
 		emit_gap(fl, e, dir, c->total - c->captured, now_ns);
 }
 
+/*
+ * A TLS request whose library gave no SNI (BoringSSL hooked below the SSL
+ * API): its Host header names the server. Looked for in the first call only.
+ */
+static void learn_host(struct cs_flows *fl, struct entry *e, const struct cs_ev_data *d)
+{
+	if (e->kind != KIND_SSL || e->sni[0] || e->host_tried || d->dir != CS_DATA_EGRESS)
+		return;
+	e->host_tried = true;
+	if (!cs_req_host(d->data, d->len, e->host, sizeof(e->host)))
+		refresh_dest(fl, e);
+}
+
+/* The rest of a record after a proxy request head was handled. */
+static void emit_rest(struct cs_flows *fl, struct entry *e, const struct cs_ev_data *d, size_t head,
+		      uint64_t now)
+{
+	struct seg s = {.dir = d->dir, .len = d->len - (uint32_t)head};
+
+	if (s.len)
+		emit(fl, e, &s, d->data + head, now);
+}
+
+/*
+ * The first bytes of a socket call to a proxy: `CONNECT host:port` (the TLS
+ * that follows goes to host:port) or an absolute-form `GET http://host/...`.
+ * Either names the real destination; the head is for the proxy and carries
+ * its credential (Proxy-Authorization), so it never reaches the detector:
+ * CONNECT heads are dropped, absolute-form ones scanned as the proxy sends
+ * them on (origin form, proxy headers removed). Returns true when d was
+ * handled here.
+ */
+static bool proxy_head(struct cs_flows *fl, struct entry *e, const struct cs_ev_data *d,
+		       uint64_t now)
+{
+	size_t scan = 0, head, outlen = 0, cap;
+	struct hm_request r;
+	struct seg s = {.dir = d->dir};
+	char *out;
+
+	if (e->kind != KIND_SOCK || d->dir != CS_DATA_EGRESS || !looks_http(d->data, d->len) ||
+	    !(head = hm_head_end((const char *)d->data, d->len, &scan)))
+		return false;
+	cap = head + HM_HOST_MAX + 16;
+	out = malloc(cap);
+	if (!out)
+		return false;
+	if (hm_parse_request((const char *)d->data, head, &r, out, cap, &outlen)) {
+		free(out);
+		return false; /* origin form (not for a proxy) or malformed: scanned as is */
+	}
+	snprintf(e->tunnel, sizeof(e->tunnel), strchr(r.host, ':') ? "[%s]:%u" : "%s:%u", r.host,
+		 r.port);
+	refresh_dest(fl, e);
+	if (!r.connect) {
+		s.len = (uint32_t)outlen;
+		emit(fl, e, &s, (const uint8_t *)out, now);
+	}
+	free(out);
+	emit_rest(fl, e, d, head, now);
+	return true;
+}
+
 static void on_data(struct cs_flows *fl, const struct cs_ev_data *d)
 {
 	uint8_t kind = d->src == CS_SRC_SSL ? KIND_SSL : KIND_SOCK;
@@ -380,9 +465,12 @@ static void on_data(struct cs_flows *fl, const struct cs_ev_data *d)
 		emit_gap(fl, e, d->dir, d->offset - c->next, now);
 	else if (d->offset < c->next)
 		skip = c->next - d->offset; /* repeated bytes: keep the first copy */
+	if (!skip && !d->offset)
+		learn_host(fl, e, d);
 	if (skip < d->len) {
 		s.len = d->len - skip;
-		emit(fl, e, &s, d->data + skip, now);
+		if (skip || d->offset || !proxy_head(fl, e, d, now))
+			emit(fl, e, &s, d->data + skip, now);
 	}
 	if (d->offset + d->len > c->next)
 		c->next = d->offset + d->len;
@@ -435,15 +523,13 @@ static void on_ssl(struct cs_flows *fl, const struct cs_ev_ssl *ev)
 				fl->st.tls_sockets++;
 			s->tls = TLS_YES;
 			learn_peer(s);
+			/* the response's connection (another AEAD context) is named too */
+			if (e->host[0] && !s->host[0])
+				snprintf(s->host, sizeof(s->host), "%s", e->host);
 		}
 		release(fl, e);
 	}
-	if (e->flow) {
-		char dest[CS_SNI_LEN + 16];
-
-		dest_of(fl, e, dest, sizeof(dest));
-		cs_flow_set_dest(e->flow, dest);
-	}
+	refresh_dest(fl, e);
 }
 
 void cs_flows_close_pid(struct cs_flows *fl, uint32_t tgid)
