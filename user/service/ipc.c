@@ -3,9 +3,11 @@
  * ipc.c - files of the IPC protocol: group discovery, claiming, answering,
  * quarantine. The content of tasks is tasks.c's business.
  *
- * Everything a container can write is touched through directory fds opened
- * with O_NOFOLLOW and *at() calls, so a symlink planted in a group
- * directory never redirects a host write.
+ * The group directory is opened by its path (its parents are the host's);
+ * everything beneath it, which the container owns and can swap for a
+ * symlink at any moment, only through safedir.c: resolved beneath that
+ * descriptor without following links, mode and owner set through fds.
+ * docs/threat-model.md lists every call site.
  */
 #include "ipc.h"
 
@@ -25,6 +27,7 @@
 
 #include "digest.h"
 #include "fsutil.h"
+#include "safedir.h"
 #include "tasks.h"
 
 #define TASKS_DIR "clawsec_tasks"
@@ -56,6 +59,15 @@ struct cs_ipc {
 	uint64_t recent[RECENT_IDS]; /* hashes of (group dir, requestId) */
 	size_t recent_pos;
 	struct cs_ipc_stats st;
+};
+
+/* One group while it is handled: descriptors, never paths, below g->path. */
+struct gctx {
+	struct group *g;
+	int gfd;   /* the group directory */
+	int pfd;   /* <work>/processing (host-private) */
+	uid_t uid; /* owner of clawsec_tasks/ (the container user), -1 unknown */
+	gid_t gid;
 };
 
 /* What one task turned into. */
@@ -159,17 +171,34 @@ static struct group *add_group(struct cs_ipc *ipc, const char *path, const char 
 	return g;
 }
 
+static int open_group(const struct group *g)
+{
+	return open(g->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * Watch the clawsec_tasks/ we opened safely, through its /proc/self/fd
+ * name, so that the watch lands on that very directory.
+ */
 static void watch_group(struct cs_ipc *ipc, struct group *g)
 {
-	char tasks[PATH_MAX + 32];
+	char fdpath[64];
+	int gfd, tfd;
 
 	if (ipc->ifd < 0 || g->wd >= 0)
 		return;
-	snprintf(tasks, sizeof(tasks), "%s/%s", g->path, TASKS_DIR);
-	g->wd = inotify_add_watch(ipc->ifd, tasks,
-				  IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW);
-	if (g->wd < 0 && errno != ENOENT)
-		ipc->st.watch_failures++;
+	gfd = open_group(g);
+	tfd = gfd >= 0 ? cs_sd_opendir(gfd, TASKS_DIR) : -1;
+	if (tfd >= 0) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", tfd);
+		g->wd = inotify_add_watch(ipc->ifd, fdpath,
+					  IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
+		if (g->wd < 0)
+			ipc->st.watch_failures++;
+		close(tfd);
+	}
+	if (gfd >= 0)
+		close(gfd);
 }
 
 static void consider_match(struct cs_ipc *ipc, const char *path, int idx)
@@ -244,34 +273,24 @@ static void rescan(struct cs_ipc *ipc)
 /*
  * The results directory, created 0755 and owned like clawsec_tasks/ (which
  * the container made), so that the client can delete the answers it read.
+ * Mode and owner are set through its descriptor (safedir.c): a symlink
+ * swapped in for it is never followed.
  */
-static int open_results_dir(const char *group_dir)
+static int open_results_dir(const struct gctx *c)
 {
-	int gfd = open(group_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rfd;
-	struct stat tasks;
-
-	if (gfd < 0)
-		return -1;
-	if (mkdirat(gfd, RESULTS_DIR, 0755) == 0) {
-		fchmodat(gfd, RESULTS_DIR, 0755, 0); /* past the umask: the container reads it */
-		if (!fstatat(gfd, TASKS_DIR, &tasks, AT_SYMLINK_NOFOLLOW) && S_ISDIR(tasks.st_mode))
-			fchownat(gfd, RESULTS_DIR, tasks.st_uid, tasks.st_gid, AT_SYMLINK_NOFOLLOW);
-	}
-	rfd = openat(gfd, RESULTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	close(gfd);
-	return rfd;
+	return cs_sd_mkdir_open(c->gfd, RESULTS_DIR, 0755, c->uid, c->gid);
 }
 
 /* Answers nobody collected (the client died) and our own stray temp files. */
 static void sweep_results(struct cs_ipc *ipc, const struct group *g, time_t cutoff)
 {
-	char path[PATH_MAX + 32];
-	int rfd, fd;
+	int gfd = open_group(g), rfd, fd;
 	DIR *d;
 	struct dirent *e;
 
-	snprintf(path, sizeof(path), "%s/%s", g->path, RESULTS_DIR);
-	rfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	rfd = gfd >= 0 ? cs_sd_opendir(gfd, RESULTS_DIR) : -1;
+	if (gfd >= 0)
+		close(gfd);
 	fd = rfd >= 0 ? dup(rfd) : -1;
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
@@ -307,13 +326,19 @@ static void sweep_all(struct cs_ipc *ipc, uint64_t now_ms)
 		sweep_results(ipc, &ipc->groups[i], cutoff);
 }
 
-static bool result_exists(const struct group *g, const char *id)
+static bool result_exists(const struct gctx *c, const char *id)
 {
-	char path[PATH_MAX + 160];
+	char name[96];
 	struct stat st;
+	int rfd = cs_sd_opendir(c->gfd, RESULTS_DIR);
+	bool found;
 
-	snprintf(path, sizeof(path), "%s/%s/%s.json", g->path, RESULTS_DIR, id);
-	return lstat(path, &st) == 0;
+	if (rfd < 0)
+		return false;
+	snprintf(name, sizeof(name), "%s.json", id);
+	found = fstatat(rfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	close(rfd);
+	return found;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -335,18 +360,18 @@ static int write_all(int fd, const char *p, size_t len)
  * Temp file (O_EXCL|O_NOFOLLOW), fsync, rename without replacing: an
  * existing answer is never overwritten. 0 when written or already there.
  */
-static int write_result(const struct group *g, const char *id, const char *text)
+static int write_result(const struct gctx *c, const char *id, const char *text)
 {
 	char tmp[160], name[96];
-	int rfd = open_results_dir(g->path), fd, rc = -1;
+	int rfd = open_results_dir(c), fd, rc = -1;
 
 	if (rfd < 0)
 		return -1;
 	snprintf(name, sizeof(name), "%s.json", id);
 	snprintf(tmp, sizeof(tmp), ".%s.json.%d.tmp", id, (int)getpid());
-	fd = openat(rfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = cs_sd_openat(rfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd < 0 && errno == EEXIST && !unlinkat(rfd, tmp, 0))
-		fd = openat(rfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		fd = cs_sd_openat(rfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd >= 0) {
 		bool ok = !fchmod(fd, 0644) && !write_all(fd, text, strlen(text)) && !fsync(fd);
 
@@ -361,8 +386,9 @@ static int write_result(const struct group *g, const char *id, const char *text)
 	return rc;
 }
 
-static void answer(struct cs_ipc *ipc, const struct group *g, struct outcome *o)
+static void answer(struct cs_ipc *ipc, const struct gctx *c, struct outcome *o)
 {
+	const struct group *g = c->g;
 	cJSON *resp;
 	char *text;
 
@@ -379,7 +405,7 @@ static void answer(struct cs_ipc *ipc, const struct group *g, struct outcome *o)
 	o->result = NULL; /* owned by resp now */
 	text = resp ? cJSON_PrintUnformatted(resp) : NULL;
 	cJSON_Delete(resp);
-	if (!text || write_result(g, o->task.request_id, text)) {
+	if (!text || write_result(c, o->task.request_id, text)) {
 		ipc->st.answer_failures++;
 		o->quarantine = true;
 		snprintf(o->msg, sizeof(o->msg), "its answer could not be written");
@@ -508,9 +534,11 @@ static const char *check_file(const struct cs_ipc *ipc, const char *name, const 
 	return NULL;
 }
 
-static void evaluate(struct cs_ipc *ipc, const struct group *g, const char *text, size_t len,
+static void evaluate(struct cs_ipc *ipc, const struct gctx *c, const char *text, size_t len,
 		     const char *file_code, uint64_t now, bool recovering, struct outcome *o)
 {
+	const struct group *g = c->g;
+
 	o->code = cs_task_parse(text, len, now, &o->task, o->msg, sizeof(o->msg));
 	if (file_code) {
 		o->code = file_code;
@@ -521,7 +549,7 @@ static void evaluate(struct cs_ipc *ipc, const struct group *g, const char *text
 		o->quarantine = true;
 		return;
 	}
-	if (result_exists(g, o->task.request_id)) {
+	if (result_exists(c, o->task.request_id)) {
 		/* Answered before a crash, or a reused id: the first answer stands. */
 		if (!recovering) {
 			o->quarantine = true;
@@ -549,9 +577,11 @@ static void evaluate(struct cs_ipc *ipc, const struct group *g, const char *text
 	o->result = cs_task_execute(ipc->cfg, g->name, &o->task, &o->code, o->msg, sizeof(o->msg));
 }
 
-static void handle_claimed(struct cs_ipc *ipc, const struct group *g, int pfd, const char *name,
+static void handle_claimed(struct cs_ipc *ipc, const struct gctx *c, const char *name,
 			   bool recovering)
 {
+	const struct group *g = c->g;
+	int pfd = c->pfd;
 	struct outcome o = {0};
 	struct stat st;
 	const char *file_code;
@@ -573,14 +603,14 @@ static void handle_claimed(struct cs_ipc *ipc, const struct group *g, int pfd, c
 		quarantine(ipc, g, pfd, name, "unreadable");
 		return;
 	}
-	evaluate(ipc, g, text, len, file_code, cs_now_ms(), recovering, &o);
+	evaluate(ipc, c, text, len, file_code, cs_now_ms(), recovering, &o);
 	free(text);
 	if (file_code)
 		snprintf(o.msg, sizeof(o.msg), "%s", file_msg);
 	if (o.code && strcmp(o.code, CS_ERR_DUPLICATE) && strcmp(o.code, CS_ERR_TIMEOUT) &&
 	    o.quarantine)
 		ipc->st.invalid++;
-	answer(ipc, g, &o);
+	answer(ipc, c, &o);
 	cJSON_Delete(o.result);
 	if (recovering)
 		ipc->st.recovered++;
@@ -599,7 +629,7 @@ static void handle_claimed(struct cs_ipc *ipc, const struct group *g, int pfd, c
  */
 static int claim_copy(int tfd, int pfd, const char *name)
 {
-	int in = openat(tfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), out;
+	int in = cs_sd_openat(tfd, name, O_RDONLY | O_NONBLOCK, 0), out;
 	char *buf = malloc(CS_TASK_MAX_BYTES + 1);
 	struct stat st;
 	ssize_t n = -1;
@@ -659,8 +689,9 @@ static bool skip_name(const char *n)
  * from tfd into pfd unless recovering (then tfd is pfd). A group left with
  * work stays dirty.
  */
-static int drain(struct cs_ipc *ipc, struct group *g, int tfd, int pfd, bool recovering)
+static int drain(struct cs_ipc *ipc, const struct gctx *c, int tfd, bool recovering)
 {
+	struct group *g = c->g;
 	int fd = dup(tfd), handled = 0;
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
@@ -677,9 +708,9 @@ static int drain(struct cs_ipc *ipc, struct group *g, int tfd, int pfd, bool rec
 			g->dirty = true;
 			break;
 		}
-		if (!recovering && !claim(ipc, tfd, pfd, e->d_name))
+		if (!recovering && !claim(ipc, tfd, c->pfd, e->d_name))
 			continue;
-		handle_claimed(ipc, g, pfd, e->d_name, recovering);
+		handle_claimed(ipc, c, e->d_name, recovering);
 		ipc->budget--;
 		handled++;
 	}
@@ -689,8 +720,10 @@ static int drain(struct cs_ipc *ipc, struct group *g, int tfd, int pfd, bool rec
 
 static int process_group(struct cs_ipc *ipc, struct group *g)
 {
-	char proc[PATH_MAX + 128], tasks[PATH_MAX + 32];
-	int pfd, tfd, handled = 0;
+	char proc[PATH_MAX + 128];
+	struct gctx c = {.g = g, .uid = (uid_t)-1, .gid = (gid_t)-1};
+	struct stat st;
+	int tfd, handled = 0;
 
 	g->dirty = false;
 	snprintf(proc, sizeof(proc), "%s/processing", g->work);
@@ -698,21 +731,26 @@ static int process_group(struct cs_ipc *ipc, struct group *g)
 		ipc->st.claim_failures++;
 		return 0;
 	}
-	pfd = open_dir_at(AT_FDCWD, proc);
-	if (pfd < 0)
-		return 0;
-	if (!g->recovered) {
+	c.pfd = open_dir_at(AT_FDCWD, proc);
+	c.gfd = open_group(g);
+	tfd = c.gfd >= 0 ? cs_sd_opendir(c.gfd, TASKS_DIR) : -1;
+	if (tfd >= 0 && !fstat(tfd, &st)) {
+		c.uid = st.st_uid;
+		c.gid = st.st_gid;
+	}
+	if (c.pfd >= 0 && c.gfd >= 0 && !g->recovered) {
 		/* Claimed by an earlier run that stopped before answering. */
-		handled += drain(ipc, g, pfd, pfd, true);
+		handled += drain(ipc, &c, c.pfd, true);
 		g->recovered = !g->dirty;
 	}
-	snprintf(tasks, sizeof(tasks), "%s/%s", g->path, TASKS_DIR);
-	tfd = g->dirty ? -1 : open_dir_at(AT_FDCWD, tasks);
-	if (tfd >= 0) {
-		handled += drain(ipc, g, tfd, pfd, false);
+	if (c.pfd >= 0 && tfd >= 0 && !g->dirty)
+		handled += drain(ipc, &c, tfd, false);
+	if (tfd >= 0)
 		close(tfd);
-	}
-	close(pfd);
+	if (c.gfd >= 0)
+		close(c.gfd);
+	if (c.pfd >= 0)
+		close(c.pfd);
 	return handled;
 }
 
