@@ -26,6 +26,7 @@
 #define INIT_WINDOW 192	    /* bytes of init code decoded after the header store */
 #define INIT_MAX_INSNS 24   /* ... at most this many instructions */
 #define MAX_VERSION_HITS 64 /* "Bun v" occurrences looked at */
+#define MAX_HEADER_HITS 65536 /* a file full of headers is hostile: stop there */
 
 static const uint8_t needle[3] = {0x0c, 0x10, 0x10};
 
@@ -44,6 +45,7 @@ struct scan {
 	char version[CS_BSSL_VERSION_MAX];
 	int version_conflict;
 	unsigned int version_hits;
+	unsigned int header_hits;
 	char why[96]; /* first reason a table was dropped */
 };
 
@@ -246,6 +248,8 @@ static void scan_chunk(struct scan *s, const struct cs_elfimg_load *l, const uin
 			break;
 		if (buf[at] != 0x10 && buf[at] != 0x20)
 			continue;
+		if (++s->header_hits > MAX_HEADER_HITS)
+			break;
 		const_table(s, l->vaddr + pos + at);
 		if (l->flags & PF_X)
 			init_table(s, l, l->vaddr + pos + at);
@@ -305,7 +309,7 @@ static struct cand *cand_at(struct scan *s, uint64_t vaddr)
  * In a PIE the words of a constant table are 0 in the file and the pointers
  * are the addends of R_X86_64_RELATIVE relocations (.rela.dyn).
  */
-static int apply_relocs(struct scan *s)
+static void apply_relocs(struct scan *s)
 {
 	uint64_t rela, size, ent = sizeof(Elf64_Rela);
 	Elf64_Rela r[256];
@@ -313,14 +317,14 @@ static int apply_relocs(struct scan *s)
 	qsort(s->c, s->n, sizeof(*s->c), cand_cmp);
 	if (!s->n || cs_elfimg_dyn(s->img, DT_RELA, &rela) ||
 	    cs_elfimg_dyn(s->img, DT_RELASZ, &size))
-		return 0;
+		return;
 	if (!cs_elfimg_dyn(s->img, DT_RELAENT, &ent) && ent != sizeof(Elf64_Rela))
-		return 0;
+		return;
 	for (uint64_t done = 0; done + ent <= size;) {
 		size_t k = (size - done) / ent < 256 ? (size_t)((size - done) / ent) : 256;
 
 		if (cs_elfimg_vread(s->img, rela + done, r, k * ent))
-			return -EIO;
+			return; /* a table outside the file: no pointers from it */
 		for (size_t i = 0; i < k; i++) {
 			struct cand *c;
 
@@ -331,7 +335,6 @@ static int apply_relocs(struct scan *s)
 		}
 		done += k * ent;
 	}
-	return 0;
 }
 
 static int is_code(const struct cs_elfimg *img, uint64_t vaddr)
@@ -447,16 +450,21 @@ static void finish(struct scan *s)
 	qsort(o->fns, o->n_fns, sizeof(o->fns[0]), by_vaddr);
 	if (!s->version_conflict)
 		snprintf(o->version, sizeof(o->version), "%s", s->version);
-	if (!o->n_fns && !o->dropped)
-		snprintf(o->reason, sizeof(o->reason),
-			 "no BoringSSL AEAD method table (no key/nonce/tag header followed by "
-			 "seal and open code pointers, constant or stored by init code)");
-	else if (!o->n_fns)
+	if (s->header_hits > MAX_HEADER_HITS)
+		snprintf(s->why, sizeof(s->why), "scan stopped after %d candidate headers",
+			 MAX_HEADER_HITS);
+	if (o->n_fns && s->why[0])
+		snprintf(o->reason, sizeof(o->reason), "%u candidate table(s) dropped: %s",
+			 o->dropped, s->why);
+	else if (o->dropped)
 		snprintf(o->reason, sizeof(o->reason),
 			 "%u AEAD table(s) found but no entry proven: %s", o->dropped, s->why);
 	else if (s->why[0])
-		snprintf(o->reason, sizeof(o->reason), "%u table(s) dropped: %s", o->dropped,
-			 s->why);
+		snprintf(o->reason, sizeof(o->reason), "no AEAD table found: %s", s->why);
+	else
+		snprintf(o->reason, sizeof(o->reason),
+			 "no BoringSSL AEAD method table (no key/nonce/tag header followed by "
+			 "seal and open code pointers, constant or stored by init code)");
 }
 
 int cs_bssl_scan(const struct cs_elfimg *img, struct cs_boringssl_fns *out)
@@ -477,10 +485,9 @@ int cs_bssl_scan(const struct cs_elfimg *img, struct cs_boringssl_fns *out)
 	}
 	for (unsigned int i = 0; i < img->nload && !err; i++)
 		err = scan_load(&s, &img->load[i], buf);
-	if (!err)
-		err = apply_relocs(&s);
 	if (err)
 		goto out;
+	apply_relocs(&s);
 	for (unsigned int i = 0; i < s.n; i++)
 		eval_table(&s, &s.c[i]);
 	finish(&s);
