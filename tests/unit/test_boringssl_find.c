@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <gelf.h>
 
 #include "boringssl_find.h"
 #include "elfimg.h"
@@ -337,11 +338,196 @@ static void proc_root_stays_in_the_root(void **state)
 	assert_int_equal(r.n_fns, 6);
 }
 
+#define AEAD_SRC CS_SOURCE_DIR "/tests/fixtures/aead/aead_tables.c"
+
+/* clang -O2 the fixture into out with extra flags, and a stripped copy out.stripped. */
+static void build_fixture(const char *out, const char *flags)
+{
+	char cmd[8192];
+
+	snprintf(cmd, sizeof(cmd),
+		 "clang -O2 -fno-omit-frame-pointer %s -o '%s' '%s' && "
+		 "objcopy --strip-all '%s' '%s.stripped'",
+		 flags, out, AEAD_SRC, out, out);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Value of symbol name and the uprobe offset of that address, read with libelf. */
+static void lookup(const char *path, const char *name, uint64_t *vaddr, uint64_t *offset)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf_Scn *scn = NULL;
+	size_t nph = 0;
+	Elf *elf;
+
+	*vaddr = *offset = 0;
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(elf);
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d = elf_getdata(scn, NULL);
+		GElf_Shdr sh;
+		GElf_Sym sym;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		for (int i = 0; gelf_getsym(d, i, &sym); i++) {
+			if (!strcmp(elf_strptr(elf, sh.sh_link, sym.st_name), name))
+				*vaddr = sym.st_value;
+		}
+	}
+	assert_int_equal(elf_getphdrnum(elf, &nph), 0);
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    *vaddr >= ph.p_vaddr && *vaddr < ph.p_vaddr + ph.p_filesz)
+			*offset = *vaddr - ph.p_vaddr + ph.p_offset;
+	}
+	elf_end(elf);
+	close(fd);
+	assert_true(*vaddr && *offset);
+}
+
+static const struct {
+	const char *name;
+	int role;
+} fixture_fns[] = {
+	{"seal_a", CS_BSSL_SEAL},  {"open_a", CS_BSSL_OPEN},  /* constant, 72 bytes */
+	{"sealv_b", CS_BSSL_SEAL}, {"openv_b", CS_BSSL_OPEN}, /* constant, 96 bytes */
+	{"seal_c", CS_BSSL_SEAL},  {"open_c", CS_BSSL_OPEN},  /* .bss, init code */
+};
+
+/* Compiler-made tables, PIE and not: every shape found, each entry an FDE start. */
+static void check_fixture(const char *flags, int pie)
+{
+	char dir[] = "/tmp/cs-bssl-fx-XXXXXX", bin[64], stripped[80], cmd[128];
+	struct cs_boringssl_fns r;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(bin, sizeof(bin), "%s/aead", dir);
+	snprintf(stripped, sizeof(stripped), "%s.stripped", bin);
+	build_fixture(bin, flags);
+	assert_int_equal(cs_boringssl_find(stripped, &r), 0);
+	assert_int_equal(r.pie, pie);
+	assert_int_equal(r.n_fns, 6);
+	for (unsigned int i = 0; i < 6; i++) {
+		const struct cs_bssl_fn *f = NULL;
+		uint64_t vaddr, offset;
+
+		lookup(bin, fixture_fns[i].name, &vaddr, &offset);
+		for (unsigned int j = 0; j < r.n_fns; j++) {
+			if (r.fns[j].vaddr == vaddr)
+				f = &r.fns[j];
+		}
+		assert_non_null(f);
+		assert_int_equal(f->role, fixture_fns[i].role);
+		assert_int_equal(f->offset, offset);
+		assert_int_equal(f->proof, CS_BSSL_PROOF_FDE);
+	}
+	assert_int_equal(r.tables, 3);
+	assert_int_equal(r.rodata_tables, 2);
+	assert_int_equal(r.init_tables, 1);
+	assert_int_equal(r.layouts, CS_BSSL_LAYOUT_72 | CS_BSSL_LAYOUT_96);
+	/* table_bad's seal points 4 bytes into seal_d */
+	assert_int_equal(r.dropped, 1);
+	assert_non_null(strstr(r.reason,
+			       "1 candidate table(s) dropped: not the start of an .eh_frame FDE"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void compiled_pie(void **state)
+{
+	(void)state;
+	check_fixture("-fPIE -pie", 1);
+}
+
+static void compiled_non_pie(void **state)
+{
+	(void)state;
+	check_fixture("-fno-pie -no-pie", 0);
+}
+
+/*
+ * Without .eh_frame_hdr and with the linker's nop padding (not lld's int3),
+ * no entry can be proven: nothing is returned, and the reason says why.
+ */
+static void no_fde_table_and_nop_padding(void **state)
+{
+	char dir[] = "/tmp/cs-bssl-fx-XXXXXX", bin[64], stripped[80], cmd[128];
+	struct cs_boringssl_fns r;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(bin, sizeof(bin), "%s/aead", dir);
+	snprintf(stripped, sizeof(stripped), "%s.stripped", bin);
+	build_fixture(bin, "-fno-pie -no-pie -fno-asynchronous-unwind-tables -fno-unwind-tables "
+			   "-Wl,--no-eh-frame-hdr");
+	assert_int_equal(cs_boringssl_find(stripped, &r), 0);
+	assert_int_equal(r.n_fns, 0);
+	assert_int_equal(r.tables, 0);
+	assert_int_equal(r.dropped, 4);
+	assert_non_null(strstr(r.reason, "no entry proven: no FDE table"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * A single-file executable made by `bun build --compile` (the shape of Claude
+ * Code): Bun's own binary with the bundled script added. Same functions.
+ */
+static void bun_compiled_executable(void **state)
+{
+	char dir[] = "/tmp/cs-bssl-cc-XXXXXX", cmd[8192], path[64];
+	struct cs_boringssl_fns r, again;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/agent.ts", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("const key = process.env.ANTHROPIC_API_KEY ?? '';\n"
+	      "const r = await fetch(process.argv[2], {method: 'POST',\n"
+	      "  headers: {'x-api-key': key}, body: JSON.stringify({model: 'x'})});\n"
+	      "console.log(r.status, await r.text());\n",
+	      f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && HOME='%s' BUN_INSTALL_CACHE_DIR='%s/cache' '%s' build --compile "
+		 "agent.ts --outfile agent >/dev/null",
+		 dir, dir, dir, BUN14);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/agent", dir);
+	cs_boringssl_cache_clear();
+	assert_int_equal(cs_boringssl_find(path, &r), 0);
+	assert_int_equal(r.cached, 0);
+	assert_int_equal(r.n_fns, 6);
+	for (unsigned int i = 0; i < 6; i++) {
+		assert_int_equal(r.fns[i].role, bun14_fns[i].role);
+		assert_int_equal(r.fns[i].offset, bun14_fns[i].offset);
+		assert_entry_in_file(path, bun14_fns[i].offset);
+	}
+	assert_string_equal(r.version, "1.4.5");
+	assert_int_equal(cs_boringssl_find(path, &again), 0);
+	assert_int_equal(again.cached, 1);
+	print_message("bun build --compile: %u functions, cold %.1f ms, cached %.3f ms\n", r.n_fns,
+		      ms(r.scan_us), ms(again.scan_us));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bun14_functions),
 		cmocka_unit_test(bun12_functions),
+		cmocka_unit_test(bun_compiled_executable),
+		cmocka_unit_test(compiled_pie),
+		cmocka_unit_test(compiled_non_pie),
+		cmocka_unit_test(no_fde_table_and_nop_padding),
 		cmocka_unit_test(plain_binary_has_none),
 		cmocka_unit_test(node_is_the_openssl_path),
 		cmocka_unit_test(bad_files_give_clean_errors),
