@@ -12,10 +12,23 @@
 
 #define WAYS 4
 
+/* The fields a summary repeats; set when the entry came from a finding. */
+struct about {
+	bool set;
+	enum cs_direction direction;
+	enum cs_threat threat;
+	enum cs_severity severity;
+	char protocol[sizeof(((struct cs_finding *)0)->protocol)];
+	char pattern[sizeof(((struct cs_finding *)0)->pattern)];
+	char source[sizeof(((struct cs_finding *)0)->source)];
+	char dest[sizeof(((struct cs_finding *)0)->dest)];
+};
+
 struct entry {
 	uint64_t key; /* 0 = free */
 	uint64_t first_ms, last_ms;
 	uint64_t count;
+	struct about about;
 };
 
 struct cs_dedup {
@@ -94,37 +107,118 @@ static uint64_t tuple_key(const char *pattern, enum cs_direction dir, const char
 	return h ? h : 1;
 }
 
-bool cs_dedup_check(struct cs_dedup *d, const char *pattern, enum cs_direction dir,
-		    const char *dest, uint64_t fingerprint, uint64_t now_ms, uint64_t *count)
+/* The summary of an entry's folded repeats, if it has any and knows its fields. */
+static void summarise(const struct cs_dedup *d, const struct entry *e, uint64_t now_ms,
+		      cs_fold_fn emit, void *ctx)
 {
-	uint64_t key = tuple_key(pattern, dir, dest, fingerprint);
+	struct cs_finding f;
+
+	if (e->count < 2 || !e->about.set || !emit)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.direction = e->about.direction;
+	f.threat = e->about.threat;
+	f.severity = e->about.severity;
+	memcpy(f.protocol, e->about.protocol, sizeof(f.protocol));
+	memcpy(f.pattern, e->about.pattern, sizeof(f.pattern));
+	memcpy(f.source, e->about.source, sizeof(f.source));
+	memcpy(f.dest, e->about.dest, sizeof(f.dest));
+	f.timestamp_ms = now_ms;
+	f.folded = e->count - 1;
+	f.fold_first_ms = e->first_ms;
+	f.fold_last_ms = e->last_ms;
+	f.fold_window_ms = d->window_ms;
+	emit(ctx, &f);
+}
+
+static void remember(struct about *a, const struct cs_finding *f)
+{
+	if (!f) {
+		a->set = false;
+		return;
+	}
+	a->set = true;
+	a->direction = f->direction;
+	a->threat = f->threat;
+	a->severity = f->severity;
+	memcpy(a->protocol, f->protocol, sizeof(a->protocol));
+	memcpy(a->pattern, f->pattern, sizeof(a->pattern));
+	memcpy(a->source, f->source, sizeof(a->source));
+	memcpy(a->dest, f->dest, sizeof(a->dest));
+}
+
+static void restart(struct entry *e, uint64_t key, uint64_t now_ms, const struct cs_finding *f)
+{
+	e->key = key;
+	e->first_ms = e->last_ms = now_ms;
+	e->count = 1;
+	remember(&e->about, f);
+}
+
+/* The common path: f (may be NULL) supplies the fields a summary needs. */
+static bool check(struct cs_dedup *d, uint64_t key, uint64_t now_ms, const struct cs_finding *f,
+		  uint64_t *count, cs_fold_fn emit, void *ctx)
+{
 	struct entry *set = &d->e[(key % d->sets) * WAYS];
 	struct entry *victim = &set[0];
 
+	if (count)
+		*count = 1;
 	for (int i = 0; i < WAYS; i++) {
 		struct entry *e = &set[i];
 
 		if (e->key == key) {
-			e->last_ms = now_ms;
 			if (now_ms - e->first_ms < d->window_ms && now_ms >= e->first_ms) {
+				e->last_ms = now_ms;
 				e->count++;
 				if (count)
 					*count = e->count;
 				return false;
 			}
-			e->first_ms = now_ms;
-			e->count = 1;
-			if (count)
-				*count = 1;
+			summarise(d, e, now_ms, emit, ctx);
+			restart(e, key, now_ms, f);
 			return true;
 		}
 		if (!e->key || (victim->key && e->last_ms < victim->last_ms))
 			victim = e;
 	}
-	if (victim->key)
+	if (victim->key) {
 		d->evictions++;
-	*victim = (struct entry){.key = key, .first_ms = now_ms, .last_ms = now_ms, .count = 1};
-	if (count)
-		*count = 1;
+		summarise(d, victim, now_ms, emit, ctx);
+	}
+	restart(victim, key, now_ms, f);
 	return true;
+}
+
+bool cs_dedup_check(struct cs_dedup *d, const char *pattern, enum cs_direction dir,
+		    const char *dest, uint64_t fingerprint, uint64_t now_ms, uint64_t *count)
+{
+	return check(d, tuple_key(pattern, dir, dest, fingerprint), now_ms, NULL, count, NULL,
+		     NULL);
+}
+
+bool cs_dedup_finding(struct cs_dedup *d, const struct cs_finding *f, cs_fold_fn emit, void *ctx)
+{
+	uint64_t key = tuple_key(f->pattern, f->direction, f->dest, f->fingerprint);
+
+	return check(d, key, f->timestamp_ms, f, NULL, emit, ctx);
+}
+
+size_t cs_dedup_sweep(struct cs_dedup *d, uint64_t now_ms, cs_fold_fn emit, void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->sets * WAYS; i++) {
+		struct entry *e = &d->e[i];
+
+		if (!e->key || (now_ms != UINT64_MAX && now_ms - e->first_ms < d->window_ms &&
+				now_ms >= e->first_ms))
+			continue;
+		if (e->count > 1 && e->about.set) {
+			summarise(d, e, now_ms == UINT64_MAX ? cs_now_ms() : now_ms, emit, ctx);
+			n++;
+		}
+		memset(e, 0, sizeof(*e));
+	}
+	return n;
 }

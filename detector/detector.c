@@ -179,6 +179,25 @@ static void build_finding(struct cs_detector *d, const struct cs_flow_meta *meta
 					m->secret_end - m->secret_start);
 }
 
+/* A closed dedup window with repeats: its summary goes out like a finding (lock held). */
+static void emit_fold(void *ctx, const struct cs_finding *summary)
+{
+	struct cs_detector *d = ctx;
+
+	d->stats.fold_summaries++;
+	if (d->fn)
+		d->fn(d->ctx, summary);
+}
+
+void cs_detector_sweep_folds(struct cs_detector *d, bool all)
+{
+	if (!d || !d->dedup)
+		return;
+	pthread_mutex_lock(&d->lock);
+	cs_dedup_sweep(d->dedup, all ? UINT64_MAX : cs_now_ms(), emit_fold, d);
+	pthread_mutex_unlock(&d->lock);
+}
+
 void cs_detector_report(struct cs_detector *d, const struct cs_flow_meta *meta,
 			enum cs_direction dir, const struct cs_match *m)
 {
@@ -188,8 +207,7 @@ void cs_detector_report(struct cs_detector *d, const struct cs_flow_meta *meta,
 		return;
 	build_finding(d, meta, dir, m, &f);
 	pthread_mutex_lock(&d->lock);
-	if (d->dedup && !cs_dedup_check(d->dedup, f.pattern, dir, f.dest, f.fingerprint,
-					f.timestamp_ms, NULL)) {
+	if (d->dedup && !cs_dedup_finding(d->dedup, &f, emit_fold, d)) {
 		d->stats.findings_suppressed++;
 		pthread_mutex_unlock(&d->lock);
 		return;

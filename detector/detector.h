@@ -48,9 +48,14 @@ struct cs_detector_stats {
 	uint64_t regex_limit_hits;    /* PCRE2 match or depth limit reached */
 	uint64_t findings;	      /* reported after deduplication */
 	uint64_t findings_suppressed; /* folded into an earlier finding */
+	uint64_t fold_summaries;      /* clawsec-traffic-fold/v1 records saying so */
 	uint64_t flows_open;
 };
 
+/*
+ * Receives each finding, and each summary of folded repeats (f->folded > 0,
+ * a clawsec-traffic-fold/v1 record when serialised: count it apart).
+ */
 typedef void (*cs_finding_fn)(void *ctx, const struct cs_finding *f);
 
 struct cs_detector;
@@ -60,6 +65,12 @@ struct cs_detector *cs_detector_new(const struct cs_detector_config *cfg, cs_fin
 				    void *ctx, char *err, size_t errlen);
 void cs_detector_free(struct cs_detector *d);
 void cs_detector_get_stats(const struct cs_detector *d, struct cs_detector_stats *out);
+/*
+ * Summarise dedup windows that have closed (all: every open one, before
+ * shutdown) through the finding callback. Call it from a periodic timer so
+ * a flood that stops is still reported; NULL is a no-op.
+ */
+void cs_detector_sweep_folds(struct cs_detector *d, bool all);
 
 /* The family ids the registry knows, for config validation and listings. */
 size_t cs_family_count(void);

@@ -20,6 +20,7 @@
 #include "detector.h"
 #include "errbuf.h"
 #include "finding.h"
+#include "fold.h"
 #include "utf8.h"
 
 static const char *const direction_names[] = {"outbound", "inbound"};
@@ -227,8 +228,11 @@ static bool add_clean(cJSON *obj, const char *key, const char *s, size_t cap)
 struct cJSON *cs_finding_to_json(const struct cs_finding *f)
 {
 	char ts[CS_TIMESTAMP_LEN];
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o;
 
+	if (f->folded)
+		return cs_fold_to_json(f);
+	o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
 	cs_format_timestamp(f->timestamp_ms, ts);

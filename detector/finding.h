@@ -32,6 +32,15 @@ struct cs_finding {
 	char snippet[512];     /* redacted context, valid UTF-8 */
 	uint64_t timestamp_ms; /* Unix epoch, milliseconds */
 	uint64_t fingerprint;  /* keyed hash of the secret, never the secret */
+	/*
+	 * Nonzero: not a finding but a summary (CS_FOLD_SCHEMA, detector/fold.h)
+	 * of this many repeats folded into an earlier finding with the same
+	 * pattern, direction, dest and secret; no snippet.
+	 */
+	uint64_t folded;
+	uint64_t fold_first_ms;	 /* the reported finding the repeats were folded into */
+	uint64_t fold_last_ms;	 /* the last repeat */
+	uint64_t fold_window_ms; /* the dedup window */
 };
 
 const char *cs_direction_name(enum cs_direction d);

@@ -19,6 +19,7 @@
 
 #include "dedup.h"
 #include "engine_helpers.h"
+#include "fold.h"
 #include "redact.h"
 #include "registry.h"
 
@@ -287,6 +288,114 @@ static void test_dedup_bounded(void **state)
 	cs_dedup_free(d);
 }
 
+struct folds {
+	struct cs_finding got[8];
+	size_t n;
+};
+
+static void collect_fold(void *ctx, const struct cs_finding *f)
+{
+	struct folds *c = ctx;
+
+	assert_true(c->n < 8);
+	c->got[c->n++] = *f;
+}
+
+static struct cs_finding sighting(const char *dest, uint64_t fp, uint64_t at)
+{
+	struct cs_finding f = {.direction = CS_DIR_OUTBOUND, .severity = CS_SEV_CRITICAL};
+
+	snprintf(f.pattern, sizeof(f.pattern), "ai_api_key");
+	snprintf(f.protocol, sizeof(f.protocol), "https");
+	snprintf(f.source, sizeof(f.source), "node/42");
+	snprintf(f.dest, sizeof(f.dest), "%s", dest);
+	snprintf(f.snippet, sizeof(f.snippet), "key=[REDACTED]");
+	f.fingerprint = fp;
+	f.timestamp_ms = at;
+	return f;
+}
+
+/* Folded repeats are summarised when their window is reused, evicted or swept. */
+static void test_dedup_fold_summaries(void **state)
+{
+	struct cs_dedup *d = cs_dedup_new(4, 1000); /* one set of 4 ways */
+	struct folds c = {0};
+	struct cs_finding f = sighting("a:443", 7, 100);
+	char msg[256];
+
+	(void)state;
+	assert_true(cs_dedup_finding(d, &f, collect_fold, &c));
+	for (uint64_t t = 200; t <= 500; t += 100) {
+		f.timestamp_ms = t;
+		assert_false(cs_dedup_finding(d, &f, collect_fold, &c));
+	}
+	assert_int_equal(c.n, 0);
+	/* Reused after its window: the summary comes first, then a new report. */
+	f.timestamp_ms = 1200;
+	assert_true(cs_dedup_finding(d, &f, collect_fold, &c));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.got[0].folded, 4);
+	assert_int_equal(c.got[0].fold_first_ms, 100);
+	assert_int_equal(c.got[0].fold_last_ms, 500);
+	assert_int_equal(c.got[0].timestamp_ms, 1200);
+	assert_string_equal(c.got[0].dest, "a:443");
+	assert_string_equal(c.got[0].snippet, ""); /* never the context of a secret */
+	cs_fold_message(&c.got[0], msg, sizeof(msg));
+	assert_string_equal(msg, "4 more of pattern ai_api_key to a:443 in the last 1 s");
+	/* A window without repeats closes silently. */
+	assert_int_equal(cs_dedup_sweep(d, 5000, collect_fold, &c), 0);
+	assert_int_equal(c.n, 1);
+	/* Evicted with repeats: summarised before the slot is reused. */
+	f = sighting("b:443", 1, 6000);
+	assert_true(cs_dedup_finding(d, &f, collect_fold, &c));
+	f.timestamp_ms = 6001;
+	assert_false(cs_dedup_finding(d, &f, collect_fold, &c));
+	for (uint64_t fp = 2; fp <= 5; fp++) {
+		struct cs_finding g = sighting("c:443", fp, 6002 + fp);
+
+		assert_true(cs_dedup_finding(d, &g, collect_fold, &c));
+	}
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.got[1].dest, "b:443");
+	assert_int_equal(c.got[1].folded, 1);
+	/* Sweep: a closed window with repeats, and at shutdown every open one. */
+	f = sighting("c:443", 5, 6100);
+	assert_false(cs_dedup_finding(d, &f, collect_fold, &c));
+	assert_int_equal(cs_dedup_sweep(d, 6500, collect_fold, &c), 0);
+	assert_int_equal(cs_dedup_sweep(d, UINT64_MAX, collect_fold, &c), 1);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.got[2].folded, 1);
+	assert_true(cs_dedup_finding(d, &f, collect_fold, &c)); /* the table was emptied */
+	cs_dedup_free(d);
+}
+
+/* The summary's JSON: its own schema, the documented fields, no snippet. */
+static void test_fold_record_json(void **state)
+{
+	struct cs_finding f = sighting("paste.example:443", 7, 61000);
+	char *line;
+	cJSON *o;
+
+	(void)state;
+	f.folded = 12;
+	f.fold_first_ms = 1000;
+	f.fold_last_ms = 59000;
+	f.fold_window_ms = 60000;
+	line = cs_finding_to_line(&f);
+	assert_non_null(line);
+	assert_null(strstr(line, "REDACTED"));
+	o = cJSON_Parse(line);
+	assert_true(cs_fold_record(o));
+	assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
+			    "12 more of pattern ai_api_key to paste.example:443 in the last 58 s");
+	assert_int_equal(cJSON_GetObjectItem(o, "count")->valuedouble, 12);
+	assert_int_equal(cJSON_GetObjectItem(o, "window_seconds")->valuedouble, 60);
+	assert_string_equal(cJSON_GetObjectItem(o, "first_seen")->valuestring,
+			    "1970-01-01T00:00:01.000Z");
+	cJSON_Delete(o);
+	free(line);
+}
+
 /* Through the detector: repeats are counted as suppressed, snippets never leak. */
 static void test_detector_dedup(void **state)
 {
@@ -324,6 +433,8 @@ int main(void)
 		cmocka_unit_test(test_fingerprint_keyed),
 		cmocka_unit_test(test_dedup_window_and_count),
 		cmocka_unit_test(test_dedup_bounded),
+		cmocka_unit_test(test_dedup_fold_summaries),
+		cmocka_unit_test(test_fold_record_json),
 		cmocka_unit_test(test_detector_dedup),
 	};
 

@@ -165,6 +165,12 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 	pthread_mutex_lock(&a->mu);
 	if (a->log)
 		cs_jsonl_append_finding(a->log, f);
+	if (f->folded) { /* a summary of repeats: logged, counted by the detector */
+		pthread_mutex_unlock(&a->mu);
+		logmsg("folded: %llu more of %s -> %s", (unsigned long long)f->folded, f->pattern,
+		       printable(f->dest, dst, sizeof(dst)));
+		return;
+	}
 	for (size_t i = 0; i < cs_family_count() && i < CS_AGENT_MAX_FAMILIES; i++)
 		if (!strcmp(cs_family_id(i), f->pattern))
 			a->by_family[i]++;
@@ -441,6 +447,7 @@ static void reload(struct agent *a)
 	    ac->cfg.capture_cap_bytes != a->conf->cfg.capture_cap_bytes)
 		logmsg("ringbuf_bytes and capture_cap_bytes take effect at the next start");
 	cs_flows_set_detector(a->flows, det);
+	cs_detector_sweep_folds(a->det, true); /* its folded repeats are said, not lost */
 	cs_detector_free(a->det);
 	a->det = det;
 	if (log) {
@@ -589,6 +596,7 @@ static void teardown(struct agent *a)
 	a->flows = NULL;
 	cs_probes_close(a->probes);
 	a->probes = NULL;
+	cs_detector_sweep_folds(a->det, true);
 	if (a->conf && a->locked)
 		write_state(a); /* the last word: capture off */
 	cs_targets_free(a->targets);

@@ -96,6 +96,7 @@ static void add_proxy_detector(struct agent *a, struct cs_detector_stats *ds)
 	ds->regex_limit_hits += p->regex_limit_hits;
 	ds->findings += p->findings;
 	ds->findings_suppressed += p->findings_suppressed;
+	ds->fold_summaries += p->fold_summaries;
 	ds->flows_open += p->flows_open;
 }
 
@@ -108,8 +109,10 @@ static cJSON *state_json(struct agent *a)
 
 	if (!s)
 		return NULL;
-	if (a->det)
+	if (a->det) {
+		cs_detector_sweep_folds(a->det, false); /* folds end in the log, not in memory */
 		cs_detector_get_stats(a->det, &ds);
+	}
 	if (a->proxy)
 		add_proxy_detector(a, &ds);
 	if (a->log)

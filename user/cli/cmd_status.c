@@ -141,6 +141,15 @@ static void print_capture(const cJSON *st, const cJSON *cap)
 	print_targets(cJSON_GetObjectItemCaseSensitive(st, "targets"));
 }
 
+/* Repeats folded by dedup are shown, never hidden: nothing is throttled silently. */
+static void print_detector(const cJSON *det)
+{
+	printf("detector: %.0f findings, %.0f repeats folded into them (%.0f fold summaries "
+	       "logged), %.0f bytes unscanned\n",
+	       num(det, "findings"), num(det, "findings_suppressed"), num(det, "fold_summaries"),
+	       num(det, "bytes_unscanned"));
+}
+
 /*
  * path: the file the state came from; px_path: the standalone proxy's state
  * file when its block was folded into path's, else NULL.
@@ -173,6 +182,7 @@ static void print_human(const cJSON *st, const char *path, const char *px_path)
 	else
 		printf("capture: off\n");
 	print_proxy(px);
+	print_detector(cJSON_GetObjectItemCaseSensitive(st, "detector"));
 	print_counts("findings by pattern",
 		     cJSON_GetObjectItemCaseSensitive(st, "findings_by_pattern"));
 	print_counts("findings by severity",

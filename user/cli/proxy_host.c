@@ -23,6 +23,8 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 	size_t i;
 
 	cs_jsonl_append_finding(h->log, f); /* thread-safe */
+	if (f->folded)
+		return; /* a summary of repeats, counted by the detector */
 	pthread_mutex_lock(&h->mu);
 	if (f->severity <= CS_SEV_CRITICAL)
 		h->by_severity[f->severity]++;

@@ -27,6 +27,7 @@ void px_gen_put(struct px_gen *g)
 {
 	if (!g || --g->refs)
 		return;
+	cs_detector_sweep_folds(g->det, true); /* folded repeats are said, not lost */
 	cs_detector_free(g->det);
 	cs_mitm_free(g->mitm);
 	free(g);
@@ -179,6 +180,7 @@ static void tick(void *ctx, uint64_t now)
 		cs_loop_set(px->loop, &px->lw, EPOLLIN);
 		px->listen_paused = false;
 	}
+	cs_detector_sweep_folds(px->gen->det, false);
 	cs_detector_get_stats(px->gen->det, &ds);
 	pthread_mutex_lock(&px->mu);
 	px->det_stats = ds;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fold.h"
 #include "fsutil.h"
 #include "v2source.h"
 
@@ -147,6 +148,10 @@ static void visit_line(struct reader *r, const char *line, size_t len)
 		return;
 	r->st->lines++;
 	obj = cJSON_ParseWithLength(line, len);
+	if (cs_fold_record(obj)) { /* a summary of folded repeats: not a finding */
+		cJSON_Delete(obj);
+		return;
+	}
 	if (!obj || cs_finding_from_json(obj, &f, err, sizeof(err))) {
 		r->st->malformed++;
 		cJSON_Delete(obj);

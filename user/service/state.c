@@ -76,6 +76,7 @@ cJSON *cs_state_detector_json(const struct cs_detector_stats *s)
 	cJSON_AddNumberToObject(o, "regex_limit_hits", (double)s->regex_limit_hits);
 	cJSON_AddNumberToObject(o, "findings", (double)s->findings);
 	cJSON_AddNumberToObject(o, "findings_suppressed", (double)s->findings_suppressed);
+	cJSON_AddNumberToObject(o, "fold_summaries", (double)s->fold_summaries);
 	cJSON_AddNumberToObject(o, "flows_open", (double)s->flows_open);
 	return o;
 }
