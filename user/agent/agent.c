@@ -218,11 +218,11 @@ static void release_binary(struct agent *a, struct cs_target *t)
 }
 
 /*
- * Keep a libssl probed after its last target exits (the agent itself is
- * made a user of it): the next short-lived process loading the same libssl,
- * e.g. curl run by a container agent, is captured from its first call, before
- * the agent could have classified it. (Node's exe needs no pin: it is
- * classified long before its first TLS call.)
+ * Keep a shared TLS library (libssl, libgnutls) probed after its last target
+ * exits (the agent itself is made a user of it): the next short-lived process
+ * loading the same library, e.g. curl or git run by a container agent, is captured from its first
+ * call, before the agent could have classified it. (Node's exe needs no pin: it is classified long
+ * before its first TLS call.)
  */
 static void pin(struct agent *a, const struct cs_target *t)
 {
@@ -263,7 +263,7 @@ static void attach(struct agent *a, struct cs_target *t)
 	if (t->tls != CS_TLS_NONE && t->attached) {
 		t->probed_dev = t->dev;
 		t->probed_ino = t->ino;
-		if (t->tls == CS_TLS_LIBSSL)
+		if (t->tls == CS_TLS_LIBSSL || t->tls == CS_TLS_GNUTLS)
 			pin(a, t);
 	}
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * elfsym.c - find OpenSSL's SSL_* functions in ELF files, and the files a
- * process maps (libssl, its executable) with their (dev, inode) keys.
+ * elfsym.c - find exported functions (OpenSSL's SSL_*, GnuTLS's) in ELF
+ * files, and the files a process maps (libssl, libgnutls, its executable)
+ * with their (dev, inode) keys.
  */
 #include "elfsym.h"
 
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,20 +26,27 @@ const char *cs_sym_name(unsigned int i)
 	return i < CS_SYM_COUNT ? sym_names[i] : NULL;
 }
 
-static unsigned int sym_bit(const char *name)
+/* The names looked for in one scan and the first letters they start with. */
+struct wanted {
+	const char *const *names;
+	unsigned int n;
+	uint8_t first[256];
+};
+
+static unsigned int sym_bit(const struct wanted *w, const char *name)
 {
 	/* versioned names in .symtab look like "SSL_write@@OPENSSL_3.0.0" */
 	size_t len = strcspn(name, "@");
 
-	for (unsigned int i = 0; i < CS_SYM_COUNT; i++) {
-		if (strlen(sym_names[i]) == len && !strncmp(name, sym_names[i], len))
+	for (unsigned int i = 0; i < w->n; i++) {
+		if (strlen(w->names[i]) == len && !strncmp(name, w->names[i], len))
 			return 1u << i;
 	}
 	return 0;
 }
 
 /* Bits for the defined functions of one symbol table section. */
-static unsigned int scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+static unsigned int scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const struct wanted *w)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	unsigned int mask = 0;
@@ -57,19 +66,24 @@ static unsigned int scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 		if (type != STT_FUNC && type != STT_GNU_IFUNC)
 			continue;
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
-		if (name && name[0] == 'S')
-			mask |= sym_bit(name);
+		if (name && w->first[(unsigned char)name[0]])
+			mask |= sym_bit(w, name);
 	}
 	return mask;
 }
 
-int cs_elf_tls_symbols(const char *path, unsigned int *mask)
+int cs_elf_functions(const char *path, const char *const *names, unsigned int n, unsigned int *mask)
 {
+	struct wanted w = {.names = names, .n = n};
 	Elf_Scn *scn = NULL;
 	Elf *elf;
 	int fd, err = 0;
 
 	*mask = 0;
+	if (n > 32)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		w.first[(unsigned char)names[i][0]] = 1;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -86,12 +100,17 @@ int cs_elf_tls_symbols(const char *path, unsigned int *mask)
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		if (sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_SYMTAB)
-			*mask |= scan_symtab(elf, scn, &sh);
+			*mask |= scan_symtab(elf, scn, &sh, &w);
 	}
 out:
 	elf_end(elf);
 	close(fd);
 	return err;
+}
+
+int cs_elf_tls_symbols(const char *path, unsigned int *mask)
+{
+	return cs_elf_functions(path, sym_names, CS_SYM_COUNT, mask);
 }
 
 int cs_bin_key_of_path(const char *path, struct cs_bin_key *key)
@@ -126,11 +145,12 @@ static int parse_maps_line(char *line, struct maps_line *m)
 	return 0;
 }
 
-static int is_libssl(const char *path)
+/* True when the file name of path starts with prefix (e.g. "libssl.so"). */
+static int base_starts(const char *path, const char *prefix)
 {
 	const char *base = strrchr(path, '/');
 
-	return base && !strncmp(base + 1, "libssl.so", 9);
+	return base && !strncmp(base + 1, prefix, strlen(prefix));
 }
 
 typedef int (*maps_match_fn)(const struct maps_line *m, const void *arg);
@@ -164,15 +184,19 @@ static int find_mapping(int pid, maps_match_fn match, const void *arg, struct cs
 	return err;
 }
 
-static int match_libssl(const struct maps_line *m, const void *arg)
+static int match_base(const struct maps_line *m, const void *arg)
 {
-	(void)arg;
-	return is_libssl(m->path);
+	return base_starts(m->path, arg);
 }
 
 int cs_find_libssl(int pid, struct cs_mapped_bin *out)
 {
-	return find_mapping(pid, match_libssl, NULL, out);
+	return find_mapping(pid, match_base, "libssl.so", out);
+}
+
+int cs_find_libgnutls(int pid, struct cs_mapped_bin *out)
+{
+	return find_mapping(pid, match_base, "libgnutls.so", out);
 }
 
 static int match_path(const struct maps_line *m, const void *arg)

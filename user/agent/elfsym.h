@@ -47,6 +47,13 @@ struct cs_mapped_bin {
  */
 int cs_elf_tls_symbols(const char *path, unsigned int *mask);
 
+/*
+ * The same for any n <= 32 names: bit i of *mask is set when the file defines
+ * a function named names[i] (a versioned ".symtab" name "f@@V" counts as f).
+ */
+int cs_elf_functions(const char *path, const char *const *names, unsigned int n,
+		     unsigned int *mask);
+
 /* The (dev, inode) of path (following symlinks). 0 or -errno. */
 int cs_bin_key_of_path(const char *path, struct cs_bin_key *key);
 
@@ -56,6 +63,9 @@ int cs_bin_key_of_path(const char *path, struct cs_bin_key *key);
  * -ENOENT when pid maps no libssl, or -errno (e.g. -ESRCH: no such pid).
  */
 int cs_find_libssl(int pid, struct cs_mapped_bin *out);
+
+/* The same for the first libgnutls.so* (GnuTLS: git, wget). */
+int cs_find_libgnutls(int pid, struct cs_mapped_bin *out);
 
 /*
  * The executable of pid: open_path is /proc/PID/exe, key the mapped inode

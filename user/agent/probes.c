@@ -25,7 +25,7 @@
 #define MAX_USERS 65536 /* pids per binary */
 
 /* The TLS stacks, asked in this order which one a binary carries. */
-static const struct cs_tls_stack *const stacks[] = {&cs_tls_openssl};
+static const struct cs_tls_stack *const stacks[] = {&cs_tls_openssl, &cs_tls_gnutls};
 #define N_STACKS (sizeof(stacks) / sizeof(stacks[0]))
 
 /* A binary with TLS probes attached and the pids that use it. */

@@ -62,6 +62,8 @@ const char *cs_tls_path_name(enum cs_tls_path p)
 	switch (p) {
 	case CS_TLS_LIBSSL:
 		return "libssl";
+	case CS_TLS_GNUTLS:
+		return "gnutls";
 	case CS_TLS_STATIC_OPENSSL:
 		return "static_openssl";
 	default:
@@ -474,8 +476,9 @@ static enum cs_target_why match(const struct rules *r, int pid, struct procinfo 
 }
 
 /*
- * Which binary holds this process's SSL_write: a mapped libssl first (what
- * the process's own TLS calls go through), else the executable itself.
+ * Which binary holds this process's TLS calls: a mapped libssl first (what
+ * the process's own TLS calls go through), then a mapped libgnutls, else the
+ * executable itself.
  */
 static void classify_tls(struct cs_target *t)
 {
@@ -488,6 +491,8 @@ static void classify_tls(struct cs_target *t)
 	if (cs_find_libssl(t->pid, &mb) == 0 && cs_elf_tls_symbols(mb.open_path, &mask) == 0 &&
 	    (mask & CS_SYM_DATA)) {
 		t->tls = CS_TLS_LIBSSL;
+	} else if (cs_find_libgnutls(t->pid, &mb) == 0) {
+		t->tls = CS_TLS_GNUTLS; /* the gnutls stack checks its symbols at attach */
 	} else if (cs_find_exe(t->pid, &mb) == 0) {
 		mask = 0;
 		if (cs_elf_tls_symbols(mb.open_path, &mask) == 0 && (mask & CS_SYM_DATA))
@@ -655,7 +660,7 @@ void cs_targets_recheck_tls(struct cs_targets *ts, uint64_t young_ms)
 		    (young_ms && now - t->classified_ns >= young_ms * 1000000ull))
 			continue;
 		/* Only the maps are read here: the executable was already looked at. */
-		if (cs_find_libssl(t->pid, &mb) != 0)
+		if (cs_find_libssl(t->pid, &mb) != 0 && cs_find_libgnutls(t->pid, &mb) != 0)
 			continue;
 		classify_tls(t);
 		if (t->tls != CS_TLS_NONE)

@@ -37,7 +37,7 @@
 #define CS_LABEL_V2_FOLDER "nanoclaw-group-folder"
 #define CS_V2_NAME_PREFIX "v2-" /* after container_prefix: nanoclaw-v2-<folder>-<ms> */
 
-enum cs_tls_path { CS_TLS_NONE = 0, CS_TLS_LIBSSL, CS_TLS_STATIC_OPENSSL };
+enum cs_tls_path { CS_TLS_NONE = 0, CS_TLS_LIBSSL, CS_TLS_STATIC_OPENSSL, CS_TLS_GNUTLS };
 enum cs_target_why { CS_WHY_PID = 1, CS_WHY_CMDLINE, CS_WHY_CONTAINER, CS_WHY_CHILD };
 
 struct cs_target {

@@ -47,6 +47,7 @@ struct cs_tls_stack {
 };
 
 extern const struct cs_tls_stack cs_tls_openssl;
+extern const struct cs_tls_stack cs_tls_gnutls;
 
 /*
  * Before obj is loaded: makes every map of obj that the core also defines

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gnutls.c - the GnuTLS stack: a library exporting gnutls_record_send/recv
+ * (libgnutls.so.30, which git and wget use through libcurl-gnutls) gets the
+ * probes of bpf/gnutls.bpf.c, attached by symbol name.
+ */
+#include "elfsym.h"
+#include "tls_stack.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gnutls.skel.h"
+
+enum { G_SEND, G_RECV, G_SNI, G_DEINIT, G_COUNT };
+#define G_DATA ((1u << G_SEND) | (1u << G_RECV))
+
+static const char *const names[G_COUNT] = {
+	"gnutls_record_send",
+	"gnutls_record_recv",
+	"gnutls_server_name_set",
+	"gnutls_deinit",
+};
+
+/* Entry and return probe per function. */
+struct gnutls_att {
+	struct bpf_link *links[G_COUNT * 2];
+};
+
+static int load(struct cs_tls_slot *slot)
+{
+	struct gnutls_bpf *skel;
+	int e;
+
+	if (slot->obj)
+		return 0;
+	skel = gnutls_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->capture_cap = slot->capture_cap;
+	e = cs_tls_share_maps(slot->core, skel->obj);
+	if (!e)
+		e = gnutls_bpf__load(skel);
+	if (e) {
+		gnutls_bpf__destroy(skel);
+		return e;
+	}
+	slot->obj = skel;
+	slot->bobj = skel->obj;
+	return 0;
+}
+
+static struct bpf_link *attach_one(struct bpf_program *prog, const char *path, const char *func,
+				   bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
+
+	/* pid -1: one attachment serves every process; the kernel filters */
+	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
+}
+
+static void detach(void *att)
+{
+	struct gnutls_att *a = att;
+
+	if (!a)
+		return;
+	for (size_t i = 0; i < G_COUNT * 2; i++)
+		bpf_link__destroy(a->links[i]);
+	free(a);
+}
+
+/* Both data functions are needed (a session writes and reads); the SNI and
+ * deinit probes are kept when they attach, as they only add names. */
+static int attach_all(struct gnutls_bpf *s, struct gnutls_att *a, const char *path,
+		      unsigned int have)
+{
+	struct bpf_program *entry[G_COUNT] = {s->progs.cs_gnutls_send, s->progs.cs_gnutls_recv,
+					      s->progs.cs_gnutls_sni, s->progs.cs_gnutls_deinit};
+	struct bpf_program *ret[G_COUNT] = {s->progs.cs_gnutls_send_r, s->progs.cs_gnutls_recv_r,
+					    NULL, NULL};
+
+	for (unsigned int i = 0; i < G_COUNT; i++) {
+		struct bpf_link **l = &a->links[2 * i];
+
+		if (!(have & (1u << i)))
+			continue;
+		l[0] = attach_one(entry[i], path, names[i], false);
+		if (l[0] && ret[i])
+			l[1] = attach_one(ret[i], path, names[i], true);
+		if ((!l[0] || (ret[i] && !l[1])) && (G_DATA & (1u << i)))
+			return errno ? -errno : -EINVAL;
+	}
+	return 0;
+}
+
+static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_attach *out)
+{
+	unsigned int have = 0;
+	struct gnutls_att *a;
+	int e;
+
+	e = cs_elf_functions(path, names, G_COUNT, &have);
+	if (e)
+		return e;
+	if ((have & G_DATA) != G_DATA) {
+		snprintf(out->status, sizeof(out->status), "no gnutls_record_send/recv symbols");
+		return -ENOENT;
+	}
+	e = load(slot);
+	if (e)
+		return e;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	e = attach_all(slot->obj, a, path, have);
+	if (e) {
+		detach(a);
+		return e;
+	}
+	out->att = a;
+	snprintf(out->status, sizeof(out->status), "gnutls_record_* symbols");
+	return 0;
+}
+
+static void unload(struct cs_tls_slot *slot)
+{
+	gnutls_bpf__destroy(slot->obj);
+	slot->obj = NULL;
+	slot->bobj = NULL;
+}
+
+const struct cs_tls_stack cs_tls_gnutls = {
+	.name = "gnutls",
+	.attach = attach,
+	.detach = detach,
+	.unload = unload,
+};
