@@ -9,7 +9,7 @@ packages=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 	libbpf-dev bpftool libelf-dev zlib1g-dev libbrotli-dev
 	libcjson-dev libpcre2-dev libcmocka-dev libssl-dev openssl
-	iproute2 util-linux procps ca-certificates curl git
+	iproute2 util-linux procps ca-certificates curl git wget
 	libnghttp2-dev libzstd-dev libdw-dev libsystemd-dev
 	mitmproxy prometheus rsyslog chromium
 )

@@ -185,6 +185,39 @@ static void libssl_found_in_maps(void **state)
 	free(b);
 }
 
+/* wget reads URLs from stdin with -i -: it maps libgnutls and waits. */
+static void libgnutls_found_in_maps(void **state)
+{
+	static const char *const names[] = {"gnutls_record_send", "gnutls_record_recv",
+					    "gnutls_no_such_function"};
+	char *argv[] = {"wget", "-q", "-i", "-", NULL};
+	struct cs_mapped_bin *b = calloc(1, sizeof(*b));
+	unsigned int mask = 0, ssl = 123;
+	int in, err = -ENOENT;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(b);
+	pid = spawn_blocked(argv, &in);
+	assert_true(pid > 0);
+	for (int i = 0; i < 500 && err == -ENOENT; i++) {
+		err = cs_find_libgnutls(pid, b);
+		if (err == -ENOENT)
+			nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+	if (!err) {
+		assert_non_null(strstr(b->mapped, "/libgnutls.so"));
+		err = cs_elf_functions(b->open_path, names, 3, &mask);
+		assert_int_equal(cs_elf_tls_symbols(b->open_path, &ssl), 0);
+	}
+	stop(pid, in);
+	assert_int_equal(err, 0);
+	assert_int_equal(mask, 3); /* both data functions, not the made-up one */
+	assert_int_equal(ssl, 0);  /* GnuTLS's own API, not OpenSSL's */
+	assert_int_equal(cs_elf_functions("/", names, 3, &mask), -ENOEXEC);
+	free(b);
+}
+
 static void no_libssl_and_no_process(void **state)
 {
 	char *argv[] = {"cat", NULL};
@@ -232,6 +265,7 @@ int main(void)
 		cmocka_unit_test(bad_files_give_errors),
 		cmocka_unit_test(symbol_names_are_stable),
 		cmocka_unit_test(libssl_found_in_maps),
+		cmocka_unit_test(libgnutls_found_in_maps),
 		cmocka_unit_test(no_libssl_and_no_process),
 		cmocka_unit_test(exe_key_matches_file),
 	};
