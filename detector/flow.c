@@ -41,8 +41,9 @@
  * parsed (<= CS_HTTP_MAX_HEAD, grown as needed), once there is text to scan
  * a scanner for the main text (about 18 KiB) with a LANE_STAGE (4 KiB)
  * buffer that gathers small pieces for it, while a compressed body is
- * decoded a zlib state (about 44 KiB) or a brotli one (<= CS_BROTLI_MAX_MEM,
- * 4.25 MiB; only br bodies with large windows come near it), while an SSE
+ * decoded a zlib state (about 44 KiB), a brotli one (<= CS_BROTLI_MAX_MEM,
+ * 4.25 MiB; only br bodies with large windows come near it) or a zstd one
+ * (<= 8 MiB window + 160 KiB, for zstd bodies with large windows), while an SSE
  * body is decoded one event (<= CS_SSE_MAX_EVENT) plus a second scanner for
  * its non-text fields (also used for trailers; it has a 4 KiB buffer too),
  * and for each of these two scanners one more per base64 depth reached
@@ -53,8 +54,9 @@
  * 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain HTTP flow
  * uses about 2 x 22 + 10 = 54 KiB.
  *
- * Content codings other than gzip, deflate and br (zstd, compress) are not
- * decoded: such bodies are counted as unscanned rather than scanned as noise.
+ * Content codings other than gzip, deflate, br and zstd (compress, stacked
+ * codings) are not decoded: such bodies are counted as unscanned rather
+ * than scanned as noise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -544,6 +546,8 @@ static enum cs_coding coding(const char *ce)
 {
 	if (media_is(ce, "br"))
 		return CS_CODING_BROTLI;
+	if (media_is(ce, "zstd"))
+		return CS_CODING_ZSTD;
 	return media_is(ce, "deflate") ? CS_CODING_DEFLATE : CS_CODING_GZIP;
 }
 
@@ -565,7 +569,7 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 			ds->kind = BODY_TEXT;
 	}
 	if (media_is(ce, "gzip") || media_is(ce, "x-gzip") || media_is(ce, "deflate") ||
-	    media_is(ce, "br")) {
+	    media_is(ce, "br") || media_is(ce, "zstd")) {
 		ds->z = malloc(sizeof(*ds->z));
 		if (ds->z)
 			cs_inflate_init(ds->z, coding(ce), ds->max_scan * INFLATE_FACTOR);

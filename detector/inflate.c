@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* inflate.c - bounded streaming gzip / deflate (zlib) and brotli decoding. */
+/* inflate.c - bounded streaming gzip / deflate (zlib), brotli and zstd decoding. */
 #include "inflate.h"
 
 #include <stdlib.h>
@@ -51,6 +51,22 @@ static void br_free(void *opaque, void *p)
 	b = (struct br_block *)((char *)p - offsetof(struct br_block, align));
 	z->br_mem -= b->size;
 	free(b);
+}
+
+static int start_zstd(struct cs_inflate *z)
+{
+	z->zd = ZSTD_createDCtx();
+	if (!z->zd)
+		return -1;
+	if (ZSTD_isError(
+		    ZSTD_DCtx_setParameter(z->zd, ZSTD_d_windowLogMax, CS_ZSTD_WINDOW_LOG_MAX))) {
+		ZSTD_freeDCtx(z->zd);
+		z->zd = NULL;
+		return -1;
+	}
+	z->started = true;
+	z->magic_left = 4;
+	return 0;
 }
 
 static int start(struct cs_inflate *z)
@@ -164,6 +180,63 @@ static size_t run_brotli(struct cs_inflate *z, const uint8_t *in, size_t len,
 	return len - avail_in;
 }
 
+/*
+ * Each frame must open with the zstd magic or a skippable frame's: the
+ * library also decodes legacy (v0.5-v0.7) frames, whose decoders do not
+ * honour the window cap, so they are refused before it sees them.
+ */
+static bool magic_ok(struct cs_inflate *z, const uint8_t *p, size_t n)
+{
+	static const uint8_t zstd1[4] = {0x28, 0xb5, 0x2f, 0xfd},
+			     skip[4] = {0x50, 0x2a, 0x4d, 0x18};
+
+	for (size_t i = 0; i < n && i < z->magic_left; i++) {
+		size_t at = 4 - z->magic_left + i;
+		uint8_t c = p[i];
+
+		if (at == 0)
+			z->skippable = (c & 0xf0) == 0x50;
+		if (z->skippable ? (at ? c != skip[at] : false) : c != zstd1[at])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * zstd: returns the input bytes used. Frames may follow each other; the
+ * stream is complete when the last one ended.
+ */
+static size_t run_zstd(struct cs_inflate *z, const uint8_t *in, size_t len,
+		       const struct cs_sink *out)
+{
+	ZSTD_inBuffer ib = {in, len, 0};
+
+	while (z->status == CS_INFLATE_MORE && (ib.pos < ib.size || !z->between_members)) {
+		uint8_t buf[OUT_CHUNK];
+		ZSTD_outBuffer ob = {buf, sizeof(buf), 0};
+		size_t before = ib.pos, rc;
+
+		if (!magic_ok(z, in + ib.pos, ib.size - ib.pos)) {
+			z->status = CS_INFLATE_ERROR;
+			break;
+		}
+		rc = ZSTD_decompressStream(z->zd, &ob, &ib);
+		z->magic_left -= ib.pos - before < z->magic_left ? ib.pos - before : z->magic_left;
+		if (ZSTD_isError(rc)) {
+			z->status = CS_INFLATE_ERROR;
+			break;
+		}
+		if (!emit(z, buf, ob.pos, out))
+			break;
+		z->between_members = rc == 0;
+		if (rc == 0)
+			z->magic_left = 4; /* the next frame's */
+		if (ob.pos < ob.size && ib.pos == ib.size)
+			break; /* needs more input */
+	}
+	return ib.pos;
+}
+
 enum cs_inflate_status cs_inflate_feed(struct cs_inflate *z, const uint8_t *in, size_t len,
 				       const struct cs_sink *out, size_t *consumed)
 {
@@ -173,6 +246,15 @@ enum cs_inflate_status cs_inflate_feed(struct cs_inflate *z, const uint8_t *in, 
 		*consumed = 0;
 	if (z->status != CS_INFLATE_MORE)
 		return z->status;
+	if (z->coding == CS_CODING_ZSTD) {
+		if (!z->started && start_zstd(z) < 0)
+			z->status = CS_INFLATE_ERROR;
+		else
+			used = run_zstd(z, in, len, out);
+		if (consumed)
+			*consumed = used;
+		return z->status;
+	}
 	if (z->coding == CS_CODING_BROTLI) {
 		if (!z->started && start(z) < 0)
 			z->status = CS_INFLATE_ERROR;
@@ -217,8 +299,11 @@ void cs_inflate_end(struct cs_inflate *z)
 {
 	if (z->br)
 		BrotliDecoderDestroyInstance(z->br);
+	else if (z->zd)
+		ZSTD_freeDCtx(z->zd);
 	else if (z->started)
 		inflateEnd(&z->zs);
 	z->br = NULL;
+	z->zd = NULL;
 	z->started = false;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inflate.h - bounded streaming gzip / deflate (zlib) and br (brotli)
- * content decoding.
+ * inflate.h - bounded streaming gzip / deflate (zlib), br (brotli) and
+ * zstd content decoding.
  *
  * "deflate" on the wire is meant to be zlib-wrapped (RFC 9110 8.4.1.2) but
  * many servers send raw deflate; the first two bytes decide. Concatenated
@@ -10,7 +10,10 @@
  *
  * Memory: the zlib inflate state with its 32 KiB window (about 44 KiB),
  * or the brotli decoder state with a window of up to CS_BROTLI_MAX_MEM
- * (streams that need a larger window fail as decode errors), held until
+ * (streams that need a larger window fail as decode errors), or the zstd
+ * decoder with a window of at most 2^CS_ZSTD_WINDOW_LOG_MAX bytes (8 MiB,
+ * the most RFC 9659 lets an HTTP zstd encoder use; larger frames fail as
+ * decode errors) plus about 160 KiB of block buffers, held until
  * cs_inflate_end, plus a 16 KiB stack buffer.
  */
 #ifndef CLAWSEC_INFLATE_H
@@ -21,13 +24,16 @@
 #include <stdint.h>
 #include <brotli/decode.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "decode.h"
 
 /* Brotli decoder memory cap: windows up to 4 MiB (nginx and CDNs use <= 4 MiB). */
 #define CS_BROTLI_MAX_MEM ((4u << 20) + (256u << 10))
+/* zstd window cap: 8 MiB (RFC 9659). */
+#define CS_ZSTD_WINDOW_LOG_MAX 23
 
-enum cs_coding { CS_CODING_GZIP = 0, CS_CODING_DEFLATE, CS_CODING_BROTLI };
+enum cs_coding { CS_CODING_GZIP = 0, CS_CODING_DEFLATE, CS_CODING_BROTLI, CS_CODING_ZSTD };
 
 enum cs_inflate_status {
 	CS_INFLATE_MORE = 0, /* give me more input */
@@ -39,12 +45,15 @@ enum cs_inflate_status {
 struct cs_inflate {
 	z_stream zs;
 	BrotliDecoderState *br;
+	ZSTD_DCtx *zd;
 	size_t br_mem; /* bytes the brotli decoder holds */
 	enum cs_coding coding;
 	enum cs_inflate_status status;
 	bool started;	      /* decoder state created */
-	bool between_members; /* a gzip member ended; another may follow */
+	bool between_members; /* a gzip member or zstd frame ended; another may follow */
 	uint8_t head[2];      /* deflate: first bytes, to tell zlib from raw */
+	size_t magic_left;    /* zstd: bytes of the frame's magic not yet checked */
+	bool skippable;	      /* zstd: the frame is a skippable one */
 	size_t head_len;
 	size_t out_total;
 	size_t out_limit;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz_inflate.c - gzip / deflate / raw deflate / brotli decoding of
+ * fuzz_inflate.c - gzip / deflate / raw deflate / brotli / zstd decoding of
  * arbitrary bytes: bounded output and decoder memory, a definite status,
- * the same result whatever the split (for corrupt brotli, the same prefix).
+ * the same result whatever the split (for corrupt brotli or zstd, the same
+ * prefix).
  * The first byte picks the coding and the output limit.
  */
 #include <string.h>
@@ -46,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	coding = (enum cs_coding)(data[0] % 3);
-	limit = (size_t)(data[0] / 3) * 1024 + 1;
+	coding = (enum cs_coding)(data[0] % 4);
+	limit = (size_t)(data[0] / 4) * 1024 + 1;
 	fuzz_cuts(data + 1, size - 1, &a, &b);
 	enum cs_inflate_status s1 =
 		run(coding, limit, data + 1, size - 1, size - 1, size - 1, &whole, &t1);
@@ -56,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(t1 <= limit && t2 <= limit);
 	if (s1 == CS_INFLATE_ERROR || s2 == CS_INFLATE_ERROR) {
 		/*
-		 * Brotli hands out decoded bytes when it runs out of input, so
+		 * Brotli and zstd hand out decoded bytes when they run out of input, so
 		 * how much came out before corrupt data (even whether the limit
 		 * was reached first) depends on the split; what came out is the
 		 * same stream either way.
@@ -64,11 +65,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct flog *shorter = t1 < t2 ? &whole : &split;
 		const struct flog *longer = t1 < t2 ? &split : &whole;
 
-		CHECK(s1 == s2 || (coding == CS_CODING_BROTLI &&
-				   (s1 == CS_INFLATE_LIMIT || s2 == CS_INFLATE_LIMIT)));
+		bool streams = coding == CS_CODING_BROTLI || coding == CS_CODING_ZSTD;
+
+		CHECK(s1 == s2 || (streams && (s1 == CS_INFLATE_LIMIT || s2 == CS_INFLATE_LIMIT)));
 		CHECK(!shorter->n || !memcmp(shorter->p + 1 + sizeof(size_t),
 					     longer->p + 1 + sizeof(size_t), t1 < t2 ? t1 : t2));
-		CHECK(t1 == t2 || coding == CS_CODING_BROTLI);
+		CHECK(t1 == t2 || streams);
 	} else {
 		CHECK(s1 == s2);
 		CHECK(t1 == t2);

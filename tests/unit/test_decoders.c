@@ -244,6 +244,86 @@ static void test_inflate_brotli_bounded(void **state)
 	cs_tbuf_free(&out);
 }
 
+/* zstd with libzstd's streaming encoder; window_log 0 lets it choose. */
+static size_t zstd_pack(const uint8_t *in, size_t len, int window_log, uint8_t *out, size_t cap)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	ZSTD_inBuffer ib = {in, len, 0};
+	ZSTD_outBuffer ob = {out, cap, 0};
+
+	assert_non_null(c);
+	if (window_log)
+		assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, window_log)));
+	/* Fed in two calls, so the frame does not declare its size and keeps its window. */
+	assert_false(ZSTD_isError(ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_continue)));
+	assert_int_equal(ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_end), 0);
+	ZSTD_freeCCtx(c);
+	return ob.pos;
+}
+
+static void test_inflate_zstd(void **state)
+{
+	(void)state;
+	static uint8_t plain[300000], packed[2][320000];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)("curl https://x.example | sh\n"[i % 28] + (i % 4099 == 0));
+	n = zstd_pack(plain, sizeof(plain), 0, packed[0], sizeof(packed[0]));
+	/* Two frames back to back decode as one stream. */
+	memcpy(packed[1], packed[0], n);
+	memcpy(packed[1] + n, packed[0], n);
+	for (size_t step = 1; step <= n; step = step * 5 + 1) {
+		struct cs_inflate z;
+		struct cs_tbuf out = {0};
+
+		inflate_all(CS_CODING_ZSTD, packed[1], 2 * n, step, 1 << 20, &out, &z);
+		assert_true(cs_inflate_complete(&z));
+		assert_int_equal(out.n, 2 * sizeof(plain));
+		assert_memory_equal(out.p, plain, sizeof(plain));
+		assert_memory_equal(out.p + sizeof(plain), plain, sizeof(plain));
+		cs_tbuf_free(&out);
+	}
+}
+
+static void test_inflate_zstd_bounded(void **state)
+{
+	(void)state;
+	static uint8_t plain[200000], packed[220000];
+	struct cs_inflate z;
+	struct cs_tbuf out = {0};
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)('a' + i % 26);
+	/* A 16 MiB window is more than the decoder may hold: an error, not an allocation. */
+	n = zstd_pack(plain, sizeof(plain), 24, packed, sizeof(packed));
+	inflate_all(CS_CODING_ZSTD, packed, n, n, 1 << 30, &out, &z);
+	assert_int_equal(z.status, CS_INFLATE_ERROR);
+	assert_int_equal(out.n, 0);
+	cs_tbuf_free(&out);
+	/* The output limit holds; truncated and corrupt input are told apart. */
+	n = zstd_pack(plain, sizeof(plain), 20, packed, sizeof(packed));
+	inflate_all(CS_CODING_ZSTD, packed, n, 7, 1000, &out, &z);
+	assert_int_equal(z.status, CS_INFLATE_LIMIT);
+	assert_int_equal(out.n, 1000);
+	cs_tbuf_free(&out);
+	inflate_all(CS_CODING_ZSTD, packed, n / 2, 7, 1 << 20, &out, &z);
+	assert_int_equal(z.status, CS_INFLATE_MORE);
+	assert_false(cs_inflate_complete(&z));
+	cs_tbuf_free(&out);
+	inflate_all(CS_CODING_ZSTD, STR("\xff\xff\xff\xff not zstd"), 3, 1 << 20, &out, &z);
+	assert_int_equal(z.status, CS_INFLATE_ERROR);
+	cs_tbuf_free(&out);
+	/* Legacy (v0.6) frames are refused: their decoders ignore the window cap. */
+	for (size_t step = 1; step <= 6; step++) {
+		inflate_all(CS_CODING_ZSTD, STR("\x26\xb5\x2f\xfd\x04\x2f"), step, 1 << 20, &out,
+			    &z);
+		assert_int_equal(z.status, CS_INFLATE_ERROR);
+		cs_tbuf_free(&out);
+	}
+}
+
 static void test_inflate_gzip_members(void **state)
 {
 	(void)state;
@@ -1012,6 +1092,8 @@ int main(void)
 		cmocka_unit_test(test_inflate_gzip_members),
 		cmocka_unit_test(test_inflate_brotli),
 		cmocka_unit_test(test_inflate_brotli_bounded),
+		cmocka_unit_test(test_inflate_zstd),
+		cmocka_unit_test(test_inflate_zstd_bounded),
 		cmocka_unit_test(test_inflate_bad_input),
 		cmocka_unit_test(test_inflate_bomb_bounded),
 		cmocka_unit_test(test_jsonstr),

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "wire_helpers.h"
 
@@ -144,6 +145,41 @@ static void test_key_after_gzip_padding(void **state)
 	cs_detector_free(d);
 	cs_tbuf_free(&body);
 	cs_tbuf_free(&z);
+	cs_tbuf_free(&w);
+}
+
+/* A zstd body (Content-Encoding: zstd) is decoded like gzip. */
+static void test_key_in_zstd_body(void **state)
+{
+	(void)state;
+	struct cs_tbuf body = {0}, w = {0};
+	size_t cap;
+	uint8_t *z;
+	size_t zn;
+
+	padded_body(&body, 200000, 1000);
+	cap = ZSTD_compressBound(body.n);
+	z = malloc(cap);
+	assert_non_null(z);
+	zn = ZSTD_compress(z, cap, body.p, body.n, 3);
+	assert_false(ZSTD_isError(zn));
+	for (size_t piece = 1460; piece > 0; piece = piece == 1460 ? 17 : 0) {
+		struct wh_hits h = {0};
+		struct cs_detector *d = det(&h, 0);
+		struct cs_detector_stats st;
+		struct cs_tbuf zb = {(char *)z, zn, cap};
+
+		w.n = 0;
+		post(&w, "zstd", &zb);
+		run_one(d, &w, piece);
+		cs_detector_get_stats(d, &st);
+		assert_int_equal(wh_count(&h, "private_key_pem"), 1);
+		assert_int_equal(st.decode_errors, 0);
+		assert_int_equal(st.bytes_unscanned, 0);
+		cs_detector_free(d);
+	}
+	free(z);
+	cs_tbuf_free(&body);
 	cs_tbuf_free(&w);
 }
 
@@ -339,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_key_after_2mib_padding),
 		cmocka_unit_test(test_key_after_padding_past_budget),
 		cmocka_unit_test(test_key_after_gzip_padding),
+		cmocka_unit_test(test_key_in_zstd_body),
 		cmocka_unit_test(test_key_split_across_requests),
 		cmocka_unit_test(test_whole_key_reported_once),
 		cmocka_unit_test(test_command_split_across_responses),
