@@ -414,6 +414,11 @@ int mcp_send_result(const cJSON *id, cJSON *result)
 
 int mcp_send_error(const cJSON *id, int code, const char *message)
 {
+	return mcp_send_error_data(id, code, message, NULL);
+}
+
+int mcp_send_error_data(const cJSON *id, int code, const char *message, cJSON *data)
+{
 	cJSON *msg = envelope(id);
 	cJSON *err = cJSON_CreateObject();
 
@@ -421,9 +426,12 @@ int mcp_send_error(const cJSON *id, int code, const char *message)
 	    !cJSON_AddStringToObject(err, "message", message)) {
 		cJSON_Delete(msg);
 		cJSON_Delete(err);
+		cJSON_Delete(data);
 		fprintf(stderr, "clawsec-traffic-mcp: out of memory writing an error\n");
 		return 0;
 	}
+	if (data)
+		cJSON_AddItemToObject(err, "data", data);
 	cJSON_AddItemToObject(msg, "error", err);
 	return send_line(msg);
 }

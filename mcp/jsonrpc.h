@@ -70,5 +70,7 @@ bool mcp_id_equal(const cJSON *a, const cJSON *b);
  */
 int mcp_send_result(const cJSON *id, cJSON *result);
 int mcp_send_error(const cJSON *id, int code, const char *message);
+/* An error with a `data` member (consumed; NULL: none). */
+int mcp_send_error_data(const cJSON *id, int code, const char *message, cJSON *data);
 
 #endif

@@ -16,13 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "era.h"
 #include "jsonrpc.h"
 #include "tools.h"
 
 #define QUEUE_MAX 64
-
-/* Newest first: the answer to an unknown version is the first entry. */
-static const char *const protocol_versions[] = {"2025-11-25", "2025-06-18"};
 
 struct queued {
 	char *line; /* NULL: a line over the limit was skipped here */
@@ -37,10 +35,17 @@ struct server {
 	bool eof;
 	bool out_failed;
 	const cJSON *in_flight; /* id of the tools/call waiting on the host */
+	enum mcp_era era;	/* of the request being answered */
 };
 
+/* 2026-07-28 results say they are complete (no further input is asked for). */
 static void send_result(struct server *s, const cJSON *id, cJSON *result)
 {
+	if (result && s->era == MCP_ERA_STATELESS &&
+	    !cJSON_AddStringToObject(result, "resultType", "complete")) {
+		cJSON_Delete(result);
+		result = NULL;
+	}
 	if (mcp_send_result(id, result) != 0)
 		s->out_failed = true;
 }
@@ -51,24 +56,25 @@ static void send_error(struct server *s, const cJSON *id, int code, const char *
 		s->out_failed = true;
 }
 
+/* A legacy version initialize agrees on; anything else gets the newest. */
 static const char *negotiate(const char *requested)
 {
-	for (size_t i = 0; i < sizeof(protocol_versions) / sizeof(protocol_versions[0]); i++) {
-		if (strcmp(requested, protocol_versions[i]) == 0)
-			return protocol_versions[i];
+	for (size_t i = 0; i < mcp_legacy_versions_count; i++) {
+		if (strcmp(requested, mcp_legacy_versions[i]) == 0)
+			return mcp_legacy_versions[i];
 	}
-	return protocol_versions[0];
+	return mcp_legacy_versions[0];
 }
 
-static cJSON *initialize_result(const char *version)
+/* capabilities, serverInfo and instructions: shared by initialize and server/discover. */
+static cJSON *server_description(void)
 {
 	cJSON *res = cJSON_CreateObject();
 	cJSON *caps = cJSON_AddObjectToObject(res, "capabilities");
 	cJSON *tools = cJSON_AddObjectToObject(caps, "tools");
 	cJSON *info = cJSON_AddObjectToObject(res, "serverInfo");
 
-	if (!cJSON_AddStringToObject(res, "protocolVersion", version) ||
-	    !cJSON_AddBoolToObject(tools, "listChanged", 0) ||
+	if (!cJSON_AddBoolToObject(tools, "listChanged", 0) ||
 	    !cJSON_AddStringToObject(info, "name", MCP_SERVER_NAME) ||
 	    !cJSON_AddStringToObject(info, "title", "ClawSec traffic guardian") ||
 	    !cJSON_AddStringToObject(info, "version", MCP_SERVER_VERSION) ||
@@ -80,6 +86,47 @@ static cJSON *initialize_result(const char *version)
 		return NULL;
 	}
 	return res;
+}
+
+static cJSON *initialize_result(const char *version)
+{
+	cJSON *res = server_description();
+
+	if (res && !cJSON_AddStringToObject(res, "protocolVersion", version)) {
+		cJSON_Delete(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* server/discover (2026-07-28): every version spoken, then the description. */
+static cJSON *discover_result(void)
+{
+	cJSON *res = server_description();
+	cJSON *versions = mcp_era_versions();
+
+	if (!res || !versions || !cJSON_AddItemToObject(res, "supportedVersions", versions)) {
+		cJSON_Delete(res);
+		cJSON_Delete(versions);
+		return NULL;
+	}
+	return res;
+}
+
+/* -32004 with the versions spoken and the one asked for. */
+static void refuse_version(struct server *s, const struct mcp_msg *m, const char *message)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m->params, "_meta");
+	const cJSON *v =
+		cJSON_GetObjectItemCaseSensitive(meta, "io.modelcontextprotocol/protocolVersion");
+	cJSON *data = cJSON_CreateObject();
+
+	if (data) {
+		cJSON_AddItemToObject(data, "supported", mcp_era_versions());
+		cJSON_AddItemToObject(data, "requested", cJSON_Duplicate(v, 0));
+	}
+	if (mcp_send_error_data(m->id, RPC_UNSUPPORTED_VERSION, message, data) != 0)
+		s->out_failed = true;
 }
 
 static void handle_initialize(struct server *s, const struct mcp_msg *m)
@@ -132,10 +179,23 @@ static void handle_tools_call(struct server *s, const struct mcp_msg *m)
 
 static void handle_request(struct server *s, const struct mcp_msg *m)
 {
+	struct mcp_era_check era;
 	char msg[128];
 
-	if (strcmp(m->method, "initialize") == 0)
+	if (strcmp(m->method, "initialize") == 0) {
+		s->era = MCP_ERA_LEGACY; /* the handshake is legacy whatever _meta says */
 		return handle_initialize(s, m);
+	}
+	mcp_era_of(m->params, &era);
+	s->era = era.era;
+	if (era.era == MCP_ERA_BAD && era.error_code == RPC_UNSUPPORTED_VERSION)
+		return refuse_version(s, m, era.error_message);
+	if (era.era == MCP_ERA_BAD)
+		return send_error(s, m->id, era.error_code, era.error_message);
+	if (strcmp(m->method, "server/discover") == 0) {
+		s->era = MCP_ERA_STATELESS; /* a 2026-07-28 result even for a bare probe */
+		return send_result(s, m->id, discover_result());
+	}
 	if (strcmp(m->method, "ping") == 0)
 		return send_result(s, m->id, cJSON_CreateObject());
 	if (strcmp(m->method, "tools/list") == 0)

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "era.h"
 #include "fuzz_util.h"
 #include "ipc_client.h"
 #include "jsonrpc.h"
@@ -95,8 +96,8 @@ static size_t read_stdout(void)
 static bool known_error(int code)
 {
 	return code == RPC_PARSE_ERROR || code == RPC_INVALID_REQUEST ||
-	       code == RPC_METHOD_NOT_FOUND || code == RPC_INVALID_PARAMS ||
-	       code == RPC_INTERNAL_ERROR;
+	       code == RPC_UNSUPPORTED_VERSION || code == RPC_METHOD_NOT_FOUND ||
+	       code == RPC_INVALID_PARAMS || code == RPC_INTERNAL_ERROR;
 }
 
 /* An id a result may carry: a string, or an integer a double holds exactly. */
