@@ -52,13 +52,17 @@ start_node() {
 }
 
 # write_config FILE [JSON proxy members]: a private config whose home is under $work.
+# The destination policy refuses loopback by default: the test origins listen on
+# 127.0.0.1, so that one address is allowed explicitly (set allow_cidrs to change it).
 write_config() {
+	local allow=${allow_cidrs-'["127.0.0.1/32"]'}
 	mkdir -p "$work/home"
 	chmod 700 "$work/home"
 	cat >"$1" <<JSON
 { "home": "$work/home", "log_dir": "$work/home/logs",
   "ipc_roots": ["$work/ipc/*"], "docker_containers_dir": "$work/no-docker",
-  "proxy": { "enabled": true, "listen": "127.0.0.1:10255" ${2:+, $2} } }
+  "proxy": { "enabled": true, "listen": "127.0.0.1:10255",
+             "allow_cidrs": $allow ${2:+, $2} } }
 JSON
 	chmod 600 "$1"
 }

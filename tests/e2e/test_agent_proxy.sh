@@ -12,7 +12,8 @@ start_server --http
 port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
 	console.log(s.address().port); s.close(); })')
 umask 077
-printf '{"target_cmdline": ["no-such-target-%s"], "proxy": {"enabled": true, "listen": "127.0.0.1:%s"}}\n' \
+# allow_cidrs: the test origin is on loopback, which the proxy refuses by default.
+printf '{"target_cmdline": ["no-such-target-%s"], "proxy": {"enabled": true, "listen": "127.0.0.1:%s", "allow_cidrs": ["127.0.0.1/32"]}}\n' \
 	"$$" "$port" >"$T/config.json"
 start_agent --config "$T/config.json"
 wait_for 10 state_is 's.proxy.enabled && s.proxy.listen' "127.0.0.1:$port" ||

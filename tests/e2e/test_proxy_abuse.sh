@@ -8,9 +8,12 @@ source "$(dirname "$0")/proxy_lib.sh"
 
 ulimit -n 4096 2>/dev/null || true
 [[ $(ulimit -n) -ge 2200 ]] || { echo "skip: needs 2200 file descriptors (ulimit -n is $(ulimit -n))"; exit 77; }
-write_config "$work/cfg.json" '"max_conns": 1100, "header_timeout_ms": 2000, "max_header_bytes": 16384'
+# The CONNECT phase's origin port must be allowed: take one the kernel just handed out.
+tport=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+	console.log(s.address().port); s.close(); })')
+write_config "$work/cfg.json" "\"max_conns\": 1100, \"header_timeout_ms\": 2000, \"max_header_bytes\": 16384, \"connect_ports\": [$tport]"
 start_proxy proxy "$work/cfg.json"
-timeout 60 node "$NODE_DIR/proxy_abuse.js" --proxy "$ADDR" --pid "$proxy_pid" --conns 1000 \
+timeout 60 node "$NODE_DIR/proxy_abuse.js" --proxy "$ADDR" --pid "$proxy_pid" --conns 1000 --tunnel-port "$tport" \
 	--max-rss-mb 64 >"$work/abuse.log" 2>&1 || fail "abuse run: $(tail -n 3 "$work/abuse.log")"
 cat "$work/abuse.log"
 kill -0 "$proxy_pid" || fail "proxy died"

@@ -27,7 +27,7 @@ config() {
 	cat >"$1" <<JSON
 { "home": "$home", "log_dir": "$home/logs", "ipc_roots": ["$work/ipc/*"],
   "ipc_poll_ms": 100, "docker_containers_dir": "$work/no-docker",
-  "proxy": { "enabled": $2, "listen": "127.0.0.1:$port" } }
+  "proxy": { "enabled": $2, "listen": "127.0.0.1:$port", "allow_cidrs": ["127.0.0.1/32"] } }
 JSON
 	chmod 600 "$1"
 }

@@ -34,7 +34,7 @@ client() { # LOG-NAME ARGS...: run the TLS client through ADDR, its JSON in $wor
 field() { node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(o[process.argv[2]])' "$@"; }
 
 # 1. inspection off: opaque tunnel
-write_config "$work/cfg-off.json"
+write_config "$work/cfg-off.json" "\"connect_ports\": [$origin]"
 start_proxy plain "$work/cfg-off.json" --log-dir "$work/logs-off"
 NODE_EXTRA_CA_CERTS=$work/oca.crt client off --path /upload --body-file "$work/body"
 [[ $(field "$work/off.json" ok) == true ]] || fail "tunnel: $(cat "$work/off.json")"
@@ -44,7 +44,7 @@ sleep 0.3
 [[ ! -s $work/logs-off/findings.jsonl ]] || fail "tunnel: a finding from ciphertext"
 
 # 2. inspection on
-write_config "$work/cfg.json" "\"https_inspection\": true, \"inspect_ports\": [443, $origin]"
+write_config "$work/cfg.json" "\"https_inspection\": true, \"inspect_ports\": [443, $origin], \"connect_ports\": [$origin]"
 "$CS_CLI" ca init --config "$work/cfg.json" >"$work/ca-init.log" 2>&1 || fail "ca init"
 start_proxy mitm "$work/cfg.json"
 NODE_EXTRA_CA_CERTS=$work/home/ca/ca.crt client post --path /upload --body-file "$work/body"
@@ -73,7 +73,7 @@ grep -q "upstream TLS with localhost:$origin failed" "$work/badup.log" ||
 	fail "unverified origin: no reason logged"
 
 # 4. excluded host: tunnelled with the origin's own certificate
-write_config "$work/cfg-ex.json" "\"https_inspection\": true, \"inspect_ports\": [$origin], \"inspect_exclude\": [\"*.example.test\", \"localhost\"]"
+write_config "$work/cfg-ex.json" "\"https_inspection\": true, \"inspect_ports\": [$origin], \"connect_ports\": [$origin], \"inspect_exclude\": [\"*.example.test\", \"localhost\"]"
 start_proxy excl "$work/cfg-ex.json" --log-dir "$work/logs-ex"
 cat "$work/home/ca/ca.crt" "$work/oca.crt" >"$work/both.crt"
 NODE_EXTRA_CA_CERTS=$work/both.crt client ex --path /upload --body-file "$work/body"

@@ -4,10 +4,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -291,13 +291,22 @@ void conn_free(struct conn *c)
 	free(c);
 }
 
-int conn_answer(struct conn *c, int status, const char *reason)
+int conn_answer(struct conn *c, int status, const char *reason, int refused)
 {
-	char msg[256];
-	int n = snprintf(msg, sizeof(msg),
-			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-			 "Connection: close\r\n\r\n%s\n",
-			 status, reason, strlen(reason) + 1, reason);
+	const char *why = cs_dest_reason_name(refused);
+	char msg[384], hdr[64] = "", body[96];
+	int n;
+
+	if (refused) {
+		snprintf(hdr, sizeof(hdr), "X-Clawsec-Refused: %s\r\n", why);
+		snprintf(body, sizeof(body), "destination refused by the proxy policy: %s", why);
+	} else {
+		snprintf(body, sizeof(body), "%s", reason);
+	}
+	n = snprintf(msg, sizeof(msg),
+		     "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n%s\n",
+		     status, reason, hdr, strlen(body) + 1, body);
 
 	c->close_after_flush = true;
 	if (buf_append(&c->cout, msg, (size_t)n))
@@ -308,19 +317,26 @@ int conn_answer(struct conn *c, int status, const char *reason)
 
 /* ---- upstream opening ---- */
 
-static void opened(void *ctx, int fd, const char *why)
+static void opened(void *ctx, int fd, int refused, const char *why)
 {
 	struct conn *c = ctx;
 
 	c->opening = NULL;
 	if (fd < 0) {
-		atomic_fetch_add(&c->px->upstream_errors, 1);
-		fprintf(stderr, "clawsec-traffic proxy: %s: upstream %s:%u: %s\n", c->source,
-			c->host, c->port, why);
-		if (c->st == C_HTTP) {
-			http_upstream_failed(c, why);
+		if (refused) {
+			atomic_fetch_add(&c->px->dest_refused[refused], 1);
+			why = cs_dest_reason_name(refused);
 		} else {
-			conn_answer(c, 502, "Bad Gateway");
+			atomic_fetch_add(&c->px->upstream_errors, 1);
+		}
+		fprintf(stderr, "clawsec-traffic proxy: %s: upstream %s:%u: %s%s\n", c->source,
+			c->host, c->port, refused ? "refused by the destination policy: " : "",
+			why);
+		if (c->st == C_HTTP) {
+			http_upstream_failed(c, refused);
+		} else {
+			conn_answer(c, refused ? 403 : 502, refused ? "Forbidden" : "Bad Gateway",
+				    refused);
 			c->st = C_HTTP;
 			c->rq = RQ_STOP;
 		}
@@ -339,34 +355,60 @@ static void opened(void *ctx, int fd, const char *why)
 	conn_pump(c);
 }
 
+/* The policy on one address about to be connected to (upstream.c asks, right before connect()). */
+static int dest_check(void *ctx, const struct sockaddr *sa)
+{
+	struct conn *c = ctx;
+
+	return (int)cs_dest_check_addr(&c->gen->rules, &c->px->local, c->host, sa);
+}
+
+/*
+ * Through a parent proxy the parent resolves names, but a numeric target in
+ * any spelling getaddrinfo() accepts ("2130706433", "0x7f.1") is judged here.
+ */
+static int parent_target_check(struct conn *c)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+	struct addrinfo *res = NULL;
+	char port[8];
+	int verdict = 0;
+
+	snprintf(port, sizeof(port), "%u", c->port);
+	if (getaddrinfo(c->host, port, &hints, &res))
+		return 0; /* a name: the parent resolves it */
+	for (struct addrinfo *a = res; a && !verdict; a = a->ai_next)
+		verdict = dest_check(c, a->ai_addr);
+	freeaddrinfo(res);
+	return verdict;
+}
+
 void conn_open_upstream(struct conn *c, const char *host, uint16_t port)
 {
+	int refused;
+
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->port = port;
-	c->opening =
-		cs_upstream_open(c->px->loop, c->px->res, &c->gen->parent, host, port, opened, c);
+	refused = (int)cs_dest_check_request(&c->gen->rules, host, port, c->st == C_CONNECT);
+	if (!refused && c->gen->parent.host[0])
+		refused = parent_target_check(c);
+	if (refused) {
+		opened(c, -1, refused, NULL);
+		return;
+	}
+	c->opening = cs_upstream_open(c->px->loop, c->px->res, &c->gen->parent, host, port,
+				      dest_check, opened, c, &refused);
 	if (!c->opening)
-		opened(c, -1, "cannot open a connection");
+		opened(c, -1, refused, "cannot open a connection");
 }
 
 /* ---- CONNECT: tunnel or inspect ---- */
 
 static bool excluded(const struct cs_config *cfg, const char *host)
 {
-	size_t hl = strlen(host);
-
-	for (size_t i = 0; i < cfg->n_inspect_exclude; i++) {
-		const char *e = cfg->inspect_exclude[i];
-
-		if (!strncmp(e, "*.", 2)) {
-			size_t sl = strlen(e + 1); /* ".suffix" */
-
-			if (hl > sl && !strcasecmp(host + hl - sl, e + 1))
-				return true;
-		} else if (!strcasecmp(e, host)) {
+	for (size_t i = 0; i < cfg->n_inspect_exclude; i++)
+		if (cs_host_pattern_match(cfg->inspect_exclude[i], host))
 			return true;
-		}
-	}
 	return false;
 }
 
@@ -778,7 +820,7 @@ void conn_tick(struct conn *c, uint64_t now)
 		atomic_fetch_add(&c->px->client_errors, 1);
 		if (c->st == C_HTTP && !c->inflight && !c->cout.len && c->rq == RQ_HEAD &&
 		    c->cin.len) {
-			conn_answer(c, 408, "Request Timeout");
+			conn_answer(c, 408, "Request Timeout", 0);
 			c->rq = RQ_STOP;
 			c->phase_timed = false;
 			c->phase_start = now;

@@ -17,6 +17,7 @@
 
 #include <openssl/ssl.h>
 
+#include "destpolicy.h"
 #include "http_msg.h"
 #include "loop.h"
 #include "proxy.h"
@@ -34,7 +35,8 @@ struct px_gen {
 	struct cs_config cfg;
 	struct cs_parent_proxy parent;
 	struct cs_detector *det;
-	struct cs_mitm *mitm; /* NULL: inspection off */
+	struct cs_mitm *mitm;	    /* NULL: inspection off */
+	struct cs_dest_rules rules; /* points into cfg */
 };
 
 struct conn;
@@ -60,6 +62,9 @@ struct cs_proxy {
 		upstream_errors, client_errors;
 	struct cs_detector_stats det_stats;
 	size_t leaves;
+	struct cs_dest_local local; /* loop thread only */
+	unsigned ticks;
+	_Atomic uint64_t dest_refused[CS_DEST_REASONS];
 };
 
 struct cs_buf {
@@ -128,6 +133,8 @@ struct conn {
 
 /* proxy.c */
 void px_gen_put(struct px_gen *g);
+/* Refresh px->local (the host's interface addresses) now. */
+void px_local_refresh(struct cs_proxy *px);
 
 /* conn.c */
 void conn_accept(struct cs_proxy *px, int fd, const struct sockaddr_storage *peer);
@@ -135,8 +142,12 @@ void conn_close(struct conn *c);
 void conn_pump(struct conn *c);
 void conn_tick(struct conn *c, uint64_t now);
 void conn_free(struct conn *c);
-/* Queue bytes for the client (cout); -1 when memory is short. */
-int conn_answer(struct conn *c, int status, const char *reason);
+/*
+ * Queue an answer for the client (cout) and close after it; `refused` (a
+ * destination policy verdict, or 0) adds the X-Clawsec-Refused header.
+ * -1 when memory is short.
+ */
+int conn_answer(struct conn *c, int status, const char *reason, int refused);
 int buf_append(struct cs_buf *b, const void *p, size_t n);
 void conn_drop_upstream(struct conn *c);
 void conn_open_upstream(struct conn *c, const char *host, uint16_t port);
@@ -149,7 +160,8 @@ void http_upstream_process(struct conn *c);
 void http_upstream_eof(struct conn *c);
 bool http_done(const struct conn *c);
 void http_upstream_ready(struct conn *c);
-void http_upstream_failed(struct conn *c, const char *why);
+/* refused: the destination policy's verdict (403), or 0 for an unreachable origin (502). */
+void http_upstream_failed(struct conn *c, int refused);
 
 /* tls side of conn.c, also used by http_relay.c for CONNECT */
 void conn_connect_parsed(struct conn *c);

@@ -17,6 +17,8 @@ static const char *reason_of(int status)
 	switch (status) {
 	case 400:
 		return "Bad Request";
+	case 403:
+		return "Forbidden";
 	case 408:
 		return "Request Timeout";
 	case 431:
@@ -29,14 +31,19 @@ static const char *reason_of(int status)
 }
 
 /* Answer and stop reading requests; mid-pipeline there is no place for an answer. */
+static void answer_stop(struct conn *c, int status, int refused)
+{
+	c->rq = RQ_STOP;
+	c->phase_timed = false;
+	if (c->inflight || c->cout.len || conn_answer(c, status, reason_of(status), refused))
+		conn_close(c);
+}
+
 static void refuse(struct conn *c, int status)
 {
 	if (status != 502)
 		atomic_fetch_add(&c->px->client_errors, 1);
-	c->rq = RQ_STOP;
-	c->phase_timed = false;
-	if (c->inflight || c->cout.len || conn_answer(c, status, reason_of(status)))
-		conn_close(c);
+	answer_stop(c, status, 0);
 }
 
 static void read_head(struct conn *c)
@@ -188,11 +195,13 @@ void http_upstream_ready(struct conn *c)
 	conn_new_flow(c, "http", CS_FORMAT_HTTP);
 }
 
-void http_upstream_failed(struct conn *c, const char *why)
+void http_upstream_failed(struct conn *c, int refused)
 {
-	(void)why;
 	conn_drop_upstream(c);
-	refuse(c, 502);
+	if (refused)
+		answer_stop(c, 403, refused); /* counted by reason, not as a client error */
+	else
+		refuse(c, 502);
 }
 
 static void response_done(struct conn *c)

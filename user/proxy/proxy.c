@@ -3,7 +3,9 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #define DEFAULT_IDLE_MS 60000
 #define DEFAULT_HEADER_MS 10000
 #define DEFAULT_MAX_HEADER (64u << 10)
+#define LOCAL_REFRESH_TICKS 8 /* interface addresses re-read every 2 s */
 
 static void on_listen(void *ctx, uint32_t ev);
 
@@ -63,6 +66,8 @@ static struct px_gen *gen_new(const struct cs_config *cfg, cs_finding_fn fn, voi
 		snprintf(err, errlen, "parent_proxy must be http://host:port");
 		goto fail;
 	}
+	if (cs_dest_rules_init(&g->rules, &g->cfg, err, errlen))
+		goto fail;
 	cs_config_detector(&g->cfg, &dc, disabled, ovr);
 	g->det = cs_detector_new(&dc, fn, ctx, err, errlen);
 	if (!g->det)
@@ -127,6 +132,36 @@ bad:
 	return -1;
 }
 
+/* The listener, so that a request for the proxy itself is refused (proxy-self). */
+static void note_listener(struct cs_proxy *px, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	px->local.listen_port = 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) ||
+	    !cs_dest_normalise((struct sockaddr *)&ss, px->local.listen))
+		return;
+	px->local.listen_port = ss.ss_family == AF_INET
+					? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+					: ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	px->local.listen_any = cs_dest_class(px->local.listen) == CS_DEST_UNSPECIFIED;
+}
+
+void px_local_refresh(struct cs_proxy *px)
+{
+	struct ifaddrs *ifa = NULL;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa))
+		return; /* keep the last snapshot */
+	for (struct ifaddrs *i = ifa; i && n < CS_DEST_LOCAL_MAX; i = i->ifa_next)
+		if (i->ifa_addr && cs_dest_normalise(i->ifa_addr, px->local.addrs[n]))
+			n++;
+	px->local.n_addrs = n;
+	freeifaddrs(ifa);
+}
+
 static void raise_fd_limit(uint32_t conns)
 {
 	struct rlimit rl;
@@ -176,6 +211,8 @@ static void tick(void *ctx, uint64_t now)
 		next = c->next;
 		conn_tick(c, now);
 	}
+	if (++px->ticks % LOCAL_REFRESH_TICKS == 0)
+		px_local_refresh(px); /* interfaces come and go (Docker bridges) */
 	if (px->listen_paused) {
 		cs_loop_set(px->loop, &px->lw, EPOLLIN);
 		px->listen_paused = false;
@@ -208,6 +245,7 @@ static void relisten(struct cs_proxy *px, const char *spec)
 	cs_loop_del(px->loop, &px->lw);
 	close(old);
 	cs_loop_add(px->loop, &px->lw, fd, EPOLLIN, on_listen, px);
+	note_listener(px, fd);
 	pthread_mutex_lock(&px->mu);
 	snprintf(px->listen, sizeof(px->listen), "%s", bound);
 	pthread_mutex_unlock(&px->mu);
@@ -285,6 +323,8 @@ struct cs_proxy *cs_proxy_new(const struct cs_config *cfg, cs_finding_fn fn, voi
 		goto fail;
 	}
 	raise_fd_limit(px->gen->cfg.proxy_max_conns);
+	note_listener(px, fd);
+	px_local_refresh(px);
 	px->inspecting = px->gen->mitm != NULL;
 	return px;
 fail:
@@ -349,11 +389,26 @@ void cs_proxy_get_stats(struct cs_proxy *p, struct cs_proxy_stats *out)
 	out->tunnelled = atomic_load(&p->tunnelled);
 	out->upstream_errors = atomic_load(&p->upstream_errors);
 	out->client_errors = atomic_load(&p->client_errors);
+	for (int r = 0; r < CS_DEST_REASONS; r++)
+		out->dest_refused[r] = atomic_load(&p->dest_refused[r]);
 	pthread_mutex_lock(&p->mu);
 	out->detector = p->det_stats;
 	out->leaves_minted = p->leaves;
 	pthread_mutex_unlock(&p->mu);
 	out->active = atomic_load(&p->active);
+}
+
+/* "dest_refused": {"total": n, "loopback": n, ...}, every reason present. */
+static void add_dest_refused(cJSON *o, const struct cs_proxy_stats *s)
+{
+	cJSON *d = cJSON_AddObjectToObject(o, "dest_refused");
+	uint64_t total = 0;
+
+	for (int r = 1; r < CS_DEST_REASONS; r++)
+		total += s->dest_refused[r];
+	cJSON_AddNumberToObject(d, "total", (double)total);
+	for (int r = 1; r < CS_DEST_REASONS; r++)
+		cJSON_AddNumberToObject(d, cs_dest_reason_name(r), (double)s->dest_refused[r]);
 }
 
 cJSON *cs_proxy_state_json(struct cs_proxy *p)
@@ -380,6 +435,7 @@ cJSON *cs_proxy_state_json(struct cs_proxy *p)
 	cJSON_AddNumberToObject(o, "upstream_errors", (double)s.upstream_errors);
 	cJSON_AddNumberToObject(o, "refused", (double)s.refused);
 	cJSON_AddNumberToObject(o, "client_errors", (double)s.client_errors);
+	add_dest_refused(o, &s);
 	return o;
 }
 

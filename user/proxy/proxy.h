@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "destpolicy.h"
 #include "detector.h"
 
 /* Environment variable naming a PEM bundle that replaces the system store for upstream TLS. */
@@ -32,7 +33,8 @@ struct cs_proxy_stats {
 	uint64_t upstream_errors; /* connect, parent proxy, or TLS verification failures */
 	uint64_t client_errors;	  /* malformed requests, timeouts, oversized heads */
 	uint64_t leaves_minted;
-	struct cs_detector_stats detector; /* refreshed by the loop every tick */
+	uint64_t dest_refused[CS_DEST_REASONS]; /* 403s by destination policy reason */
+	struct cs_detector_stats detector;	/* refreshed by the loop every tick */
 };
 
 struct cs_proxy;

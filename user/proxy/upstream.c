@@ -31,6 +31,9 @@ struct cs_upstream {
 	struct sockaddr_storage addrs[CS_RESOLVE_MAX_ADDRS];
 	socklen_t lens[CS_RESOLVE_MAX_ADDRS];
 	size_t naddrs, next_addr;
+	cs_upstream_check_fn check;
+	int refused;	/* the first refusal of check */
+	bool attempted; /* connect() was tried on an address */
 	enum { UP_CONNECTING, UP_SEND_CONNECT, UP_READ_REPLY } st;
 	char io[PARENT_REPLY_MAX];
 	size_t io_len, io_off, scan;
@@ -80,7 +83,7 @@ static void finish(struct cs_upstream *u, bool ok, const char *why)
 		close(fd);
 		fd = -1;
 	}
-	u->fn(u->ctx, ok ? fd : -1, why);
+	u->fn(u->ctx, ok ? fd : -1, ok || u->attempted ? 0 : u->refused, why);
 	free(u);
 }
 
@@ -100,9 +103,18 @@ static int start_next(struct cs_upstream *u)
 static int try_connect(struct cs_upstream *u)
 {
 	size_t i = u->next_addr++;
-	int fd = socket(u->addrs[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
+	int fd, one = 1, verdict;
 
+	/* The policy sees the very address handed to connect(): no rebinding in between. */
+	verdict =
+		u->check && !u->via_parent ? u->check(u->ctx, (struct sockaddr *)&u->addrs[i]) : 0;
+	if (verdict) {
+		if (!u->refused)
+			u->refused = verdict;
+		return -1;
+	}
+	u->attempted = true;
+	fd = socket(u->addrs[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -255,18 +267,21 @@ static bool numeric(struct cs_upstream *u, const char *host, uint16_t port)
 
 struct cs_upstream *cs_upstream_open(struct cs_loop *loop, struct cs_resolver *res,
 				     const struct cs_parent_proxy *parent, const char *host,
-				     uint16_t port, cs_upstream_fn fn, void *ctx)
+				     uint16_t port, cs_upstream_check_fn check, cs_upstream_fn fn,
+				     void *ctx, int *refused)
 {
 	struct cs_upstream *u = calloc(1, sizeof(*u));
 	const char *chost = host;
 	uint16_t cport = port;
 
+	*refused = 0;
 	if (!u)
 		return NULL;
 	u->loop = loop;
 	u->res = res;
 	u->fd = -1;
 	u->fn = fn;
+	u->check = check;
 	u->ctx = ctx;
 	u->port = port;
 	snprintf(u->host, sizeof(u->host), "%s", host);
@@ -278,6 +293,7 @@ struct cs_upstream *cs_upstream_open(struct cs_loop *loop, struct cs_resolver *r
 	if (numeric(u, chost, cport)) {
 		if (!start_next(u))
 			return u;
+		*refused = u->attempted ? 0 : u->refused;
 		free(u);
 		return NULL;
 	}

@@ -25,14 +25,26 @@ struct cs_upstream;
 
 /*
  * fd >= 0: connected (and tunnelled through the parent when there is one);
- * ownership of fd passes to the callee. fd < 0: `why` says what failed.
- * Called from the loop, never from inside cs_upstream_open().
+ * ownership of fd passes to the callee. fd < 0: `why` says what failed, and
+ * `refused` is the check's verdict when every address was refused by it
+ * (0 otherwise). Called from the loop, never from inside cs_upstream_open().
  */
-typedef void (*cs_upstream_fn)(void *ctx, int fd, const char *why);
+typedef void (*cs_upstream_fn)(void *ctx, int fd, int refused, const char *why);
+/*
+ * Asked for every address, after resolution and right before connect(): 0
+ * lets it be connected to, anything else skips it. Not asked for the parent
+ * proxy's address (the operator chose it).
+ */
+typedef int (*cs_upstream_check_fn)(void *ctx, const struct sockaddr *sa);
 
+/*
+ * Start opening; NULL when it failed at once (no callback then), with
+ * *refused = the check's verdict on a numeric host, or 0.
+ */
 struct cs_upstream *cs_upstream_open(struct cs_loop *loop, struct cs_resolver *res,
 				     const struct cs_parent_proxy *parent, const char *host,
-				     uint16_t port, cs_upstream_fn fn, void *ctx);
+				     uint16_t port, cs_upstream_check_fn check, cs_upstream_fn fn,
+				     void *ctx, int *refused);
 /* Abandon a pending open: no callback, everything freed. */
 void cs_upstream_cancel(struct cs_upstream *u);
 

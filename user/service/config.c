@@ -25,6 +25,7 @@
 
 #include "digest.h"
 #include "fsutil.h"
+#include "netlist.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
 #define DOCKER_JSON_MAX (4u << 20)
@@ -76,6 +77,12 @@ static const struct key proxy_keys[] = {
 	{"idle_timeout_ms", K_U32, F(proxy_idle_timeout_ms), 0, 1000, 3600000, NULL},
 	{"header_timeout_ms", K_U32, F(proxy_header_timeout_ms), 0, 100, 600000, NULL},
 	{"max_header_bytes", K_U32, F(proxy_max_header_bytes), 0, 1024, 1 << 20, NULL},
+	/* destination policy */
+	{"allow_hosts", K_STRLIST, L(allow_hosts, n_allow_hosts), 0, 0, NULL},
+	{"deny_hosts", K_STRLIST, L(deny_hosts, n_deny_hosts), 0, 0, NULL},
+	{"allow_cidrs", K_STRLIST, L(allow_cidrs, n_allow_cidrs), 0, 0, NULL},
+	{"deny_cidrs", K_STRLIST, L(deny_cidrs, n_deny_cidrs), 0, 0, NULL},
+	{"connect_ports", K_PORTLIST, L(connect_ports, n_connect_ports), 1, 65535, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -567,18 +574,6 @@ static bool valid_host_port(const char *s)
 	return colon[1] && !*end && port > 0 && port < 65536;
 }
 
-static bool valid_host_glob(const char *s)
-{
-	if (!strncmp(s, "*.", 2))
-		s += 2;
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
-			return false;
-	return true;
-}
-
 #define REGEX_MAX_REPEATS 16
 #define REGEX_MAX_BOUND 255
 #define REGEX_MAX_DEPTH 8
@@ -688,10 +683,45 @@ static void check_lists(const struct cs_config *c, struct cs_config_problems *p)
 			problem(p, path, "must be an absolute path glob");
 		}
 	for (size_t i = 0; i < c->n_inspect_exclude; i++)
-		if (!valid_host_glob(c->inspect_exclude[i])) {
+		if (!cs_host_pattern_valid(c->inspect_exclude[i])) {
 			snprintf(path, sizeof(path), "$.proxy.inspect_exclude[%zu]", i);
 			problem(p, path, "must be a host name or *.suffix");
 		}
+}
+
+/* proxy destination policy: the proxy parses these lists with the same functions */
+static void check_host_list(const char (*list)[CS_CFG_STR], size_t n, const char *key,
+			    struct cs_config_problems *p)
+{
+	char path[160];
+
+	for (size_t i = 0; i < n; i++)
+		if (!cs_host_pattern_valid(list[i])) {
+			snprintf(path, sizeof(path), "$.proxy.%s[%zu]", key, i);
+			problem(p, path, "must be a host name or *.suffix");
+		}
+}
+
+static void check_cidr_list(const char (*list)[CS_CIDR_STR], size_t n, const char *key,
+			    struct cs_config_problems *p)
+{
+	char path[160];
+	struct cs_cidr cidr;
+	const char *why;
+
+	for (size_t i = 0; i < n; i++)
+		if (cs_cidr_parse(list[i], &cidr, &why)) {
+			snprintf(path, sizeof(path), "$.proxy.%s[%zu]", key, i);
+			problem(p, path, "\"%.64s\": %s", list[i], why);
+		}
+}
+
+static void check_dest_policy(const struct cs_config *c, struct cs_config_problems *p)
+{
+	check_host_list(c->allow_hosts, c->n_allow_hosts, "allow_hosts", p);
+	check_host_list(c->deny_hosts, c->n_deny_hosts, "deny_hosts", p);
+	check_cidr_list(c->allow_cidrs, c->n_allow_cidrs, "allow_cidrs", p);
+	check_cidr_list(c->deny_cidrs, c->n_deny_cidrs, "deny_cidrs", p);
 }
 
 static void check_values(const struct cs_config *c, struct cs_config_problems *p)
@@ -703,10 +733,11 @@ static void check_values(const struct cs_config *c, struct cs_config_problems *p
 	if (c->parent_proxy[0] &&
 	    (strncmp(c->parent_proxy, "http://", 7) || !valid_host_port(c->parent_proxy + 7)))
 		problem(p, "$.proxy.parent_proxy", "must be \"\" or http://host:port");
-	if (!c->container_prefix[0] || !valid_host_glob(c->container_prefix) ||
+	if (!c->container_prefix[0] || !cs_host_pattern_valid(c->container_prefix) ||
 	    c->container_prefix[0] == '*')
 		problem(p, "$.container_prefix", "must be a non-empty container name prefix");
 	check_lists(c, p);
+	check_dest_policy(c, p);
 }
 
 /* ---- permissions and container visibility ---- */

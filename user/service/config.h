@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 #include "detector.h"
-#include "jsonl.h" /* enum cs_fsync_policy */
+#include "jsonl.h"   /* enum cs_fsync_policy */
+#include "netlist.h" /* CS_CIDR_STR */
 
 #define CS_CFG_MAX_LIST 32
 #define CS_CFG_STR 256
@@ -85,6 +86,17 @@ struct cs_config {
 	uint32_t proxy_idle_timeout_ms;
 	uint32_t proxy_header_timeout_ms;
 	uint32_t proxy_max_header_bytes;
+	/* proxy destination policy (docs/proxy.md "Destination policy") */
+	char allow_hosts[CS_CFG_MAX_LIST][CS_CFG_STR]; /* lift the built-in refusals by name */
+	size_t n_allow_hosts;
+	char deny_hosts[CS_CFG_MAX_LIST][CS_CFG_STR];
+	size_t n_deny_hosts;
+	char allow_cidrs[CS_CFG_MAX_LIST][CS_CIDR_STR];
+	size_t n_allow_cidrs;
+	char deny_cidrs[CS_CFG_MAX_LIST][CS_CIDR_STR];
+	size_t n_deny_cidrs;
+	uint16_t connect_ports[CS_CFG_MAX_LIST]; /* besides 443 */
+	size_t n_connect_ports;
 
 	/* status */
 	char status_socket[PATH_MAX];
