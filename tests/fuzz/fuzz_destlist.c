@@ -54,8 +54,11 @@ static void host_line(const char *s)
 		return;
 	}
 	CHECK(cs_host_pattern_match(s, s));
-	snprintf(name, sizeof(name), "%s.", s);
-	CHECK(cs_host_pattern_match(s, name));
+	snprintf(name, sizeof(name), "%s", s);
+	if (s[strlen(s) - 1] != '.') { /* the FQDN spelling is the same name */
+		snprintf(name, sizeof(name), "%s.", s);
+		CHECK(cs_host_pattern_match(s, name));
+	}
 	for (char *p = name; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
 	CHECK(cs_host_pattern_match(s, name));

@@ -205,6 +205,8 @@ static void test_host_patterns(void **state)
 	assert_true(cs_host_pattern_match("metadata.test", "METADATA.test."));
 	assert_false(cs_host_pattern_match("metadata.test", "metadata.test.."));
 	assert_false(cs_host_pattern_match("metadata.test", "ametadata.test"));
+	assert_true(cs_host_pattern_match("metadata.test.", "metadata.test"));
+	assert_true(cs_host_pattern_match("*.internal.test.", "a.internal.test"));
 }
 
 /* A config with the given lists, as gen_new() makes the rules from it. */

@@ -94,14 +94,17 @@ bool cs_host_pattern_valid(const char *s)
 
 bool cs_host_pattern_match(const char *pattern, const char *host)
 {
-	size_t hl = strlen(host);
+	size_t hl = strlen(host), pl;
+	bool wild = !strncmp(pattern, "*.", 2);
 
+	if (wild)
+		pattern++; /* ".suffix" */
+	pl = strlen(pattern);
 	if (hl && host[hl - 1] == '.')
 		hl--;
-	if (!strncmp(pattern, "*.", 2)) {
-		size_t sl = strlen(pattern + 1); /* ".suffix" */
-
-		return hl > sl && !strncasecmp(host + hl - sl, pattern + 1, sl);
-	}
-	return strlen(pattern) == hl && !strncasecmp(pattern, host, hl);
+	if (pl && pattern[pl - 1] == '.')
+		pl--; /* "example.test." is "example.test" on either side */
+	if (wild)
+		return hl > pl && !strncasecmp(host + hl - pl, pattern, pl);
+	return pl == hl && !strncasecmp(pattern, host, hl);
 }

@@ -30,8 +30,8 @@ bool cs_cidr_match(const struct cs_cidr *c, const uint8_t addr[16]);
 /* A host name of letters, digits, '-' and '.', optionally "*." first. */
 bool cs_host_pattern_valid(const char *s);
 /*
- * Case-insensitive; one trailing dot of `host` is ignored ("a.test." is
- * "a.test"); "*.suffix" matches names strictly below suffix.
+ * Case-insensitive; one trailing dot on either side is ignored ("a.test."
+ * is "a.test"); "*.suffix" matches names strictly below suffix.
  */
 bool cs_host_pattern_match(const char *pattern, const char *host);
 
