@@ -13,7 +13,23 @@ NODE22=$NODE_DIR/node_modules/node22/bin/node
 # The config refuses port 0: take a port the kernel just handed out.
 port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
 	console.log(s.address().port); s.close(); })')
-write_config "$work/cfg.json"
+# The origin on 127.0.0.2: not covered by the printed NO_PROXY (localhost,127.0.0.1).
+printf 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok' >"$work/reply-ok"
+node -e '
+const net = require("net"), fs = require("fs");
+const srv = net.createServer((s) => {
+	let got = "";
+	s.on("data", (d) => { got += d; fs.appendFileSync(process.argv[1], d);
+		const h = got.indexOf("\r\n\r\n"), m = /content-length: *(\d+)/i.exec(got);
+		if (h >= 0 && got.length >= h + 4 + (m ? +m[1] : 0)) s.end(fs.readFileSync(process.argv[2])); });
+});
+srv.listen(0, "127.0.0.2", () => console.log("listening " + srv.address().port));' \
+	"$work/origin.rec" "$work/reply-ok" >"$work/origin.log" 2>&1 &
+pids+=($!)
+up=$(wait_line "$work/origin.log" '^listening [0-9]+$')
+# Undici tunnels plain http:// through CONNECT too: the proxy's destination
+# policy must allow the loopback origin and its port explicitly.
+allow_cidrs='["127.0.0.2/32"]' write_config "$work/cfg.json" "\"connect_ports\": [$up]"
 sed -i "s/127.0.0.1:10255/127.0.0.1:$port/" "$work/cfg.json"
 "$CS_CLI" setup --config "$work/cfg.json" >"$work/setup.out" 2>&1 || fail "setup: $(cat "$work/setup.out")"
 grep -q "NODE_USE_ENV_PROXY=1: Node's built-in fetch" "$work/setup.out" || fail "setup does not say why"
@@ -29,21 +45,6 @@ printf '%s\n' "${wiring[@]}" | grep -qx "NODE_USE_ENV_PROXY=1" || fail "NODE_USE
 "$CS_CLI" proxy --config "$work/cfg.json" >"$work/proxy.log" 2>&1 &
 pids+=($!)
 wait_line "$work/proxy.log" "listening on 127.0.0.1:$port," >/dev/null
-
-# The origin on 127.0.0.2: not covered by the printed NO_PROXY (localhost,127.0.0.1).
-printf 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok' >"$work/reply-ok"
-node -e '
-const net = require("net"), fs = require("fs");
-const srv = net.createServer((s) => {
-	let got = "";
-	s.on("data", (d) => { got += d; fs.appendFileSync(process.argv[1], d);
-		const h = got.indexOf("\r\n\r\n"), m = /content-length: *(\d+)/i.exec(got);
-		if (h >= 0 && got.length >= h + 4 + (m ? +m[1] : 0)) s.end(fs.readFileSync(process.argv[2])); });
-});
-srv.listen(0, "127.0.0.2", () => console.log("listening " + srv.address().port));' \
-	"$work/origin.rec" "$work/reply-ok" >"$work/origin.log" 2>&1 &
-pids+=($!)
-up=$(wait_line "$work/origin.log" '^listening [0-9]+$')
 
 key="sk-ant-api03-$(printf 'FAKEKEYFORTESTS1%.0s' {1..6})AA"
 # fetch N [VAR=...]: Node 22 POSTs the key with the wiring (plus/minus changes).
