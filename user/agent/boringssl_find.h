@@ -18,9 +18,10 @@
  * Attach only where proven: a returned function is the start of an .eh_frame
  * FDE when the file has an .eh_frame_hdr search table. Bun ships none, so for
  * a file without one the proof is the code itself: the address is 16-byte
- * aligned, the byte before it is int3 padding (0xcc, what compilers put only
- * between functions) and it begins with a frame setup (push %rbp; mov
- * %rsp,%rbp) or endbr64. Anything else is dropped, and the reason says why.
+ * aligned, right after int3 padding (0xcc, what lld puts only between
+ * functions) or after the previous function's pop %rbp; ret, and it begins
+ * with a frame setup (push %rbp; mov %rsp,%rbp) or endbr64. Anything else is
+ * dropped, and the reason says why.
  */
 #ifndef CLAWSEC_BORINGSSL_FIND_H
 #define CLAWSEC_BORINGSSL_FIND_H
