@@ -101,6 +101,9 @@ static void check_bun(const char *path, const struct want *want, unsigned int n,
 {
 	struct cs_boringssl_fns cold, warm;
 
+	if (access(path, R_OK))
+		fail_msg("%s is missing: run scripts/setup.sh (npm ci of tests/fixtures/node)",
+			 path);
 	cs_boringssl_cache_clear();
 	assert_int_equal(cs_boringssl_find(path, &cold), 0);
 	assert_int_equal(cold.cached, 0);
