@@ -152,7 +152,11 @@ static void test_scan_real_processes(void **state)
 	assert_int_equal(t->why, CS_WHY_CMDLINE);
 	assert_string_equal(t->comm, "sleep");
 	assert_int_equal(t->tls, CS_TLS_NONE);
+	/* No TLS probe, but no network I/O either: no warning yet. */
+	assert_string_equal(t->note, "");
+	assert_true(cs_targets_on_net_io(ts, s));
 	assert_string_equal(t->note, CS_TLS_NOT_VISIBLE_NOTE);
+	assert_false(cs_targets_on_net_io(ts, s)); /* said once */
 	cs_target_source(t, src, sizeof(src));
 	assert_int_equal(strncmp(src, "sleep/", 6), 0);
 
@@ -162,6 +166,8 @@ static void test_scan_real_processes(void **state)
 	assert_int_equal(t->tls, CS_TLS_STATIC_OPENSSL);
 	assert_string_equal(cs_tls_path_name(t->tls), "static_openssl");
 	assert_true(t->ino != 0);
+	assert_false(cs_targets_on_net_io(ts, n)); /* its TLS is covered */
+	assert_true(t->net_io);
 	assert_string_equal(t->note, "");
 
 	/* A second scan adds nothing. */

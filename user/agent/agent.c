@@ -298,6 +298,24 @@ static void target_event(void *ctx, enum cs_target_event ev, struct cs_target *t
 	}
 }
 
+static bool net_io_record(uint32_t type)
+{
+	return type == CS_EV_SOCK_CONNECT || type == CS_EV_SOCK_ACCEPT || type == CS_EV_SOCK_SEEN;
+}
+
+/* The first network I/O of a process whose TLS no probe covers: say so once. */
+static void on_net_io(struct agent *a, uint32_t tgid)
+{
+	struct cs_target *t;
+	char comm[sizeof(t->comm)];
+
+	if (!cs_targets_on_net_io(a->targets, (int)tgid))
+		return;
+	t = cs_targets_find(a->targets, (int)tgid);
+	logmsg("target %s/%u does network I/O: %s", printable(t->comm, comm, sizeof(comm)), tgid,
+	       t->note);
+}
+
 static int on_record(const void *rec, size_t len, void *ctx)
 {
 	struct agent *a = ctx;
@@ -306,6 +324,8 @@ static int on_record(const void *rec, size_t len, void *ctx)
 
 	/* Flows first: a process's flows flush while its name is still known. */
 	cs_flows_record(a->flows, rec, len);
+	if (len >= sizeof(*h) && net_io_record(h->type))
+		on_net_io(a, h->tgid);
 	if (len < sizeof(*p))
 		return 0;
 	switch (h->type) {

@@ -49,6 +49,7 @@ static cJSON *target_json(const struct cs_target *t)
 	cJSON_AddStringToObject(o, "binary", t->binary_shown);
 	cJSON_AddBoolToObject(o, "attached", t->attached);
 	cJSON_AddBoolToObject(o, "tls_visible", t->tls != CS_TLS_NONE && t->attached);
+	cJSON_AddBoolToObject(o, "net_io", t->net_io);
 	cJSON_AddStringToObject(o, "note", t->note);
 	return o;
 }

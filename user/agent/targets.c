@@ -476,6 +476,18 @@ static enum cs_target_why match(const struct rules *r, int pid, struct procinfo 
 }
 
 /*
+ * "Not visible" only for a process that did network I/O no TLS probe covers:
+ * wrappers that never open a socket (bash, timeout, git's parent) stay quiet.
+ */
+static void visibility_note(struct cs_target *t)
+{
+	if (t->tls == CS_TLS_NONE && t->net_io)
+		snprintf(t->note, sizeof(t->note), "%s", CS_TLS_NOT_VISIBLE_NOTE);
+	else
+		t->note[0] = '\0';
+}
+
+/*
  * Which binary holds this process's TLS calls: a mapped libssl first (what
  * the process's own TLS calls go through), then a mapped libgnutls, else the
  * executable itself.
@@ -505,10 +517,7 @@ static void classify_tls(struct cs_target *t)
 	snprintf(t->binary_shown, sizeof(t->binary_shown), "%s", mb.mapped);
 	t->dev = (dev_t)mb.key.dev;
 	t->ino = (ino_t)mb.key.ino;
-	if (t->tls == CS_TLS_NONE)
-		snprintf(t->note, sizeof(t->note), "%s", CS_TLS_NOT_VISIBLE_NOTE);
-	else
-		t->note[0] = '\0';
+	visibility_note(t);
 }
 
 static uint64_t mono_ns(void)
@@ -639,6 +648,7 @@ void cs_targets_on_exec(struct cs_targets *ts, int pid)
 		memcpy(t->comm, pi.comm, sizeof(t->comm));
 		if (why && why != t->why && t->why == CS_WHY_CHILD)
 			t->why = why;
+		t->net_io = false; /* what matters is what the new program does */
 		classify_tls(t);
 		t->classified_ns = mono_ns();
 		ts->fn(ts->ctx, CS_TARGET_CHANGED, t);
@@ -687,6 +697,19 @@ void cs_targets_on_fork(struct cs_targets *ts, int parent, int child)
 	t = target_from(&pi, CS_WHY_CHILD);
 	if (t)
 		add(ts, t);
+}
+
+bool cs_targets_on_net_io(struct cs_targets *ts, int pid)
+{
+	struct cs_target *t = cs_targets_find(ts, pid);
+
+	if (!t || t->net_io)
+		return false;
+	t->net_io = true;
+	if (t->tls != CS_TLS_NONE || t->note[0])
+		return false; /* covered, or already explained (e.g. not attached) */
+	visibility_note(t);
+	return true;
 }
 
 void cs_targets_on_exit(struct cs_targets *ts, int pid)

@@ -16,7 +16,8 @@
  * For every target the TLS path is classified: "libssl" (a libssl.so is
  * mapped), "static_openssl" (the executable exports SSL_write, as official
  * Node builds do) or "none" (e.g. Bun's stripped BoringSSL), which is then
- * reported as not visible rather than quiet.
+ * reported as not visible rather than quiet once it does network I/O (a
+ * wrapper that never opens a socket is listed without a warning).
  */
 #ifndef CLAWSEC_TARGETS_H
 #define CLAWSEC_TARGETS_H
@@ -56,6 +57,7 @@ struct cs_target {
 	dev_t dev;		     /* identity of binary */
 	ino_t ino;
 	bool attached;	  /* set by the agent once its probes are in */
+	bool net_io;	  /* did TCP I/O (connect, accept, data) since its last exec */
 	dev_t probed_dev; /* binary the agent's TLS probes use for this pid (0: none) */
 	ino_t probed_ino;
 	char note[160];
@@ -93,6 +95,12 @@ void cs_targets_on_exec(struct cs_targets *ts, int pid);
 /* A target forked: follow the child (the kernel already does). */
 void cs_targets_on_fork(struct cs_targets *ts, int parent, int child);
 void cs_targets_on_exit(struct cs_targets *ts, int pid);
+/*
+ * A target did TCP I/O (a CS_EV_SOCK_* record). True the first time for a
+ * process whose TLS no probe covers: it is now "not visible" (its note says
+ * so). A target that never does network I/O is never reported not visible.
+ */
+bool cs_targets_on_net_io(struct cs_targets *ts, int pid);
 /*
  * A dynamically linked program maps libssl only after exec, so a target
  * classified "none" is looked at again: those classified less than

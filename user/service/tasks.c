@@ -306,6 +306,26 @@ static bool target_in_group(const cJSON *t, const char *group)
 	return !group || (cJSON_IsString(g) && !strcmp(g->valuestring, group));
 }
 
+/* Not attached, or doing network I/O no probe decodes; a wrapper with no sockets is neither. */
+static bool not_visible(const cJSON *t)
+{
+	bool attached = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "attached"));
+
+	return !attached || (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "net_io")) &&
+			     !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "tls_visible")));
+}
+
+/* The agent's note says why; without one, the state's flags do. */
+static const char *not_visible_reason(const cJSON *t)
+{
+	const cJSON *note = cJSON_GetObjectItemCaseSensitive(t, "note");
+
+	if (cJSON_IsString(note) && note->valuestring[0])
+		return note->valuestring;
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "attached")) ? "TLS not visible"
+									     : "not attached";
+}
+
 static void add_targets(cJSON *res, const cJSON *state, const char *group)
 {
 	cJSON *targets = cJSON_AddArrayToObject(res, "targets");
@@ -329,14 +349,13 @@ static void add_targets(cJSON *res, const cJSON *state, const char *group)
 		copy_bool(o, t, "tls_visible");
 		copy_string(o, t, "note", "");
 		cJSON_AddItemToArray(targets, o);
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "attached")) &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "tls_visible")))
+		if (!not_visible(t))
 			continue;
 		o = cJSON_CreateObject();
 		copy_number(o, t, "pid");
 		copy_string(o, t, "comm", "");
 		copy_string_or_null(o, t, "container");
-		copy_string(o, t, "reason", "not attached");
+		cJSON_AddStringToObject(o, "reason", not_visible_reason(t));
 		cJSON_AddItemToArray(hidden, o);
 	}
 }
