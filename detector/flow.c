@@ -69,6 +69,7 @@
 #include "jsonstr.h"
 #include "percent.h"
 #include "sse.h"
+#include "websocket.h"
 
 /* Body bytes kept in case a "compressed" body turns out not to be. */
 #define BODY_PEEK 16
@@ -140,6 +141,7 @@ struct dir {
 	struct cs_jsonstr js, js2; /* JSON escapes, two levels */
 	struct cs_percent_multi pct;
 	struct cs_sse *sse;
+	struct cs_ws *ws; /* after a WebSocket upgrade, until its framing breaks */
 };
 
 struct cs_flow {
@@ -669,6 +671,81 @@ static bool method_is(const struct cs_http_head *h, const char *m)
 	return h->method_len == strlen(m) && !memcmp(h->method, m, h->method_len);
 }
 
+/* ---- WebSocket ---- */
+
+static void ws_data(void *ctx, const uint8_t *p, size_t n)
+{
+	text_feed(ctx, p, n);
+}
+
+/* A message ended: text runs on into the next one, like HTTP bodies. */
+static void ws_end(void *ctx)
+{
+	struct dir *ds = ctx;
+
+	text_flush(ds);
+	lane_settle(&ds->main);
+}
+
+static void ws_control(void *ctx, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+
+	scan(ds, &ds->side, p, n);
+}
+
+/* Take the decoder's counters. */
+static void ws_publish(struct dir *ds)
+{
+	struct cs_ws *w = ds->ws;
+
+	COUNT(ds, decode_errors, w->errors);
+	COUNT(ds, decode_truncated, w->truncated);
+	COUNT(ds, bytes_unscanned, w->unscanned);
+	w->errors = w->truncated = w->unscanned = 0;
+}
+
+static void ws_stop(struct dir *ds)
+{
+	if (!ds->ws)
+		return;
+	ws_publish(ds);
+	cs_ws_free(ds->ws);
+	free(ds->ws);
+	ds->ws = NULL;
+}
+
+/* A 101 to WebSocket: both directions decode frames (out of memory: raw bytes). */
+static void ws_start(struct cs_flow *f, const struct cs_http_head *h)
+{
+	bool deflate, no_takeover[2];
+
+	if (!cs_ws_upgrade(h->raw, h->raw_len, &deflate, no_takeover))
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct dir *ds = &f->dirs[i];
+
+		ws_stop(ds);
+		ds->ws = malloc(sizeof(*ds->ws));
+		if (ds->ws)
+			cs_ws_init(ds->ws, deflate, no_takeover[i], ds->max_scan * INFLATE_FACTOR);
+	}
+}
+
+/* Frames in a tunnel; once the framing breaks, the rest is scanned as raw text. */
+static void ws_feed(struct dir *ds, const uint8_t *p, size_t n)
+{
+	const struct cs_ws_sink sink = {ws_data, ws_end, ws_control, ds};
+	size_t used = cs_ws_feed(ds->ws, p, n, &sink);
+	bool failed = ds->ws->failed;
+
+	ws_publish(ds);
+	if (failed) {
+		ws_stop(ds);
+		text_feed(ds, p + used, n - used);
+	}
+}
+
 static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h)
 {
 	struct cs_flow *f = ds->flow;
@@ -683,7 +760,8 @@ static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h
 	}
 	response_dest(f);
 	if (h->status == 101) {
-		/* Upgraded (WebSocket...): both directions are opaque from now on. */
+		/* Upgraded: WebSocket frames are decoded, other protocols are raw bytes. */
+		ws_start(f, h);
 		cs_http_tunnel(&f->dirs[CS_DIR_OUTBOUND].http);
 		return CS_HTTP_TUNNEL;
 	}
@@ -872,15 +950,20 @@ static void on_raw(void *ctx, const uint8_t *p, size_t n)
 		message_start(ds);
 		text_init(ds);
 	}
-	text_feed(ds, p, n);
+	if (ds->ws)
+		ws_feed(ds, p, n);
+	else
+		text_feed(ds, p, n);
 }
 
 static void on_raw_end(void *ctx)
 {
 	struct dir *ds = ctx;
 
+	ws_stop(ds); /* a gap or the end: frames cannot be followed any further */
 	text_flush(ds);
 	lane_end(&ds->main);
+	lane_end(&ds->side);
 	ds->raw_active = false;
 }
 
@@ -939,6 +1022,7 @@ static void flow_publish(struct cs_flow *f)
 
 static void dir_free(struct dir *ds)
 {
+	ws_stop(ds);
 	body_free(ds);
 	cs_http_free(&ds->http);
 	lane_free(&ds->main);
