@@ -12,6 +12,16 @@
  * old inode: every append checks that the path still names our inode and
  * reopens if not, and the rename chain runs under flock() on the live file
  * so two writers never rotate the same file twice.
+ *
+ * A crash mid-write (of another process, or before this one started) can
+ * leave a torn last line: when a file is opened, its last byte is checked
+ * and, if it is not a newline, the next line starts with one, so the torn
+ * tail stays a line of its own instead of swallowing the next finding.
+ *
+ * Full disk: the newest findings matter most, so before a line is given up
+ * the oldest rotated file is deleted and the write retried, oldest first,
+ * until it fits or no rotated file is left. Both are said on stderr (at most
+ * once per CS_JSONL_WARN_MS) and counted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,8 +51,13 @@ struct cs_jsonl {
 	bool dirty;	       /* written since the last sync */
 	uint64_t last_sync_ms; /* CLOCK_MONOTONIC */
 	struct cs_jsonl_stats st;
-	char *buf; /* line + newline, CS_JSONL_MAX_LINE + 1 bytes */
+	bool torn;		 /* the file does not end in a newline */
+	uint64_t last_warn_ms;	 /* CLOCK_MONOTONIC of the last stderr warning */
+	uint64_t quiet_warnings; /* warnings not printed since */
+	char *buf;		 /* newline + line + newline, CS_JSONL_MAX_LINE + 2 bytes */
 };
+
+#define CS_JSONL_WARN_MS 10000u
 
 static uint64_t mono_ms(void)
 {
@@ -53,13 +68,49 @@ static uint64_t mono_ms(void)
 }
 
 /*
+ * Does the file end in something other than a newline (a crash mid-line)?
+ * Appends hold a shared flock while they write, this check an exclusive
+ * one: a line another writer has half copied in is not mistaken for torn.
+ */
+static bool ends_torn(int fd)
+{
+	struct stat st;
+	bool torn;
+	char last;
+
+	if (flock(fd, LOCK_EX) < 0)
+		return false;
+	torn = !fstat(fd, &st) && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 &&
+	       last != '\n';
+	flock(fd, LOCK_UN);
+	return torn;
+}
+
+/* Rate-limited: a full disk must be said, but not once per finding. */
+static void warn(struct cs_jsonl *w, const char *what, const char *detail)
+{
+	uint64_t now = mono_ms();
+
+	if (w->last_warn_ms && now - w->last_warn_ms < CS_JSONL_WARN_MS) {
+		w->quiet_warnings++;
+		return;
+	}
+	fprintf(stderr,
+		"clawsec-traffic: findings log %s: %s%s (%llu similar messages suppressed)\n",
+		w->path, what, detail, (unsigned long long)w->quiet_warnings);
+	w->last_warn_ms = now;
+	w->quiet_warnings = 0;
+}
+
+/*
  * Open (or create) the live file, insisting on a regular file with mode 0600.
  * O_NONBLOCK only matters if someone planted a FIFO there: we fail, not hang.
+ * O_RDWR (not O_WRONLY) so that its last byte can be checked for a torn line.
  */
 static int open_live(struct cs_jsonl *w)
 {
 	struct stat st;
-	int fd = open(w->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+	int fd = open(w->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 		      0600);
 
 	if (fd < 0)
@@ -86,6 +137,7 @@ static int open_live(struct cs_jsonl *w)
 	w->fd = fd;
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
+	w->torn = ends_torn(fd);
 	return 0;
 }
 
@@ -233,6 +285,41 @@ static int write_line(struct cs_jsonl *w, size_t total)
 	return -ENOSPC;
 }
 
+/*
+ * Out of space: delete the oldest rotated file so that the newest findings
+ * are kept. false when there is none left to delete.
+ */
+static bool reclaim_oldest(struct cs_jsonl *w)
+{
+	char name[PATH_MAX + 16];
+
+	for (unsigned i = w->rotate_keep + 1; i >= 1; i--) {
+		rotated_name(w, i, name, sizeof(name));
+		if (unlink(name) == 0) {
+			w->st.space_reclaims++;
+			warn(w,
+			     "disk full, deleted the oldest rotated file to keep the newest "
+			     "findings: ",
+			     name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Write buf[0..total), giving up the oldest rotated files while the disk is full. */
+static int write_keeping_newest(struct cs_jsonl *w, size_t total)
+{
+	int rc;
+
+	while ((rc = write_line(w, total)) == -ENOSPC && reclaim_oldest(w))
+		;
+	if (rc == -ENOSPC)
+		warn(w, "disk full and no rotated file left to delete: findings are being lost",
+		     "");
+	return rc;
+}
+
 static int fail(struct cs_jsonl *w, int rc)
 {
 	w->st.write_failures++;
@@ -249,17 +336,24 @@ int cs_jsonl_append(struct cs_jsonl *w, const char *line, size_t len)
 		rc = fail(w, -E2BIG);
 	else if (memchr(line, '\n', len))
 		rc = fail(w, -EINVAL);
-	else if ((rc = prepare(w, len + 1)) != 0)
+	else if ((rc = prepare(w, len + 2)) != 0)
 		rc = fail(w, rc);
 	else {
-		memcpy(w->buf, line, len);
-		w->buf[len] = '\n';
-		rc = write_line(w, len + 1);
+		size_t head = w->torn ? 1 : 0; /* a fresh line after a torn tail */
+
+		w->buf[0] = '\n';
+		memcpy(w->buf + head, line, len);
+		w->buf[head + len] = '\n';
+		flock(w->fd, LOCK_SH); /* see ends_torn() */
+		rc = write_keeping_newest(w, head + len + 1);
+		flock(w->fd, LOCK_UN);
 		if (rc) {
 			fail(w, rc);
 		} else {
 			w->st.lines++;
-			w->st.bytes += len + 1;
+			w->st.bytes += head + len + 1;
+			w->st.torn_tails += head;
+			w->torn = false;
 			sync_by_policy(w);
 		}
 	}
@@ -309,7 +403,7 @@ struct cs_jsonl *cs_jsonl_open(const struct cs_jsonl_config *cfg, char *err, siz
 		return NULL;
 	}
 	w = calloc(1, sizeof(*w));
-	if (!w || !(w->buf = malloc(CS_JSONL_MAX_LINE + 1))) {
+	if (!w || !(w->buf = malloc(CS_JSONL_MAX_LINE + 2))) {
 		free(w);
 		snprintf(err, errlen, "out of memory");
 		return NULL;

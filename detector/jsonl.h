@@ -5,7 +5,9 @@
  * Every line reaches the file through a single O_APPEND write() of the whole
  * line, so readers and other writers (several processes may append to the
  * same file) never see a half line; a short write is cut back. A full disk
- * is counted, not fatal. The file is created 0600 and rotated by size:
+ * is counted, not fatal: the oldest rotated files are deleted first so that
+ * the newest findings are kept. After a torn last line (a crash mid-write)
+ * the next line starts fresh. The file is created 0600 and rotated by size:
  * findings.jsonl -> findings.jsonl.1 -> ... -> findings.jsonl.<keep>.
  */
 #ifndef CLAWSEC_JSONL_H
@@ -36,7 +38,9 @@ struct cs_jsonl_stats {
 	uint64_t write_failures; /* lines lost (ENOSPC, EIO, ...), never half-written */
 	uint64_t rotations;	 /* rotations this writer performed */
 	uint64_t fsync_failures;
-	int last_errno; /* errno of the last failure, 0 if none */
+	uint64_t torn_tails;	 /* lines started on a fresh line after a torn last line */
+	uint64_t space_reclaims; /* rotated files deleted on a full disk to keep newer lines */
+	int last_errno;		 /* errno of the last failure, 0 if none */
 };
 
 struct cs_jsonl;

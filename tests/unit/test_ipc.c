@@ -511,6 +511,123 @@ static void test_malformed(void **state)
 	cs_ipc_free(ipc);
 }
 
+/* A NUL in a string and a repeated field: refused, answered only to an id beyond doubt. */
+static void test_nul_and_duplicate_keys(void **state)
+{
+	struct cs_ipc *ipc = new_ipc();
+	char ts[CS_TIMESTAMP_LEN], text[512];
+	struct cs_ipc_stats st;
+	cJSON *doc;
+	int n;
+
+	(void)state;
+	cs_format_timestamp(cs_now_ms(), ts);
+#define BODY(id, more)                                                                            \
+	"{\"type\":\"clawsec_traffic_status\",\"requestId\":\"" id "\",\"groupFolder\":\"main\"," \
+	"\"timestamp\":\"%s\"" more "}"
+	/* requestId "n1\u0000evil" would be cut to "n1": no answer at all. */
+	n = snprintf(text, sizeof(text), BODY("n1\\u0000evil", ""), ts);
+	write_raw("main", "1-n.json", text, (size_t)n);
+	/* A NUL elsewhere: the requestId is intact, answered invalid_task. */
+	n = snprintf(text, sizeof(text),
+		     "{\"type\":\"clawsec_traffic_status\",\"requestId\":\"n2\",\"groupFolder\":"
+		     "\"ma\\u0000in\",\"timestamp\":\"%s\"}",
+		     ts);
+	write_raw("main", "2-n.json", text, (size_t)n);
+	/* An escaped backslash before u0000 is no NUL: accepted. */
+	n = snprintf(text, sizeof(text),
+		     "{\"type\":\"clawsec_traffic_status\",\"requestId\":\"n3\",\"groupFolder\":"
+		     "\"a\\\\u0000\",\"timestamp\":\"%s\"}",
+		     ts);
+	write_raw("main", "3-n.json", text, (size_t)n);
+	/* Repeated fields: at top level, in args, and the requestId itself. */
+	n = snprintf(text, sizeof(text), BODY("k1", ",\"type\":\"clawsec_traffic_findings\""), ts);
+	write_raw("main", "4-k.json", text, (size_t)n);
+	n = snprintf(text, sizeof(text),
+		     "{\"type\":\"clawsec_traffic_findings\",\"requestId\":\"k2\",\"groupFolder\":"
+		     "\"main\",\"timestamp\":\"%s\",\"args\":{\"limit\":1,\"limit\":500}}",
+		     ts);
+	write_raw("main", "5-k.json", text, (size_t)n);
+	n = snprintf(text, sizeof(text), BODY("k3", ",\"requestId\":\"k4\""), ts);
+	write_raw("main", "6-k.json", text, (size_t)n);
+#undef BODY
+	assert_int_equal(run(ipc), 6);
+	assert_null(result_of("main", "n1"));
+	assert_int_equal(count_dir("ipc/main/clawsec_results"), 4);
+	assert_error("main", "n2", "invalid_task");
+	doc = result_of("main", "n2");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "error"), "message")->valuestring,
+		"a string holds \\u0000 (NUL)");
+	cJSON_Delete(doc);
+	doc = checked_result("main", "n3");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "ok")));
+	cJSON_Delete(doc);
+	assert_error("main", "k1", "invalid_task");
+	doc = result_of("main", "k1");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "error"), "message")->valuestring,
+		"duplicate field \"type\"");
+	cJSON_Delete(doc);
+	assert_error("main", "k2", "invalid_task");
+	assert_null(result_of("main", "k3"));
+	assert_null(result_of("main", "k4"));
+	cs_ipc_get_stats(ipc, &st);
+	assert_int_equal(st.invalid, 5);
+	assert_int_equal(st.unanswered, 2);
+	assert_int_equal(st.quarantined, 5);
+	cs_ipc_free(ipc);
+}
+
+/* Quarantine keeps the first 64 KiB of a file, at most 4 MiB per group, no directories. */
+static void test_quarantine_bounded(void **state)
+{
+	struct cs_ipc *ipc = new_ipc();
+	struct cs_ipc_stats st;
+	struct stat sb;
+	char p[512], name[64];
+	char *big = malloc(1 << 20);
+	glob_t g;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', 1 << 20);
+	/* 1 MiB of garbage: invalid_json, its first 64 KiB kept. */
+	write_raw("main", "1-big.json", big, 1 << 20);
+	assert_int_equal(run(ipc), 1);
+	pathf(p, sizeof(p), "home/quarantine/main/*-1-big.json");
+	assert_int_equal(glob(p, 0, NULL, &g), 0);
+	assert_int_equal(stat(g.gl_pathv[0], &sb), 0);
+	globfree(&g);
+	assert_int_equal(sb.st_size, 65536);
+	cs_ipc_get_stats(ipc, &st);
+	assert_int_equal(st.quarantine_bytes_cut, (1 << 20) - 65536);
+	/* A directory named like a task, with a file inside: deleted, not kept. */
+	pathf(p, sizeof(p), "ipc/main/clawsec_tasks/2-dir.json");
+	assert_int_equal(mkdir(p, 0755), 0);
+	pathf(p, sizeof(p), "ipc/main/clawsec_tasks/2-dir.json/inner");
+	assert_int_equal(cs_write_file_atomic(p, big, 4096, 0644), 0);
+	assert_int_equal(run(ipc), 1);
+	assert_int_equal(count_dir("home/quarantine/main"), 1);
+	assert_int_equal(count_dir("ipc/main/clawsec_tasks"), 0);
+	/* 4 MiB per group: 63 more files of 64 KiB fit, then files are dropped. */
+	for (int i = 0; i < 70; i++) {
+		snprintf(name, sizeof(name), "%d-fill.json", 10 + i);
+		write_raw("main", name, big, 65536);
+	}
+	assert_int_equal(run(ipc), 70);
+	cs_ipc_get_stats(ipc, &st);
+	assert_int_equal(st.quarantined, 64);
+	assert_int_equal(st.dropped, 1 + 7);
+	assert_int_equal(count_dir("home/quarantine/main"), 64);
+	pathf(p, sizeof(p), "home/ipc/main-*/processing");
+	assert_int_equal(glob(p, 0, NULL, &g), 0);
+	assert_int_equal(count_dir(g.gl_pathv[0] + strlen(tmp) + 1), 0);
+	globfree(&g);
+	free(big);
+	cs_ipc_free(ipc);
+}
+
 static void test_duplicates_uid_links(void **state)
 {
 	struct cs_ipc *ipc = new_ipc();
@@ -792,6 +909,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_findings_hyphenated_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_and_duplicate_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quarantine_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_uid_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_mid_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_results_dir, setup, teardown),

@@ -497,6 +497,126 @@ static void test_enospc_on_small_tmpfs(void **state)
 	snprintf(path, sizeof(path), "%s/findings.jsonl", dir);
 }
 
+/* A crash mid-write left a torn last line: the next finding starts a line of its own. */
+static void test_torn_tail_starts_fresh_line(void **state)
+{
+	struct cs_jsonl_stats s;
+	size_t len = 0;
+	char *buf;
+	int fd;
+
+	(void)state;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"ok\":1}\n{\"torn\":", 17), 17);
+	close(fd);
+	struct cs_jsonl *w = open_log(0, 0, CS_FSYNC_NEVER);
+	assert_int_equal(cs_jsonl_append(w, "{\"next\":2}", 10), 0);
+	assert_int_equal(cs_jsonl_append(w, "{\"next\":3}", 10), 0);
+	cs_jsonl_get_stats(w, &s);
+	cs_jsonl_close(w);
+	assert_int_equal(s.torn_tails, 1);
+	buf = slurp(path, &len);
+	assert_non_null(buf);
+	assert_string_equal(buf, "{\"ok\":1}\n{\"torn\":\n{\"next\":2}\n{\"next\":3}\n");
+	free(buf);
+	/* A clean file gets no extra newline when reopened. */
+	w = open_log(0, 0, CS_FSYNC_NEVER);
+	assert_int_equal(cs_jsonl_append(w, "{\"next\":4}", 10), 0);
+	cs_jsonl_get_stats(w, &s);
+	cs_jsonl_close(w);
+	assert_int_equal(s.torn_tails, 0);
+	buf = slurp(path, &len);
+	assert_non_null(buf);
+	assert_non_null(strstr(buf, "{\"next\":3}\n{\"next\":4}\n"));
+	free(buf);
+}
+
+static int mount_small_tmpfs(char *mnt, size_t size, const char *opts)
+{
+	if (geteuid() != 0) {
+		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+			fail_msg("CI=true: the full-disk test needs root (mount -t tmpfs)");
+		fprintf(stderr, "skip: full-disk test needs root to mount a small tmpfs\n");
+		return -1;
+	}
+	snprintf(mnt, size, "%s/tmpfs", dir);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+		int e = errno;
+
+		rmdir(mnt);
+		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+			fail_msg("CI=true: cannot mount tmpfs: %s", strerror(e));
+		fprintf(stderr, "skip: cannot mount a tmpfs here: %s\n", strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static void max_seq(void *ctx, const cJSON *o)
+{
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+	int *max = ctx;
+
+	if (cJSON_IsNumber(seq) && seq->valueint > *max)
+		*max = seq->valueint;
+}
+
+/*
+ * Full disk with rotated files: the oldest rotated files are deleted so that
+ * every new finding is still written (the policy keeps the newest).
+ */
+static void test_full_disk_keeps_newest(void **state)
+{
+	char mnt[PATH_MAX + 16], filler[PATH_MAX + 32], line[600], buf[700];
+	struct cs_jsonl_stats s;
+	int fd, newest = -1, oldest_left = -1;
+
+	(void)state;
+	if (mount_small_tmpfs(mnt, sizeof(mnt), "size=64k,mode=0700"))
+		skip();
+	snprintf(filler, sizeof(filler), "%s/filler", mnt);
+	fd = open(filler, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	memset(line, 'f', sizeof(line));
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(write(fd, line, 600), 600);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/findings.jsonl", mnt);
+	/* Up to 11 files of 8 KiB: far more than the ~40 KiB left. */
+	struct cs_jsonl *w = open_log(8192, 10, CS_FSYNC_NEVER);
+	memset(line, 'p', 500);
+	line[500] = '\0';
+	for (int i = 0; i < 300; i++) {
+		int n = snprintf(buf, sizeof(buf), "{\"seq\":%d,\"pad\":\"%s\"}", i, line);
+
+		assert_int_equal(cs_jsonl_append(w, buf, (size_t)n), 0);
+	}
+	cs_jsonl_get_stats(w, &s);
+	cs_jsonl_close(w);
+	assert_int_equal(s.write_failures, 0);
+	assert_true(s.space_reclaims >= 1);
+	assert_int_equal(s.lines, 300);
+	for_each_line(path, max_seq, &newest);
+	assert_int_equal(newest, 299);
+	/* What was given up is the oldest: the highest rotated file left is not seq 0. */
+	for (int i = 10; i >= 1 && oldest_left < 0; i--) {
+		char p[PATH_MAX + 48];
+		int max = -1;
+
+		snprintf(p, sizeof(p), "%s.%d", path, i);
+		if (access(p, F_OK) == 0) {
+			for_each_line(p, max_seq, &max);
+			oldest_left = max;
+		}
+	}
+	assert_true(oldest_left > 20);
+	assert_int_equal(umount2(mnt, MNT_DETACH), 0);
+	rmdir(mnt);
+	snprintf(path, sizeof(path), "%s/findings.jsonl", dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +629,8 @@ int main(void)
 		cmocka_unit_test(test_two_processes_never_interleave),
 		cmocka_unit_test(test_two_processes_rotating),
 		cmocka_unit_test(test_enospc_on_small_tmpfs),
+		cmocka_unit_test(test_torn_tail_starts_fresh_line),
+		cmocka_unit_test(test_full_disk_keeps_newest),
 	};
 
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);

@@ -27,6 +27,7 @@
 
 #include "digest.h"
 #include "fsutil.h"
+#include "quarantine.h"
 #include "safedir.h"
 #include "tasks.h"
 
@@ -34,7 +35,6 @@
 #define RESULTS_DIR "clawsec_results"
 #define MAX_GROUPS 4096
 #define RECENT_IDS 16384
-#define QUARANTINE_MAX 256
 #define NAME_MAX_LEN 128
 #define RESULT_TTL_S 600
 #define SWEEP_INTERVAL_MS 60000
@@ -87,8 +87,27 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 	return (h ^ 0xff) * 1099511628211ull;
 }
 
+#define LOG_BURST 20	    /* lines per LOG_WINDOW_MS ... */
+#define LOG_WINDOW_MS 10000 /* ... so that a flooding container cannot flood the journal */
+
 static void log_msg(const char *fmt, const char *a, const char *b, const char *c)
 {
+	static uint64_t window_start, suppressed;
+	static unsigned lines;
+	uint64_t now = cs_now_ms();
+
+	if (now - window_start >= LOG_WINDOW_MS) {
+		if (suppressed)
+			fprintf(stderr, "clawsec-traffic: ipc: %llu messages suppressed\n",
+				(unsigned long long)suppressed);
+		window_start = now;
+		lines = 0;
+		suppressed = 0;
+	}
+	if (++lines > LOG_BURST) {
+		suppressed++;
+		return;
+	}
 	fprintf(stderr, "clawsec-traffic: ipc: ");
 	fprintf(stderr, fmt, a, b, c);
 	fputc('\n', stderr);
@@ -420,46 +439,19 @@ static void answer(struct cs_ipc *ipc, const struct gctx *c, struct outcome *o)
 
 /* ---- quarantine ---- */
 
-static size_t count_entries(int dfd)
-{
-	int fd = dup(dfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	size_t n = 0;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static void quarantine(struct cs_ipc *ipc, const struct group *g, int pfd, const char *name,
 		       const char *why)
 {
-	char dir[PATH_MAX + 96], dest[NAME_MAX_LEN + 64];
-	int qfd;
+	struct cs_quarantine_outcome o = cs_quarantine(ipc->cfg->home, g->name, pfd, name);
 
-	snprintf(dir, sizeof(dir), "%s/quarantine/%s", ipc->cfg->home, g->name);
-	cs_mkdir_p(dir, 0700);
-	qfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	snprintf(dest, sizeof(dest), "%llu-%.*s", (unsigned long long)cs_now_ms(), NAME_MAX_LEN,
-		 name);
-	if (qfd >= 0 && count_entries(qfd) < QUARANTINE_MAX && !renameat(pfd, name, qfd, dest)) {
+	if (o.kept) {
 		ipc->st.quarantined++;
+		ipc->st.quarantine_bytes_cut += o.cut_bytes;
 		log_msg("quarantined %s from %s: %s", name, g->path, why);
 	} else {
-		/* Full (or unusable): bounded disk use matters more than keeping it. */
-		if (unlinkat(pfd, name, 0))
-			unlinkat(pfd, name, AT_REMOVEDIR);
+		/* Full, a directory, or unusable: bounded disk use matters more. */
 		ipc->st.dropped++;
 	}
-	if (qfd >= 0)
-		close(qfd);
 }
 
 /* ---- one task ---- */
@@ -886,6 +878,7 @@ cJSON *cs_ipc_stats_json(const struct cs_ipc_stats *s)
 	ADD(timeouts);
 	ADD(quarantined);
 	ADD(dropped);
+	ADD(quarantine_bytes_cut);
 	ADD(recovered);
 	ADD(answer_failures);
 	ADD(claim_failures);

@@ -40,13 +40,14 @@ struct cs_ipc_stats {
 	uint64_t invalid;	 /* invalid_json, invalid_task, too_large, unknown_type */
 	uint64_t duplicates;
 	uint64_t timeouts;
-	uint64_t quarantined;	  /* moved to quarantine */
-	uint64_t dropped;	  /* deleted because the quarantine was full */
-	uint64_t recovered;	  /* claimed by an earlier run and handled at start-up */
-	uint64_t answer_failures; /* result could not be written */
-	uint64_t claim_failures;  /* task could not be claimed */
-	uint64_t watch_failures;  /* inotify watches not added (polling covers them) */
-	uint64_t results_expired; /* answers never collected, deleted after 10 minutes */
+	uint64_t quarantined; /* moved to quarantine */
+	uint64_t dropped;     /* deleted: quarantine full (files or bytes), or a directory */
+	uint64_t quarantine_bytes_cut; /* bytes of quarantined files beyond the 64 KiB kept */
+	uint64_t recovered;	       /* claimed by an earlier run and handled at start-up */
+	uint64_t answer_failures;      /* result could not be written */
+	uint64_t claim_failures;       /* task could not be claimed */
+	uint64_t watch_failures;       /* inotify watches not added (polling covers them) */
+	uint64_t results_expired;      /* answers never collected, deleted after 10 minutes */
 };
 
 struct cs_ipc;

@@ -88,6 +88,8 @@ cJSON *cs_state_writer_json(const struct cs_jsonl_stats *s)
 	cJSON_AddNumberToObject(o, "lines", (double)s->lines);
 	cJSON_AddNumberToObject(o, "write_failures", (double)s->write_failures);
 	cJSON_AddNumberToObject(o, "rotations", (double)s->rotations);
+	cJSON_AddNumberToObject(o, "torn_tails", (double)s->torn_tails);
+	cJSON_AddNumberToObject(o, "space_reclaims", (double)s->space_reclaims);
 	return o;
 }
 

@@ -95,6 +95,74 @@ static const char *parse_args(const cJSON *args, struct cs_task *t, char *msg, s
 	return NULL;
 }
 
+/*
+ * The first name that appears twice in an object (cJSON keeps both, and a
+ * lookup silently takes the first), or NULL. Only the first max + 1 members
+ * are compared (bounded work): an object of `max` known names that has more
+ * members repeats one of them among those, or holds an unknown name, which
+ * check_fields() refuses.
+ */
+static const char *duplicate_key(const cJSON *obj, size_t max)
+{
+	size_t n = 0;
+
+	for (const cJSON *a = obj->child; a; a = a->next, n++) {
+		if (n > max)
+			return NULL;
+		for (const cJSON *b = obj->child; b != a; b = b->next)
+			if (!strcmp(a->string, b->string))
+				return a->string;
+	}
+	return NULL;
+}
+
+/*
+ * Does a string of this (valid) JSON text hold the escape \u0000? cJSON
+ * would hand it over cut at the NUL, e.g. a requestId "a\u0000b" as "a".
+ */
+static bool has_escaped_nul(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && text[i] == '\\' && i + 1 < len) {
+			i++;
+			if (text[i] == 'u' && i + 4 < len && !memcmp(text + i + 1, "0000", 4))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Structural refusals: a repeated field, a NUL in a string. The requestId
+ * is kept for the answer only when it is beyond doubt: not itself repeated,
+ * and, with a NUL about, exactly what the raw text says.
+ */
+static const char *check_structure(const cJSON *doc, const char *text, size_t len,
+				   struct cs_task *t, char *msg, size_t msglen)
+{
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(doc, "args");
+	const char *dup = duplicate_key(doc, sizeof(task_keys) / sizeof(task_keys[0]));
+	char raw_id[CS_TASK_ID_MAX + 1];
+
+	if (!dup && cJSON_IsObject(args))
+		dup = duplicate_key(args, 4);
+	if (dup) {
+		if (!strcmp(dup, "requestId"))
+			t->request_id[0] = '\0';
+		return invalid(msg, msglen, "duplicate field \"%.40s\"", dup);
+	}
+	if (has_escaped_nul(text, len)) {
+		if (!cs_task_scan_request_id(text, len, raw_id) || strcmp(raw_id, t->request_id))
+			t->request_id[0] = '\0';
+		return invalid(msg, msglen, "%s", "a string holds \\u0000 (NUL)");
+	}
+	return NULL;
+}
+
 /* requestId and type first, so that every later error can be answered. */
 static void read_identity(const cJSON *doc, struct cs_task *t)
 {
@@ -170,7 +238,9 @@ const char *cs_task_parse(const char *text, size_t len, uint64_t now_ms, struct 
 		return CS_ERR_INVALID_JSON;
 	}
 	read_identity(doc, t);
-	code = check_fields(doc, now_ms, t, msg, msglen);
+	code = check_structure(doc, text, len, t, msg, msglen);
+	if (!code)
+		code = check_fields(doc, now_ms, t, msg, msglen);
 	cJSON_Delete(doc);
 	return code;
 }
