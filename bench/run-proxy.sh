@@ -81,7 +81,7 @@ cat >"$work/cfg.json" <<JSON
   "docker_containers_dir": "$work/none",
   "proxy": { "enabled": true, "https_inspection": true, "inspect_ports": [$https_port],
              "connect_ports": [$https_port], "allow_cidrs": ["127.0.0.1/32"],
-             "max_conns": 4096 } }
+             "max_conns": 4096, "max_conns_per_client": 4096 } }
 JSON
 chmod 600 "$work/cfg.json"
 "$cli" ca init --config "$work/cfg.json" >/dev/null

@@ -11,7 +11,7 @@ ulimit -n 4096 2>/dev/null || true
 # The CONNECT phase's origin port must be allowed: take one the kernel just handed out.
 tport=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
 	console.log(s.address().port); s.close(); })')
-write_config "$work/cfg.json" "\"max_conns\": 1100, \"header_timeout_ms\": 2000, \"max_header_bytes\": 16384, \"connect_ports\": [$tport]"
+write_config "$work/cfg.json" "\"max_conns\": 1100, \"max_conns_per_client\": 1100, \"header_timeout_ms\": 2000, \"max_header_bytes\": 16384, \"connect_ports\": [$tport]"
 start_proxy proxy "$work/cfg.json"
 timeout 60 node "$NODE_DIR/proxy_abuse.js" --proxy "$ADDR" --pid "$proxy_pid" --conns 1000 --tunnel-port "$tport" \
 	--max-rss-mb 64 >"$work/abuse.log" 2>&1 || fail "abuse run: $(tail -n 3 "$work/abuse.log")"

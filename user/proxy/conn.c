@@ -210,16 +210,19 @@ void conn_new_flow(struct conn *c, const char *protocol, enum cs_format fmt)
 	c->flow = cs_flow_new(c->gen->det, &info);
 }
 
-void conn_accept(struct cs_proxy *px, int fd, const struct sockaddr_storage *peer)
+void conn_accept(struct cs_proxy *px, int fd, const struct sockaddr_storage *peer,
+		 const struct cs_peer_key *key)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	char ip[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
 
 	if (!c) {
+		cs_peers_release(px->peers, key);
 		close(fd);
 		return;
 	}
+	c->peer = *key;
 	if (peer->ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const void *)peer;
 
@@ -239,6 +242,7 @@ void conn_accept(struct cs_proxy *px, int fd, const struct sockaddr_storage *pee
 	c->last_active = c->phase_start = cs_mono_ms();
 	c->phase_timed = true;
 	if (cs_loop_add(px->loop, &c->cl.w, fd, EPOLLIN, on_client, c)) {
+		cs_peers_release(px->peers, key);
 		close(fd);
 		px_gen_put(c->gen);
 		free(c);
@@ -274,6 +278,7 @@ void conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	px->nconns--;
+	cs_peers_release(px->peers, &c->peer);
 	atomic_fetch_sub(&px->active, 1);
 	c->next = px->dead;
 	px->dead = c;

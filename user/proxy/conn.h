@@ -20,6 +20,7 @@
 #include "destpolicy.h"
 #include "http_msg.h"
 #include "loop.h"
+#include "peers.h"
 #include "proxy.h"
 #include "resolve.h"
 #include "tls_mitm.h"
@@ -59,10 +60,11 @@ struct cs_proxy {
 	bool thread_started;
 	pthread_t thread;
 	_Atomic uint64_t connections, active, refused, bytes_up, bytes_down, inspected, tunnelled,
-		upstream_errors, client_errors;
+		upstream_errors, client_errors, refused_per_client;
 	struct cs_detector_stats det_stats;
 	size_t leaves;
 	struct cs_dest_local local; /* loop thread only */
+	struct cs_peers *peers;	    /* open connections per client, loop thread only */
 	unsigned ticks;
 	_Atomic uint64_t dest_refused[CS_DEST_REASONS];
 };
@@ -105,9 +107,10 @@ struct conn {
 	size_t ready;		/* HTTP mode: bytes of cout framed and writable */
 	bool close_after_flush; /* answer sent or last response: close when cout drains */
 	uint64_t last_active, phase_start;
-	bool phase_timed;	/* the header/handshake timeout runs from phase_start */
-	char source[80];	/* "proxy/<ip>:<port>" */
-	char host[HM_HOST_MAX]; /* current origin */
+	bool phase_timed;	 /* the header/handshake timeout runs from phase_start */
+	char source[80];	 /* "proxy/<ip>:<port>" */
+	struct cs_peer_key peer; /* counted in px->peers while open */
+	char host[HM_HOST_MAX];	 /* current origin */
 	uint16_t port;
 	bool scan_decided; /* tunnels: whether to scan was decided on the first byte */
 	struct cs_flow *flow;
@@ -137,7 +140,9 @@ void px_gen_put(struct px_gen *g);
 void px_local_refresh(struct cs_proxy *px);
 
 /* conn.c */
-void conn_accept(struct cs_proxy *px, int fd, const struct sockaddr_storage *peer);
+/* The client's slot in px->peers is taken; conn_accept gives it back if it fails. */
+void conn_accept(struct cs_proxy *px, int fd, const struct sockaddr_storage *peer,
+		 const struct cs_peer_key *key);
 void conn_close(struct conn *c);
 void conn_pump(struct conn *c);
 void conn_tick(struct conn *c, uint64_t now);

@@ -22,6 +22,7 @@
 #define DEFAULT_IDLE_MS 60000
 #define DEFAULT_HEADER_MS 10000
 #define DEFAULT_MAX_HEADER (64u << 10)
+#define DEFAULT_MAX_PER_CLIENT 256
 #define LOCAL_REFRESH_TICKS 8 /* interface addresses re-read every 2 s */
 
 static void on_listen(void *ctx, uint32_t ev);
@@ -58,6 +59,8 @@ static struct px_gen *gen_new(const struct cs_config *cfg, cs_finding_fn fn, voi
 		g->cfg.proxy_header_timeout_ms = DEFAULT_HEADER_MS;
 	if (!g->cfg.proxy_max_header_bytes)
 		g->cfg.proxy_max_header_bytes = DEFAULT_MAX_HEADER;
+	if (!g->cfg.proxy_max_conns_per_client)
+		g->cfg.proxy_max_conns_per_client = DEFAULT_MAX_PER_CLIENT;
 	if (!g->cfg.n_inspect_ports) {
 		g->cfg.inspect_ports[0] = 443;
 		g->cfg.n_inspect_ports = 1;
@@ -198,7 +201,15 @@ static void on_listen(void *ctx, uint32_t ev)
 			close(fd);
 			continue;
 		}
-		conn_accept(px, fd, &peer);
+		struct cs_peer_key key;
+
+		cs_peer_key((struct sockaddr *)&peer, &key);
+		if (!cs_peers_take(px->peers, &key, px->gen->cfg.proxy_max_conns_per_client)) {
+			atomic_fetch_add(&px->refused_per_client, 1);
+			close(fd);
+			continue;
+		}
+		conn_accept(px, fd, &peer, &key);
 	}
 }
 
@@ -310,7 +321,8 @@ struct cs_proxy *cs_proxy_new(const struct cs_config *cfg, cs_finding_fn fn, voi
 		goto fail;
 	px->loop = cs_loop_new(250, &loop_ops, px);
 	px->res = px->loop ? cs_resolver_new(px->loop, RESOLVER_THREADS) : NULL;
-	if (!px->res) {
+	px->peers = cs_peers_new();
+	if (!px->res || !px->peers) {
 		snprintf(err, errlen, "cannot create the event loop");
 		goto fail;
 	}
@@ -383,6 +395,7 @@ void cs_proxy_get_stats(struct cs_proxy *p, struct cs_proxy_stats *out)
 	memset(out, 0, sizeof(*out));
 	out->connections = atomic_load(&p->connections);
 	out->refused = atomic_load(&p->refused);
+	out->refused_per_client = atomic_load(&p->refused_per_client);
 	out->bytes_up = atomic_load(&p->bytes_up);
 	out->bytes_down = atomic_load(&p->bytes_down);
 	out->inspected = atomic_load(&p->inspected);
@@ -434,6 +447,7 @@ cJSON *cs_proxy_state_json(struct cs_proxy *p)
 	cJSON_AddNumberToObject(o, "tunnelled", (double)s.tunnelled);
 	cJSON_AddNumberToObject(o, "upstream_errors", (double)s.upstream_errors);
 	cJSON_AddNumberToObject(o, "refused", (double)s.refused);
+	cJSON_AddNumberToObject(o, "refused_per_client", (double)s.refused_per_client);
 	cJSON_AddNumberToObject(o, "client_errors", (double)s.client_errors);
 	add_dest_refused(o, &s);
 	return o;
@@ -456,6 +470,7 @@ void cs_proxy_free(struct cs_proxy *p)
 	}
 	cs_resolver_free(p->res);
 	cs_loop_free(p->loop);
+	cs_peers_free(p->peers);
 	px_gen_put(p->pending);
 	px_gen_put(p->gen);
 	pthread_mutex_destroy(&p->mu);

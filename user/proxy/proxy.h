@@ -23,15 +23,16 @@
 #define CS_PROXY_UPSTREAM_BUNDLE_ENV CS_ENV_PREFIX "UPSTREAM_CA_BUNDLE"
 
 struct cs_proxy_stats {
-	uint64_t connections;	  /* accepted since start */
-	uint64_t active;	  /* open now */
-	uint64_t refused;	  /* closed at accept: connection limit */
-	uint64_t bytes_up;	  /* written towards origins */
-	uint64_t bytes_down;	  /* written back to clients */
-	uint64_t inspected;	  /* CONNECTs terminated and inspected */
-	uint64_t tunnelled;	  /* CONNECTs relayed opaque */
-	uint64_t upstream_errors; /* connect, parent proxy, or TLS verification failures */
-	uint64_t client_errors;	  /* malformed requests, timeouts, oversized heads */
+	uint64_t connections;	     /* accepted since start */
+	uint64_t active;	     /* open now */
+	uint64_t refused;	     /* closed at accept: connection limit */
+	uint64_t refused_per_client; /* closed at accept: the client's own limit */
+	uint64_t bytes_up;	     /* written towards origins */
+	uint64_t bytes_down;	     /* written back to clients */
+	uint64_t inspected;	     /* CONNECTs terminated and inspected */
+	uint64_t tunnelled;	     /* CONNECTs relayed opaque */
+	uint64_t upstream_errors;    /* connect, parent proxy, or TLS verification failures */
+	uint64_t client_errors;	     /* malformed requests, timeouts, oversized heads */
 	uint64_t leaves_minted;
 	uint64_t dest_refused[CS_DEST_REASONS]; /* 403s by destination policy reason */
 	struct cs_detector_stats detector;	/* refreshed by the loop every tick */

@@ -77,6 +77,7 @@ static const struct key proxy_keys[] = {
 	{"idle_timeout_ms", K_U32, F(proxy_idle_timeout_ms), 0, 1000, 3600000, NULL},
 	{"header_timeout_ms", K_U32, F(proxy_header_timeout_ms), 0, 100, 600000, NULL},
 	{"max_header_bytes", K_U32, F(proxy_max_header_bytes), 0, 1024, 1 << 20, NULL},
+	{"max_conns_per_client", K_U32, F(proxy_max_conns_per_client), 0, 1, 65536, NULL},
 	/* destination policy */
 	{"allow_hosts", K_STRLIST, L(allow_hosts, n_allow_hosts), 0, 0, NULL},
 	{"deny_hosts", K_STRLIST, L(deny_hosts, n_deny_hosts), 0, 0, NULL},
@@ -201,6 +202,7 @@ static void base_defaults(struct cs_config *c)
 	c->proxy_idle_timeout_ms = 60000;
 	c->proxy_header_timeout_ms = 10000;
 	c->proxy_max_header_bytes = 65536;
+	c->proxy_max_conns_per_client = 256;
 	/* SHA-256 of empty input: no file was loaded. */
 	cs_sha256_hex("", 0, c->config_sha256);
 }

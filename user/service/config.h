@@ -86,6 +86,7 @@ struct cs_config {
 	uint32_t proxy_idle_timeout_ms;
 	uint32_t proxy_header_timeout_ms;
 	uint32_t proxy_max_header_bytes;
+	uint32_t proxy_max_conns_per_client; /* open connections per client address (IPv6: /64) */
 	/* proxy destination policy (docs/proxy.md "Destination policy") */
 	char allow_hosts[CS_CFG_MAX_LIST][CS_CFG_STR]; /* lift the built-in refusals by name */
 	size_t n_allow_hosts;
