@@ -965,7 +965,7 @@ static void test_unknown_coding_counted(void **state)
 	struct cs_detector *d = detector(&h, 0, 0);
 	struct cs_detector_stats st;
 	static const char w[] =
-		"HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\nContent-Length: 11\r\n\r\n"
+		"HTTP/1.1 200 OK\r\nContent-Encoding: compress\r\nContent-Length: 11\r\n\r\n"
 		"\x28\xb5\x2f\xfd\x04\x58\x21\x00\x00\x68\x69";
 
 	feed_split(d, CS_DIR_INBOUND, w, sizeof(w) - 1, 4);
