@@ -19,6 +19,7 @@
 #include "agent_internal.h"
 #include "fsutil.h"
 #include "logstore.h"
+#include "metrics.h"
 
 #define TICK_MS 100
 #define STATE_EVERY 10	/* ticks: state.json about once a second */
@@ -171,6 +172,7 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 		       printable(f->dest, dst, sizeof(dst)));
 		return;
 	}
+	cs_metrics_count_finding(f);
 	for (size_t i = 0; i < cs_family_count() && i < CS_AGENT_MAX_FAMILIES; i++)
 		if (!strcmp(cs_family_id(i), f->pattern))
 			a->by_family[i]++;
@@ -602,6 +604,10 @@ static int start(struct agent *a)
 	/* After setup_fds: the signals are blocked now. */
 	if (apply_proxy(a, &a->conf->cfg))
 		return CS_AGENT_EXIT_ERROR;
+	/* Its own thread, after the signal mask; a busy port only loses the metrics. */
+	if (cs_metrics_start(a->conf->cfg.metrics_listen, "agent", cs_jsonl_path(a->log), err,
+			     sizeof(err)))
+		logmsg("metrics off: %s", err);
 	cs_targets_scan(a->targets);
 	return 0;
 }
@@ -619,6 +625,7 @@ static void teardown(struct agent *a)
 	cs_detector_sweep_folds(a->det, true);
 	if (a->conf && a->locked)
 		write_state(a); /* the last word: capture off */
+	cs_metrics_stop();
 	cs_targets_free(a->targets);
 	cs_ipc_free(a->ipc);
 	cs_detector_free(a->det);

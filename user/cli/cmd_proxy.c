@@ -19,6 +19,7 @@
 #include "cli_config.h"
 #include "commands.h"
 #include "jsonl.h"
+#include "metrics.h"
 #include "proxy_host.h"
 #include "state.h"
 
@@ -118,6 +119,9 @@ static int serve(const struct opts *o, struct cs_config *c)
 	fprintf(stderr, PROG ": listening on %s, https inspection %s, findings to %s\n",
 		cs_proxy_listen_addr(h.px), c->https_inspection ? "on" : "off",
 		cs_jsonl_path(h.log));
+	if (cs_metrics_start(c->metrics_proxy_listen, "proxy", cs_jsonl_path(h.log), err,
+			     sizeof(err)))
+		fprintf(stderr, PROG ": metrics off: %s\n", err);
 	/* A failed restart on reload leaves nothing serving: then stop too. */
 	while (h.px) {
 		write_state(&h, c, started);
@@ -130,6 +134,7 @@ static int serve(const struct opts *o, struct cs_config *c)
 	rc = h.px ? CS_EXIT_OK : CS_EXIT_ERROR;
 	proxy_host_stop(&h);
 	write_state(&h, c, started); /* the last word: proxy off */
+	cs_metrics_stop();
 	proxy_host_destroy(&h);
 	fprintf(stderr, PROG ": stopped\n");
 	return rc;

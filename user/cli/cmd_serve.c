@@ -25,6 +25,7 @@
 #include "ipc.h"
 #include "lock.h"
 #include "logstore.h"
+#include "metrics.h"
 #include "proxy_host.h"
 #include "state.h"
 
@@ -141,7 +142,7 @@ static int loop(struct serve *s)
 
 static int start(struct serve *s)
 {
-	char err[512];
+	char err[512], log_file[PATH_MAX];
 	sigset_t set;
 
 	if (cs_lock_acquire(&s->lock, s->cfg->pid_file, err, sizeof(err))) {
@@ -175,6 +176,9 @@ static int start(struct serve *s)
 		fprintf(stderr, PROG ": proxy listening on %s, https inspection %s\n",
 			cs_proxy_listen_addr(s->proxy.px), s->cfg->https_inspection ? "on" : "off");
 	}
+	cs_logstore_path(s->cfg->log_dir, log_file, sizeof(log_file));
+	if (cs_metrics_start(s->cfg->metrics_listen, "serve", log_file, err, sizeof(err)))
+		fprintf(stderr, PROG ": metrics off: %s\n", err);
 	if (cs_ipc_fd(s->ipc) < 0)
 		fprintf(stderr, PROG ": inotify unavailable, polling every %u ms\n",
 			s->cfg->ipc_poll_ms);
@@ -218,6 +222,7 @@ int cmd_serve(int argc, char **argv)
 		rc = loop(&s);
 		proxy_host_stop(&s.proxy);
 		write_state(&s); /* the last word: proxy off */
+		cs_metrics_stop();
 		fprintf(stderr, PROG ": stopped\n");
 	}
 	if (s.sfd >= 0)

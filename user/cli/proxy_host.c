@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "logstore.h"
+#include "metrics.h"
 #include "state.h"
 
 void proxy_host_init(struct proxy_host *h)
@@ -25,6 +26,7 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 	cs_jsonl_append_finding(h->log, f); /* thread-safe */
 	if (f->folded)
 		return; /* a summary of repeats, counted by the detector */
+	cs_metrics_count_finding(f);
 	pthread_mutex_lock(&h->mu);
 	if (f->severity <= CS_SEV_CRITICAL)
 		h->by_severity[f->severity]++;

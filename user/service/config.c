@@ -87,6 +87,13 @@ static const struct key proxy_keys[] = {
 	{NULL, 0, 0, 0, 0, 0, 0, NULL},
 };
 
+/* fleet (h5): where /metrics is served; "" turns it off. */
+static const struct key metrics_keys[] = {
+	{"listen", K_STR, F(metrics_listen), 0, 0, 0, NULL},
+	{"proxy_listen", K_STR, F(metrics_proxy_listen), 0, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL},
+};
+
 static const struct key root_keys[] = {
 	{"home", K_PATH, F(home), 0, 0, 0, NULL},
 	{"mode", K_MODE, F(mode), 0, 0, 0, NULL},
@@ -114,6 +121,7 @@ static const struct key root_keys[] = {
 	{"ipc_uid", K_INT, F(ipc_uid), 0, -1, INT32_MAX, NULL},
 	{"docker_containers_dir", K_PATH, F(docker_containers_dir), 0, 0, 0, NULL},
 	{"proxy", K_SECTION, 0, 0, 0, 0, 0, proxy_keys},
+	{"metrics", K_SECTION, 0, 0, 0, 0, 0, metrics_keys},
 	{"status_socket", K_PATH, F(status_socket), 0, 0, 0, NULL},
 	{"state_file", K_PATH, F(state_file), 0, 0, 0, NULL},
 	{"pid_file", K_PATH, F(pid_file), 0, 0, 0, NULL},
@@ -196,6 +204,9 @@ static void base_defaults(struct cs_config *c)
 	copy_str(c->docker_containers_dir, sizeof(c->docker_containers_dir),
 		 "/var/lib/docker/containers");
 	copy_str(c->proxy_listen, sizeof(c->proxy_listen), "127.0.0.1:" CS_PROXY_DEFAULT_PORT);
+	copy_str(c->metrics_listen, sizeof(c->metrics_listen), CS_METRICS_DEFAULT_LISTEN);
+	copy_str(c->metrics_proxy_listen, sizeof(c->metrics_proxy_listen),
+		 CS_METRICS_PROXY_DEFAULT_LISTEN);
 	c->inspect_ports[0] = 443;
 	c->n_inspect_ports = 1;
 	c->proxy_max_conns = 1024;
@@ -732,6 +743,13 @@ static void check_values(const struct cs_config *c, struct cs_config_problems *p
 		problem(p, "$.ringbuf_bytes", "must be a power of two, got %u", c->ringbuf_bytes);
 	if (!valid_host_port(c->proxy_listen))
 		problem(p, "$.proxy.listen", "must be host:port with a port 1..65535");
+	/* fleet (h5): metrics listeners, "" = off */
+	if (c->metrics_listen[0] && !valid_host_port(c->metrics_listen))
+		problem(p, "$.metrics.listen",
+			"must be host:port with a port 1..65535, or \"\" (off)");
+	if (c->metrics_proxy_listen[0] && !valid_host_port(c->metrics_proxy_listen))
+		problem(p, "$.metrics.proxy_listen",
+			"must be host:port with a port 1..65535, or \"\" (off)");
 	if (c->parent_proxy[0] &&
 	    (strncmp(c->parent_proxy, "http://", 7) || !valid_host_port(c->parent_proxy + 7)))
 		problem(p, "$.proxy.parent_proxy", "must be \"\" or http://host:port");

@@ -26,6 +26,8 @@
  * (OneCLI) holds those on the same host (web UI, proxy, API).
  */
 #define CS_PROXY_DEFAULT_PORT "10260"
+#define CS_METRICS_DEFAULT_LISTEN "127.0.0.1:9477"
+#define CS_METRICS_PROXY_DEFAULT_LISTEN "127.0.0.1:9478"
 
 struct cs_config {
 	char home[PATH_MAX];	     /* all state lives under here */
@@ -103,6 +105,10 @@ struct cs_config {
 	char status_socket[PATH_MAX];
 	char state_file[PATH_MAX];
 	char pid_file[PATH_MAX];
+
+	/* fleet (h5): Prometheus /metrics; "" = off */
+	char metrics_listen[128];	/* agent and serve, host:port */
+	char metrics_proxy_listen[128]; /* a standalone proxy, host:port */
 };
 
 /* One problem found by validation: a JSON path ("$.proxy.ca_dir") and why. */

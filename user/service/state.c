@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "logstore.h"
+#include "metrics.h"
 
 #define STATE_MAX_BYTES (4u << 20)
 
@@ -133,6 +134,7 @@ cJSON *cs_state_new(const struct cs_config *c, uint64_t started_at_ms)
 
 int cs_state_write(const char *path, cJSON *state)
 {
+	cs_metrics_publish(state); /* /metrics shows what the state file says */
 	char ts[CS_TIMESTAMP_LEN];
 	char *text;
 	int rc;
