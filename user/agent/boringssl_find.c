@@ -42,11 +42,6 @@ static struct {
 	uint64_t clock;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-const char *cs_bssl_role_name(unsigned int role)
-{
-	return role == CS_BSSL_SEAL ? "seal" : role == CS_BSSL_OPEN ? "open" : "?";
-}
-
 static uint64_t now_us(void)
 {
 	struct timespec ts;

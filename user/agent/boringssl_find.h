@@ -103,7 +103,4 @@ int cs_boringssl_scan_mem(const void *data, size_t size, struct cs_boringssl_fns
 /* Forget every cached answer. */
 void cs_boringssl_cache_clear(void);
 
-/* "seal" or "open" */
-const char *cs_bssl_role_name(unsigned int role);
-
 #endif

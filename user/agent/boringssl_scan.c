@@ -7,10 +7,12 @@
  * "0c 10 10" (nonce_len, overhead, max_tag_len); the byte before must be a
  * key length (0x10 or 0x20). Each hit is then checked as a constant table
  * (8-byte aligned, code pointers after it) and, in executable segments, as
- * the header store of init code (see init_table). Read-only segments are also
+ * the header store of init code (boringssl_initcode.c). Read-only segments are also
  * searched for "Bun v<version>".
  */
 #include "boringssl_scan.h"
+
+#include "boringssl_initcode.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -20,12 +22,10 @@
 #include <string.h>
 
 #define CHUNK (1u << 20)
-#define OVERLAP 16	    /* a hit starting in the last OVERLAP bytes waits for the next chunk */
-#define SLOTS 12	    /* 0x60 bytes: the larger layout */
-#define MAX_CANDS 256	    /* candidate tables kept per file */
-#define INIT_WINDOW 192	    /* bytes of init code decoded after the header store */
-#define INIT_MAX_INSNS 24   /* ... at most this many instructions */
-#define MAX_VERSION_HITS 64 /* "Bun v" occurrences looked at */
+#define OVERLAP 16 /* a hit starting in the last OVERLAP bytes waits for the next chunk */
+#define SLOTS CS_BSSL_SLOTS
+#define MAX_CANDS 256	      /* candidate tables kept per file */
+#define MAX_VERSION_HITS 64   /* "Bun v" occurrences looked at */
 #define MAX_HEADER_HITS 65536 /* a file full of headers is hostile: stop there */
 
 static const uint8_t needle[3] = {0x0c, 0x10, 0x10};
@@ -46,29 +46,8 @@ struct scan {
 	int version_conflict;
 	unsigned int version_hits;
 	unsigned int header_hits;
-	char why[96]; /* first reason a table was dropped */
+	char why[128]; /* first reason a table was dropped */
 };
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static int32_t le32s(const uint8_t *p)
-{
-	int32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static int is_hdr(const uint8_t *p)
-{
-	return (p[0] == 0x10 || p[0] == 0x20) && !memcmp(p + 1, needle, 3);
-}
 
 static void add_cand(struct scan *s, const struct cand *c)
 {
@@ -93,122 +72,21 @@ static void const_table(struct scan *s, uint64_t vaddr)
 	if (extra > 1)
 		return;
 	for (int i = 0; i < SLOTS; i++)
-		c.slot[i] = le64(b + 8 * i);
+		c.slot[i] = cs_bssl_le64(b + 8 * i);
 	add_cand(s, &c);
 }
 
-/* Register state of the init-code decoder: a known 64-bit value or not. */
-struct regs {
-	uint64_t val[16];
-	uint16_t known;
-};
-
-static void set_reg(struct regs *r, unsigned int reg, uint64_t v)
-{
-	r->val[reg] = v;
-	r->known |= (uint16_t)(1u << reg);
-}
-
-/* Record a 64-bit store of v at target into table c (X = c->vaddr, or unset). */
-static void store(struct cand *c, uint64_t target, uint64_t v)
-{
-	if (!c->vaddr && is_hdr((const uint8_t *)&v) && (v >> 32) <= 1)
-		c->vaddr = target; /* movabs $hdr,%reg; mov %reg,X(%rip) (Bun 1.1/1.2) */
-	if (c->vaddr && target >= c->vaddr && target - c->vaddr < SLOTS * 8 &&
-	    !((target - c->vaddr) % 8))
-		c->slot[(target - c->vaddr) / 8] = v;
-}
-
-/*
- * Decode one instruction of the forms init code uses to fill a table, at
- * p[0..len) (virtual address ip). Returns its length, 0 for anything else.
- */
-static unsigned int init_insn(const uint8_t *p, size_t len, uint64_t ip, struct regs *r,
-			      struct cand *c)
-{
-	unsigned int rex_r, reg;
-
-	if (len >= 11 && p[0] == 0x48 && p[1] == 0xc7 && p[2] == 0x05) { /* movq $imm32,d(%rip) */
-		store(c, ip + 11 + (int64_t)le32s(p + 3), (uint64_t)(int64_t)le32s(p + 7));
-		return 11;
-	}
-	if (len >= 10 && (p[0] & 0xf6) == 0x40 && p[0] & 8 && (p[1] & 0xf8) == 0xb8) {
-		set_reg(r, (p[1] & 7) | (p[0] & 1) << 3, le64(p + 2)); /* movabs $imm64,%reg */
-		return 10;
-	}
-	if (len >= 7 && (p[0] == 0x48 || p[0] == 0x4c) && (p[2] & 0xc7) == 0x05) {
-		rex_r = p[0] == 0x4c ? 8 : 0;
-		reg = ((p[2] >> 3) & 7) | rex_r;
-		if (p[1] == 0x8d) { /* lea d(%rip),%reg */
-			set_reg(r, reg, ip + 7 + (int64_t)le32s(p + 3));
-			return 7;
-		}
-		if (p[1] == 0x89) { /* mov %reg,d(%rip) */
-			if (r->known & (1u << reg))
-				store(c, ip + 7 + (int64_t)le32s(p + 3), r->val[reg]);
-			return 7;
-		}
-		return 0;
-	}
-	/* zeroing that compilers put around the stores: xorps, movups, vmovups */
-	if (len >= 3 && p[0] == 0x0f && p[1] == 0x57 && p[2] == 0xc0)
-		return 3;
-	if (len >= 7 && p[0] == 0x0f && p[1] == 0x11 && (p[2] & 0xc7) == 0x05)
-		return 7;
-	if (len >= 4 && p[0] == 0xc5 && (p[1] == 0xf8 || p[1] == 0xfc) && p[2] == 0x57 &&
-	    p[3] == 0xc0)
-		return 4;
-	if (len >= 8 && p[0] == 0xc5 && (p[1] == 0xf8 || p[1] == 0xfc) && p[2] == 0x11 &&
-	    (p[3] & 0xc7) == 0x05)
-		return 8;
-	return 0;
-}
-
-/*
- * Init code that fills a table in .bss, found from the header bytes at vaddr
- * (file offset off, inside load l):
- *  - movl $hdr,X(%rip) (c7 05 disp32 hdr; Bun 1.3/1.4), or its movq form;
- *  - movabs $hdr|extra<<32,%reg (Bun 1.1/1.2), then mov %reg,X(%rip).
- * The instructions that follow are decoded one by one (only the store forms
- * init code uses; anything else ends the window) and their stores into
- * X..X+0x60 give the slots.
- */
+/* Init code storing the header at vaddr (boringssl_initcode.c): a candidate. */
 static void init_table(struct scan *s, const struct cs_elfimg_load *l, uint64_t vaddr)
 {
-	uint8_t b[8 + INIT_WINDOW];
-	uint64_t start = vaddr - 8, ip, avail;
-	struct regs r = {.known = 0};
+	struct cs_bssl_table t;
 	struct cand c = {.init = 1};
-	size_t pos;
 
-	if (vaddr - l->vaddr < 8)
+	if (!cs_bssl_init_table(s->img, l, vaddr, &t))
 		return;
-	avail = l->filesz - (start - l->vaddr);
-	if (cs_elfimg_vread(s->img, start, b, avail < sizeof(b) ? avail : sizeof(b)))
-		return;
-	if (avail < sizeof(b))
-		memset(b + avail, 0, sizeof(b) - avail);
-	if (b[1] != 0x66 && b[2] == 0xc7 && b[3] == 0x05) { /* movl $hdr,X(%rip) */
-		c.vaddr = vaddr + 4 + (int64_t)le32s(b + 4);
-		c.slot[0] = le64(b + 8) & 0xffffffff;
-		pos = 12;
-	} else if ((b[6] == 0x48 || b[6] == 0x49) && (b[7] & 0xf8) == 0xb8) {
-		set_reg(&r, (b[7] & 7) | (b[6] & 1) << 3, le64(b + 8));
-		pos = 16;
-	} else {
-		return;
-	}
-	ip = start + pos;
-	for (int i = 0; i < INIT_MAX_INSNS && pos < sizeof(b); i++) {
-		unsigned int n = init_insn(b + pos, sizeof(b) - pos, ip, &r, &c);
-
-		if (!n)
-			break;
-		pos += n;
-		ip += n;
-	}
-	if (c.vaddr)
-		add_cand(s, &c);
+	c.vaddr = t.vaddr;
+	memcpy(c.slot, t.slot, sizeof(c.slot));
+	add_cand(s, &c);
 }
 
 /* "Bun v1.4.5": keep the version when every occurrence agrees. */
