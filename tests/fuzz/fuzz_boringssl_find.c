@@ -3,7 +3,9 @@
  * fuzz_boringssl_find: the BoringSSL finder over hostile ELF images (the
  * container chooses what runs as /proc/PID/exe). Any input gives 0, -ENOEXEC
  * or -EIO, a terminated reason, and functions that lie inside the file.
- * Seeds: stripped builds of tests/fixtures/aead/aead_tables.c (PIE and not).
+ * Seeds: stripped builds of tests/fixtures/aead/aead_tables.c (PIE, non-PIE,
+ * no FDE table; aead_int3 is the last with int3 before each entry, so the
+ * entry proof of FDE-less files such as Bun is reached too).
  */
 #include <errno.h>
 #include <stddef.h>
