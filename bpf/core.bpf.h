@@ -164,6 +164,21 @@ struct chunk_ctx {
 	__u32 call_id;
 	__u8 src;
 	__u8 dir;
+	__u8 iov_fmt; /* enum iov_fmt */
+};
+
+/* Layout of the iovec array of a call. */
+enum iov_fmt {
+	IOV_POSIX,    /* struct iovec {base, len} */
+	IOV_AEAD_IN,  /* BoringSSL CRYPTO_IVEC {out, in, len}: take `in` */
+	IOV_AEAD_OUT, /* the same, take `out` */
+};
+
+/* BoringSSL's scatter/gather element (seal/open with the iovec convention). */
+struct aead_iov {
+	__u64 out;
+	__u64 in;
+	__u64 len;
 };
 
 #define DATA_HDR_SZ (__builtin_offsetof(struct cs_ev_data, data))
@@ -226,19 +241,24 @@ static __always_inline void emit_chunk(struct chunk_ctx *c, __u32 n)
 /* Loads the next iovec as the current segment; returns 0 when none is left. */
 static __always_inline int next_segment(struct chunk_ctx *c)
 {
-	struct iovec v;
-	__u64 left = c->want - c->done;
+	struct aead_iov v = {};
+	__u64 left = c->want - c->done, size = sizeof(struct iovec), base, len;
 
 	if (!c->iov || !c->iov_left)
 		return 0;
-	if (bpf_probe_read_user(&v, sizeof(v), (const void *)c->iov)) {
+	if (c->iov_fmt != IOV_POSIX)
+		size = sizeof(v);
+	if (bpf_probe_read_user(&v, size, (const void *)c->iov)) {
 		stat_add(CS_STAT_READ_FAIL, 1);
 		return 0;
 	}
-	c->iov += sizeof(v);
+	/* struct iovec is {base, len}: the first two words of v */
+	base = c->iov_fmt == IOV_AEAD_IN ? v.in : v.out;
+	len = c->iov_fmt == IOV_POSIX ? v.in : v.len;
+	c->iov += size;
 	c->iov_left--;
-	c->ptr = (__u64)v.iov_base;
-	c->seg_left = v.iov_len < left ? v.iov_len : left;
+	c->ptr = base;
+	c->seg_left = len < left ? len : left;
 	return 1;
 }
 
@@ -263,12 +283,12 @@ static long chunk_step(__u32 i, void *arg)
 
 /*
  * Emits min(total, cap) bytes of one call as CS_EV_DATA records. `buf` is a
- * flat buffer, or with iovcnt > 0 a user array of struct iovec.
+ * flat buffer, or with iovcnt > 0 a user array of iovecs laid out as fmt says.
  */
-static __always_inline void emit_call(__u8 src, __u8 dir, __u64 conn, __u64 buf, __u64 iovcnt,
-				      __u64 total)
+static __always_inline void emit_call_fmt(__u8 src, __u8 dir, __u64 conn, __u64 buf, __u64 iovcnt,
+					  __u64 total, __u8 fmt)
 {
-	struct chunk_ctx c = {};
+	struct chunk_ctx c = {.iov_fmt = fmt};
 	__u32 cap = capture_cap;
 
 	if (total > 0xffffffffULL)
@@ -292,6 +312,13 @@ static __always_inline void emit_call(__u8 src, __u8 dir, __u64 conn, __u64 buf,
 	/* iovecs beyond CS_IOV_MAX (or an unreadable iovec) leave bytes behind */
 	if (c.done < c.want)
 		stat_add(CS_STAT_BYTES_CUT, c.want - c.done);
+}
+
+/* emit_call_fmt for a flat buffer or struct iovec array. */
+static __always_inline void emit_call(__u8 src, __u8 dir, __u64 conn, __u64 buf, __u64 iovcnt,
+				      __u64 total)
+{
+	emit_call_fmt(src, dir, conn, buf, iovcnt, total, IOV_POSIX);
 }
 
 /* ---- connection <-> socket ties ---------------------------------------- */

@@ -267,6 +267,10 @@ static void attach(struct agent *a, struct cs_target *t)
 		t->probed_ino = t->ino;
 		if (t->tls == CS_TLS_LIBSSL || t->tls == CS_TLS_GNUTLS)
 			pin(a, t);
+		/* what the stack found, e.g. how many AEAD tables, the Bun version */
+		if (t->tls == CS_TLS_BORINGSSL_AEAD)
+			snprintf(t->note, sizeof(t->note), "%s",
+				 cs_probes_tls_status(a->probes, &key));
 	}
 }
 

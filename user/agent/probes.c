@@ -25,7 +25,8 @@
 #define MAX_USERS 65536 /* pids per binary */
 
 /* The TLS stacks, asked in this order which one a binary carries. */
-static const struct cs_tls_stack *const stacks[] = {&cs_tls_openssl, &cs_tls_gnutls};
+static const struct cs_tls_stack *const stacks[] = {&cs_tls_openssl, &cs_tls_gnutls,
+						    &cs_tls_boringssl};
 #define N_STACKS (sizeof(stacks) / sizeof(stacks[0]))
 
 /* A binary with TLS probes attached and the pids that use it. */
@@ -290,6 +291,13 @@ int cs_probes_attach_tls(struct cs_probes *p, const char *path, const struct cs_
 	if (syms)
 		*syms = b->at.syms;
 	return 0;
+}
+
+const char *cs_probes_tls_status(const struct cs_probes *p, const struct cs_bin_key *key)
+{
+	struct tls_bin *b = find_bin(p, key, NULL);
+
+	return b ? b->at.status : "";
 }
 
 static void drop_bin(struct cs_probes *p, size_t idx)

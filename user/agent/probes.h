@@ -84,6 +84,9 @@ int cs_probes_remove_target(struct cs_probes *p, uint32_t tgid);
 int cs_probes_attach_tls(struct cs_probes *p, const char *path, const struct cs_bin_key *key,
 			 int pid, unsigned int *syms);
 
+/* What the stack attached to key found (for `status`), "" if not attached. */
+const char *cs_probes_tls_status(const struct cs_probes *p, const struct cs_bin_key *key);
+
 /* Drops pid as a user of key; detaches when it was the last. 0 or -ENOENT. */
 int cs_probes_detach_tls(struct cs_probes *p, const struct cs_bin_key *key, int pid);
 

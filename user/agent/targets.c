@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "elfsym.h"
+#include "tls_stack.h"
 #include "fsutil.h"
 #include "v2source.h"
 
@@ -66,6 +67,8 @@ const char *cs_tls_path_name(enum cs_tls_path p)
 		return "gnutls";
 	case CS_TLS_STATIC_OPENSSL:
 		return "static_openssl";
+	case CS_TLS_BORINGSSL_AEAD:
+		return "boringssl_aead";
 	default:
 		return "none";
 	}
@@ -509,6 +512,8 @@ static void classify_tls(struct cs_target *t)
 		mask = 0;
 		if (cs_elf_tls_symbols(mb.open_path, &mask) == 0 && (mask & CS_SYM_DATA))
 			t->tls = CS_TLS_STATIC_OPENSSL;
+		else if (cs_tls_boringssl_present(mb.open_path))
+			t->tls = CS_TLS_BORINGSSL_AEAD;
 	} else {
 		mb.open_path[0] = mb.mapped[0] = '\0';
 		mb.key.dev = mb.key.ino = 0;

@@ -15,9 +15,10 @@
  *
  * For every target the TLS path is classified: "libssl" (a libssl.so is
  * mapped), "static_openssl" (the executable exports SSL_write, as official
- * Node builds do) or "none" (e.g. Bun's stripped BoringSSL), which is then
- * reported as not visible rather than quiet once it does network I/O (a
- * wrapper that never opens a socket is listed without a warning).
+ * Node builds do), "boringssl_aead" (a stripped, static BoringSSL whose AEAD
+ * seal/open functions were found: Bun) or "none", which is then reported as
+ * not visible rather than quiet once it does network I/O (a wrapper that
+ * never opens a socket is listed without a warning).
  */
 #ifndef CLAWSEC_TARGETS_H
 #define CLAWSEC_TARGETS_H
@@ -38,7 +39,13 @@
 #define CS_LABEL_V2_FOLDER "nanoclaw-group-folder"
 #define CS_V2_NAME_PREFIX "v2-" /* after container_prefix: nanoclaw-v2-<folder>-<ms> */
 
-enum cs_tls_path { CS_TLS_NONE = 0, CS_TLS_LIBSSL, CS_TLS_STATIC_OPENSSL, CS_TLS_GNUTLS };
+enum cs_tls_path {
+	CS_TLS_NONE = 0,
+	CS_TLS_LIBSSL,
+	CS_TLS_STATIC_OPENSSL,
+	CS_TLS_GNUTLS,
+	CS_TLS_BORINGSSL_AEAD,
+};
 enum cs_target_why { CS_WHY_PID = 1, CS_WHY_CMDLINE, CS_WHY_CONTAINER, CS_WHY_CHILD };
 
 struct cs_target {

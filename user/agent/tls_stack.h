@@ -48,6 +48,10 @@ struct cs_tls_stack {
 
 extern const struct cs_tls_stack cs_tls_openssl;
 extern const struct cs_tls_stack cs_tls_gnutls;
+extern const struct cs_tls_stack cs_tls_boringssl;
+
+/* Whether the file carries a BoringSSL whose seal and open were proven. */
+int cs_tls_boringssl_present(const char *path);
 
 /*
  * Before obj is loaded: makes every map of obj that the core also defines

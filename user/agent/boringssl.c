@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * boringssl.c - the BoringSSL stack for stripped, static builds (Bun, Bun
+ * single-file executables such as Claude Code): boringssl_find.c proves where
+ * the AEAD seal and open functions start; bpf/boringssl.bpf.c reads the
+ * plaintext there (uprobe on seal; uprobe + uretprobe on open). Attached by
+ * file offset, only at the entries the finder proved, all or nothing: a
+ * partial attachment would lose one direction silently.
+ */
+#include "boringssl_find.h"
+#include "tls_stack.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boringssl.skel.h"
+
+/* The register and stack decoding in boringssl.bpf.c is x86-64's. */
+#if defined(__x86_64__)
+#define ARCH_OK 1
+#else
+#define ARCH_OK 0
+#endif
+
+/* Up to three links per function: seal entry, or open entry and return. */
+struct bssl_att {
+	struct bpf_link *links[CS_BSSL_MAX_FNS * 2];
+	size_t n;
+};
+
+static int load(struct cs_tls_slot *slot)
+{
+	struct boringssl_bpf *skel;
+	int e;
+
+	if (slot->obj)
+		return 0;
+	skel = boringssl_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->capture_cap = slot->capture_cap;
+	e = cs_tls_share_maps(slot->core, skel->obj);
+	if (!e)
+		e = boringssl_bpf__load(skel);
+	if (e) {
+		boringssl_bpf__destroy(skel);
+		return e;
+	}
+	slot->obj = skel;
+	slot->bobj = skel->obj;
+	return 0;
+}
+
+static void detach(void *att)
+{
+	struct bssl_att *a = att;
+
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		bpf_link__destroy(a->links[i]);
+	free(a);
+}
+
+static int link_at(struct bssl_att *a, struct bpf_program *prog, const char *path, uint64_t offset,
+		   bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = retprobe);
+	struct bpf_link *l;
+
+	/* pid -1: one attachment serves every process; the kernel filters */
+	l = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)offset, &o);
+	if (!l)
+		return -errno;
+	a->links[a->n++] = l;
+	return 0;
+}
+
+static int attach_fns(struct boringssl_bpf *skel, struct bssl_att *a, const char *path,
+		      const struct cs_boringssl_fns *f)
+{
+	int e = 0;
+
+	for (unsigned int i = 0; i < f->n_fns && !e; i++) {
+		const struct cs_bssl_fn *fn = &f->fns[i];
+
+		if (fn->role == CS_BSSL_SEAL) {
+			e = link_at(a, skel->progs.cs_aead_seal, path, fn->offset, false);
+		} else if (fn->role == CS_BSSL_OPEN) {
+			e = link_at(a, skel->progs.cs_aead_open, path, fn->offset, false);
+			if (!e)
+				e = link_at(a, skel->progs.cs_aead_open_r, path, fn->offset, true);
+		}
+	}
+	return e;
+}
+
+/* Both directions must be visible, or the finder's answer is not used. */
+static bool has_both(const struct cs_boringssl_fns *f)
+{
+	unsigned int roles = 0;
+
+	for (unsigned int i = 0; i < f->n_fns; i++)
+		roles |= f->fns[i].role;
+	return (roles & (CS_BSSL_SEAL | CS_BSSL_OPEN)) == (CS_BSSL_SEAL | CS_BSSL_OPEN);
+}
+
+int cs_tls_boringssl_present(const char *path)
+{
+	struct cs_boringssl_fns f;
+
+	return ARCH_OK && cs_boringssl_find(path, &f) == 0 && has_both(&f);
+}
+
+static void describe(const struct cs_boringssl_fns *f, char *out, size_t len)
+{
+	snprintf(out, len, "%u AEAD tables, %u functions%s%s%s", f->tables, f->n_fns,
+		 f->version[0] ? ", Bun " : "", f->version, f->reason[0] ? "; " : "");
+	if (f->reason[0])
+		snprintf(out + strlen(out), len - strlen(out), "%s", f->reason);
+}
+
+static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_attach *out)
+{
+	struct cs_boringssl_fns f;
+	struct bssl_att *a;
+	int e;
+
+	if (!ARCH_OK) {
+		snprintf(out->status, sizeof(out->status), "BoringSSL capture is x86-64 only");
+		return -ENOENT;
+	}
+	e = cs_boringssl_find(path, &f);
+	if (e || !has_both(&f)) {
+		snprintf(out->status, sizeof(out->status), "no BoringSSL AEAD functions: %.120s",
+			 f.reason[0] ? f.reason : "none found");
+		/* not an x86-64 ELF, or too large to scan: not this stack */
+		return e && e != -ENOEXEC && e != -EFBIG ? e : -ENOENT;
+	}
+	e = load(slot);
+	if (e)
+		return e;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	e = attach_fns(slot->obj, a, path, &f);
+	if (e) {
+		detach(a);
+		return e;
+	}
+	out->att = a;
+	describe(&f, out->status, sizeof(out->status));
+	return 0;
+}
+
+static void unload(struct cs_tls_slot *slot)
+{
+	boringssl_bpf__destroy(slot->obj);
+	slot->obj = NULL;
+	slot->bobj = NULL;
+}
+
+const struct cs_tls_stack cs_tls_boringssl = {
+	.name = "boringssl_aead",
+	.attach = attach,
+	.detach = detach,
+	.unload = unload,
+};
