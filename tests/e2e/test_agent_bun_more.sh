@@ -48,8 +48,10 @@ for name in bun compiled; do
 	[[ $(by_origin "$pid") == "3 0 0 4 7" ]] ||
 		fail "$name: findings (key a, key b, pem a, pem b, pipe) $(by_origin "$pid"), want 3 0 0 4 7"
 done
+# state.json is written each second: wait for the counters of the last run
+wait_for 5 state_at_least s.capture.bytes $((2 * 1024 * 1024)) ||
+	fail "the 1 MiB bodies were not captured whole: $(state 'JSON.stringify(s.capture)')"
 capture_clean
-[[ $(state "s.capture.bytes") -ge $((2 * 1024 * 1024)) ]] || fail "the 1 MiB bodies were not captured whole"
 stop_agent
 no_raw_secrets
 say "ok"
