@@ -58,7 +58,7 @@ struct match_ctx {
 static void on_match(void *ctx, const struct cs_match *m)
 {
 	struct match_ctx *c = ctx;
-	struct cs_flow_meta meta = {"bench/1", "bench:1", "http"};
+	struct cs_flow_meta meta = {.source = "bench/1", .dest = "bench:1", .protocol = "http"};
 
 	cs_detector_report(c->d, &meta, c->dir, m);
 }

@@ -36,7 +36,7 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 			t->by[i][f->severity]++;
 	}
 	t->sev[f->severity]++;
-	if (f->severity >= CS_SEV_HIGH && getenv("BENCH_VERBOSE"))
+	if (getenv("BENCH_VERBOSE") && f->severity >= (enum cs_severity)atoi(getenv("BENCH_VERBOSE")))
 		fprintf(stderr, "%s %s/%s -> %s: %s\n", cs_severity_name(f->severity), f->pattern,
 			f->rule, f->dest, f->snippet);
 }

@@ -14,7 +14,9 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "context.h"
 #include "dedup.h"
+#include "destpolicy.h"
 #include "detector_internal.h"
 #include "redact.h"
 #include "registry.h"
@@ -28,7 +30,8 @@ struct cs_detector {
 	unsigned base64_depth;
 	uint64_t dedup_window_ms;
 	struct cs_dedup *dedup; /* NULL when every finding is reported */
-	int severity[64];	/* per family: override, or -1 */
+	struct cs_dest_policy *policy;
+	int severity[64]; /* per family: override, or -1 */
 	uint8_t key[CS_FINGERPRINT_KEY_LEN];
 	struct cs_detector_stats stats;
 	pthread_mutex_t lock; /* findings may be reported from several threads */
@@ -101,6 +104,11 @@ struct cs_detector *cs_detector_new(const struct cs_detector_config *cfg, cs_fin
 	d->reg = cs_registry_new(cfg->disabled, err, errlen);
 	if (!d->reg)
 		goto fail;
+	d->policy = cs_dest_policy_new(
+		cfg->home_hosts, cfg->n_home_hosts,
+		cfg->strict_origins_set ? cfg->strict_origins : CS_STRICT_DEFAULT, err, errlen);
+	if (!d->policy)
+		goto fail;
 	if (d->dedup_window_ms) {
 		d->dedup = cs_dedup_new(0, d->dedup_window_ms);
 		if (!d->dedup) {
@@ -120,6 +128,7 @@ void cs_detector_free(struct cs_detector *d)
 		return;
 	cs_registry_free(d->reg);
 	cs_dedup_free(d->dedup);
+	cs_dest_policy_free(d->policy);
 	pthread_mutex_destroy(&d->lock);
 	OPENSSL_cleanse(d->key, sizeof(d->key));
 	free(d);
@@ -166,8 +175,11 @@ static void build_finding(struct cs_detector *d, const struct cs_flow_meta *meta
 	memset(f, 0, sizeof(*f));
 	f->direction = dir;
 	f->threat = rule->threat;
-	f->severity = fam >= 0 && d->severity[fam] >= 0 ? (enum cs_severity)d->severity[fam]
-							: rule->severity;
+	/* An operator's override is the family's severity everywhere; else the context ranks it. */
+	if (fam >= 0 && d->severity[fam] >= 0)
+		f->severity = (enum cs_severity)d->severity[fam];
+	else
+		f->severity = cs_context_severity(d->policy, meta, dir, m, rule->severity);
 	copy_str(f->protocol, sizeof(f->protocol), meta ? meta->protocol : NULL, "tcp");
 	copy_str(f->pattern, sizeof(f->pattern), rule->family, "unknown");
 	copy_str(f->rule, sizeof(f->rule), rule->id, "unknown");
@@ -206,6 +218,12 @@ void cs_detector_report(struct cs_detector *d, const struct cs_flow_meta *meta,
 	if (!cs_validate(m->rule, m->buf + m->secret_start, m->secret_end - m->secret_start))
 		return;
 	build_finding(d, meta, dir, m, &f);
+	/*
+	 * The same key can be a low record (its provider's auth header) and a
+	 * critical one (pasted in a body to that host) within one window: the
+	 * severity is part of what is folded, so the low one never hides the other.
+	 */
+	f.fingerprint ^= (uint64_t)f.severity * 0x9e3779b97f4a7c15ull;
 	pthread_mutex_lock(&d->lock);
 	if (d->dedup && !cs_dedup_finding(d->dedup, &f, emit_fold, d)) {
 		d->stats.findings_suppressed++;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "destpolicy.h"
 #include "finding.h"
 
 #define CS_MAX_SCAN_BYTES_DEFAULT (4u << 20)
@@ -35,6 +36,15 @@ struct cs_detector_config {
 	const struct cs_severity_override *overrides;
 	size_t n_overrides;
 	const uint8_t *fingerprint_key; /* 32 bytes; NULL = random per process */
+	/*
+	 * Credentials and their destinations (destpolicy.h): hosts added to
+	 * the built-in homes, and the source classes (bits of enum cs_origin)
+	 * whose real keys are an alert even to their own provider.
+	 */
+	const struct cs_home_host *home_hosts;
+	size_t n_home_hosts;
+	unsigned strict_origins;
+	bool strict_origins_set; /* false: CS_STRICT_DEFAULT (containers) */
 };
 
 /* Counters; every byte not scanned and every decode failure is counted here. */

@@ -11,11 +11,20 @@
 #include "detector.h"
 #include "scanner.h"
 
+/* Which part of a message a match was seen in: it ranks the finding (severity.c). */
+enum cs_part {
+	CS_PART_RAW = 0, /* not HTTP (a tunnel, a raw buffer): no context known */
+	CS_PART_HEAD,	 /* request line and header fields */
+	CS_PART_BODY,	 /* a message body */
+	CS_PART_STREAM,	 /* an SSE or NDJSON body: streamed model output */
+};
+
 /* Where a match was seen; strings are borrowed for the duration of the call. */
 struct cs_flow_meta {
 	const char *source;
 	const char *dest;
 	const char *protocol;
+	enum cs_part part;
 };
 
 const struct cs_registry *cs_detector_registry(const struct cs_detector *d);

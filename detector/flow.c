@@ -141,7 +141,8 @@ struct dir {
 	struct cs_jsonstr js, js2; /* JSON escapes, two levels */
 	struct cs_percent_multi pct;
 	struct cs_sse *sse;
-	struct cs_ws *ws; /* after a WebSocket upgrade, until its framing breaks */
+	struct cs_ws *ws;  /* after a WebSocket upgrade, until its framing breaks */
+	enum cs_part part; /* what is being scanned now, for the finding's context */
 };
 
 struct cs_flow {
@@ -184,7 +185,7 @@ static void on_match(void *ctx, const struct cs_match *m)
 {
 	struct lane *l = ctx;
 	struct cs_flow *f = l->ds->flow;
-	const struct cs_flow_meta meta = {f->source, dir_dest(l->ds), f->protocol};
+	const struct cs_flow_meta meta = {f->source, dir_dest(l->ds), f->protocol, l->ds->part};
 
 	cs_detector_report(f->d, &meta, l->ds->dir, m);
 }
@@ -789,9 +790,13 @@ static enum cs_http_verdict on_head(void *ctx, const struct cs_http_head *h)
 	if (strcmp(before, dir_dest(ds)))
 		lane_end(&ds->main);
 	message_start(ds);
+	ds->part = CS_PART_HEAD;
 	scan_head(ds, h);
+	ds->part = CS_PART_BODY;
 	if (v == CS_HTTP_AS_USUAL && h->body != CS_HTTP_BODY_NONE)
 		body_start(ds, h);
+	if (ds->kind == BODY_SSE || ds->kind == BODY_NDJSON)
+		ds->part = CS_PART_STREAM;
 	return v;
 }
 
@@ -948,6 +953,7 @@ static void on_raw(void *ctx, const uint8_t *p, size_t n)
 		lane_end(&ds->main); /* a tunnel or a non-HTTP stretch: nothing runs on into it */
 		ds->raw_active = true;
 		message_start(ds);
+		ds->part = CS_PART_RAW;
 		text_init(ds);
 	}
 	if (ds->ws)

@@ -114,6 +114,20 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
  */
 #define SH_C_STRING(what) \
 	"(?:\\\\?\"[^\"\\n]{0,300}?" what "|'[^'\\n]{0,300}?" what "|[^\\s\"']{0,300}?" what ")"
+/*
+ * A command string that builds, tests or lints (sh -c 'cd web && npm run
+ * lint', bash -lc 'make check'): what an assistant runs all day.
+ */
+#define SH_C_BUILD                                                                                \
+	"\\\\?[\"']?(?:cd" SP "{1,4}[^\\s;&|'\"]{1,100}" SP "{1,4}&&" SP "{1,4})?"                \
+	"(?:(?:npm|pnpm|yarn|bun)" SP "{1,4}(?:run|test|ci|build|lint|t)"                         \
+	"|cargo" SP "{1,4}(?:build|test|check|clippy|fmt)|go" SP "{1,4}(?:build|test|vet)"        \
+	"|dotnet" SP "{1,4}(?:build|test)|make|pytest|tsc|eslint|prettier|gradle|mvn|jest|vitest" \
+	"|python3?" SP "{1,4}-m" SP "{1,4}pytest)(?![A-Za-z0-9_.-])"
+/* Prose about the switch ("run it through bash -c so globs expand"), not a command. */
+#define SH_C_PROSE                                                                         \
+	"(?:so|to|and|or|the|in|is|it|on|for|with|when|because|which|that|as|here|instead" \
+	"|flag|option|switch)(?![A-Za-z0-9_])"
 /* What turns a shell command string from suspicious into a payload. */
 #define SH_C_PAYLOAD                              \
 	"(?:curl|wget|\\$\\(|`|/dev/(?:tcp|udp)/" \
@@ -159,6 +173,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 4,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
+		.home = "anthropic",
 	},
 	{
 		.id = "openai_api_key",
@@ -175,6 +190,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 4,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
+		.home = "openai",
 	},
 	{
 		.id = "google_ai_key",
@@ -189,6 +205,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 4,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
+		.home = "google",
 	},
 	{
 		.id = "groq_api_key",
@@ -203,6 +220,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 4,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
+		.home = "groq",
 	},
 	{
 		.id = "xai_api_key",
@@ -217,6 +235,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 4,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
+		.home = "xai",
 	},
 	{
 		.id = "openrouter_api_key",
@@ -231,6 +250,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 4,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.0,
+		.home = "openrouter",
 	},
 	{
 		.id = "perplexity_api_key",
@@ -245,6 +265,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 4,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
+		.home = "perplexity",
 	},
 	{
 		.id = "huggingface_token",
@@ -260,6 +281,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 3,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
+		.home = "huggingface",
 	},
 	{
 		.id = "replicate_api_token",
@@ -275,6 +297,7 @@ const struct cs_rule cs_rules[] = {
 		.keep_prefix = 3,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
+		.home = "replicate",
 	},
 	{
 		.id = "aws_access_key_id",
@@ -283,13 +306,34 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
 		.description = "AWS access key id (AKIA, ASIA, ABIA, ACCA, A3T)",
-		.regex = TOK_START "(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}" TOK_END,
+		/*
+		 * A '/' may follow (an S3 path, a key id in a URL); the one a
+		 * SigV4 Credential= names is the next rule's.
+		 */
+		.regex = TOK_START "(?<!Credential=)(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}"
+			"(?![A-Za-z0-9_+-])",
 		.literals = LITS("AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
 		.literal_next = "A-Z0-9",
 		.secret_group = 0,
 		.keep_prefix = 4,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.0,
+	},
+	{
+		.id = "aws_sigv4_credential",
+		.family = "aws_access_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "AWS access key id in a SigV4 Credential= (Authorization header, "
+			"X-Amz-Credential query)",
+		.regex = "Credential=((?:AKIA|ASIA)[A-Z2-7]{16})(?=/)",
+		.literals = LITS("Credential="),
+		.secret_group = 1,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.0,
+		.home = "aws",
 	},
 	{
 		.id = "aws_secret_access_key",
@@ -522,7 +566,20 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_MEDIUM,
 		.description = "a shell run with a plain command string (sh -c 'ls', bash -c, /bin/sh -c)",
-		.regex = SH_C_HEAD "(?!" SH_C_STRING(SH_C_PAYLOAD) ")[\"'$`(A-Za-z/.\\\\]",
+		.regex = SH_C_HEAD "(?!" SH_C_STRING(SH_C_PAYLOAD) ")(?!" SH_C_BUILD ")(?!" SH_C_PROSE ")"
+			"[\"'$`(A-Za-z/.\\\\]",
+		.literals = LITS("sh -", "sh${IFS}", "sh$IFS"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "shell_dash_c_build",
+		.family = "shell_exec",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_LOW,
+		.description = "a shell running a build, test or lint command with no payload "
+			"(sh -c 'cd web && npm run lint')",
+		.regex = SH_C_HEAD "(?!" SH_C_STRING(SH_C_PAYLOAD) ")" SH_C_BUILD,
 		.literals = LITS("sh -", "sh${IFS}", "sh$IFS"),
 		.secret_group = CS_SECRET_NONE,
 	},

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "destpolicy.h"
 #include "detector.h"
 #include "prefilter.h"
 
@@ -157,8 +158,10 @@ static int add_rule(struct cs_registry *r, const struct cs_rule *rule, char *err
 	if (groups + 1 > r->max_groups)
 		r->max_groups = groups + 1;
 	if (rule->secret_group > (int)groups || !rule->literals || !rule->literals[0] ||
-	    rule->lookback > CS_RULE_LOOKBACK_MAX || rule->keep_prefix > 4) {
-		cs_set_err(err, errlen, "rule %s: bad secret group, literal, lookback or prefix",
+	    rule->lookback > CS_RULE_LOOKBACK_MAX || rule->keep_prefix > 4 ||
+	    (rule->home && !cs_home_known(rule->home))) {
+		cs_set_err(err, errlen,
+			   "rule %s: bad secret group, literal, lookback, prefix or home",
 			   rule->id);
 		return -1;
 	}

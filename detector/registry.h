@@ -55,6 +55,12 @@ struct cs_rule {
 	bool redact_after;    /* hide everything after the match (PEM bodies) */
 	unsigned validators;  /* CS_VAL_* */
 	double min_entropy;   /* bits per byte, with CS_VAL_ENTROPY */
+	/*
+	 * Credentials: the provider whose hosts are this key's normal
+	 * destination (destpolicy.h), NULL when it has none (a private key,
+	 * a secret that is never sent).
+	 */
+	const char *home;
 };
 
 /* The rule table and family list, defined in patterns.c. */

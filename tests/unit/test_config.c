@@ -508,9 +508,48 @@ static void test_detector_config(void **state)
 	assert_int_equal(d.overrides[0].severity, CS_SEV_LOW);
 }
 
+/* Hosts per credential provider and strict source classes reach the detector; bad ones are named.
+ */
+static void test_credential_keys(void **state)
+{
+	struct cs_config c;
+	struct cs_config_problems p;
+	struct cs_detector_config d;
+	const char *dis[CS_CFG_MAX_LIST + 1];
+	struct cs_severity_override ovr[CS_CFG_MAX_LIST];
+	const char *path;
+
+	(void)state;
+	cs_config_defaults(&c);
+	assert_int_equal(c.credential_strict_sources, 1u << CS_ORIGIN_CONTAINER);
+	path = write_config("{\"credential_hosts\":{\"anthropic\":[\"llm-gw.corp.example\","
+			    "\"*.gw.example\"],\"aws\":[\"s3.corp.example\"]},"
+			    "\"credential_strict_sources\":[\"container\",\"proxy\"]}");
+	assert_int_equal(cs_config_load(path, &c, &p), 0);
+	cs_config_detector(&c, &d, dis, ovr);
+	assert_int_equal(d.n_home_hosts, 3);
+	assert_string_equal(d.home_hosts[1].home, "anthropic");
+	assert_string_equal(d.home_hosts[1].host, "*.gw.example");
+	assert_string_equal(d.home_hosts[2].home, "aws");
+	assert_true(d.strict_origins_set);
+	assert_int_equal(d.strict_origins, (1u << CS_ORIGIN_CONTAINER) | (1u << CS_ORIGIN_PROXY));
+
+	path = write_config("{\"credential_hosts\":{\"nope\":[\"a.example\"],"
+			    "\"openai\":[\"a/b\", 3],\"github\":\"x\"},"
+			    "\"credential_strict_sources\":[\"vm\"]}");
+	assert_int_equal(cs_config_load(path, &c, &p), -1);
+	assert_int_equal(p.n, 5);
+	assert_problem(&p, "$.credential_hosts.nope", "unknown credential provider");
+	assert_problem(&p, "$.credential_hosts.openai[0]", "host name");
+	assert_problem(&p, "$.credential_hosts.openai[1]", "host name");
+	assert_problem(&p, "$.credential_hosts.github", "array of host names");
+	assert_problem(&p, "$.credential_strict_sources[0]", "\"container\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_credential_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_valid_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_rejection, setup, teardown),

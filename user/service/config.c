@@ -45,7 +45,9 @@ enum kind {
 	K_STRLIST, /* array of strings, CS_CFG_MAX_LIST at most */
 	K_PIDLIST,
 	K_PORTLIST,
-	K_SEVMAP, /* {"family": "severity"} */
+	K_SEVMAP,    /* {"family": "severity"} */
+	K_CREDHOSTS, /* {"home": ["host", "*.domain"]} */
+	K_ORIGINS,   /* ["container", "host", "proxy", "scan"] */
 	K_SECTION,
 };
 
@@ -108,6 +110,8 @@ static const struct key root_keys[] = {
 	{"dedup_window_ms", K_U64, F(dedup_window_ms), 0, 0, 86400000, NULL},
 	{"disabled_patterns", K_STRLIST, L(disabled_patterns, n_disabled_patterns), 0, 0, NULL},
 	{"severity_overrides", K_SEVMAP, 0, 0, 0, 0, 0, NULL},
+	{"credential_hosts", K_CREDHOSTS, 0, 0, 0, 0, 0, NULL},
+	{"credential_strict_sources", K_ORIGINS, 0, 0, 0, 0, 0, NULL},
 	{"capture_cap_bytes", K_U32, F(capture_cap_bytes), 0, 256, 4 << 20, NULL},
 	{"ringbuf_bytes", K_U32, F(ringbuf_bytes), 0, 1 << 16, 1 << 30, NULL},
 	{"target_pids", K_PIDLIST, L(target_pids, n_target_pids), 1, 4194304, NULL},
@@ -193,6 +197,7 @@ static void base_defaults(struct cs_config *c)
 	c->fsync_interval_ms = 1000;
 	c->max_scan_bytes = CS_MAX_SCAN_BYTES_DEFAULT;
 	c->dedup_window_ms = CS_DEDUP_WINDOW_DEFAULT_MS;
+	c->credential_strict_sources = CS_STRICT_DEFAULT;
 	c->capture_cap_bytes =
 		256 << 10; /* a whole 30+ KB API request, with room; bpf/capture.h CS_CAP_DEFAULT */
 	c->ringbuf_bytes = 8u << 20;
@@ -386,6 +391,78 @@ static void parse_sevmap(const cJSON *v, const char *path, struct cs_config *c,
 	}
 }
 
+/* ---- credential destinations (h3: detector/destpolicy.h) ---- */
+
+static void parse_home_hosts(const cJSON *list, const char *path, const char *home,
+			     struct cs_config *c, struct cs_config_problems *p)
+{
+	const cJSON *it;
+	char ipath[200];
+	size_t i = 0;
+
+	if (!cJSON_IsArray(list)) {
+		problem(p, path, "wrong type: expected an array of host names");
+		return;
+	}
+	cJSON_ArrayForEach(it, list) {
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i++);
+		if (!cJSON_IsString(it) || !cs_host_pattern_ok(it->valuestring)) {
+			problem(p, ipath, "must be a host name or \"*.domain\"");
+			continue;
+		}
+		if (c->n_credential_hosts == CS_CFG_MAX_LIST) {
+			problem(p, ipath, "too many hosts: at most %d in all", CS_CFG_MAX_LIST);
+			return;
+		}
+		copy_str(c->credential_hosts[c->n_credential_hosts].home, CS_HOME_ID_MAX, home);
+		copy_str(c->credential_hosts[c->n_credential_hosts++].host,
+			 sizeof(c->credential_hosts[0].host), it->valuestring);
+	}
+}
+
+static void parse_credhosts(const cJSON *v, const char *path, struct cs_config *c,
+			    struct cs_config_problems *p)
+{
+	const cJSON *it;
+	char ipath[160];
+
+	if (!cJSON_IsObject(v)) {
+		problem(p, path, "wrong type: expected an object {\"provider\": [\"host\"]}");
+		return;
+	}
+	c->n_credential_hosts = 0;
+	cJSON_ArrayForEach(it, v) {
+		snprintf(ipath, sizeof(ipath), "%s.%.64s", path, it->string);
+		if (!cs_home_known(it->string))
+			problem(p, ipath, "unknown credential provider \"%.64s\"", it->string);
+		else
+			parse_home_hosts(it, ipath, it->string, c, p);
+	}
+}
+
+static void parse_origins(const cJSON *v, const char *path, struct cs_config *c,
+			  struct cs_config_problems *p)
+{
+	const cJSON *it;
+	char ipath[160];
+	size_t i = 0;
+
+	if (!cJSON_IsArray(v)) {
+		problem(p, path, "wrong type: expected an array of source classes");
+		return;
+	}
+	c->credential_strict_sources = 0;
+	cJSON_ArrayForEach(it, v) {
+		enum cs_origin o;
+
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i++);
+		if (!cJSON_IsString(it) || cs_origin_parse(it->valuestring, &o))
+			problem(p, ipath, "must be \"host\", \"container\", \"proxy\" or \"scan\"");
+		else
+			c->credential_strict_sources |= 1u << o;
+	}
+}
+
 static void parse_object(const struct key *keys, const cJSON *obj, const char *prefix,
 			 struct cs_config *c, struct cs_config_problems *p);
 
@@ -444,6 +521,12 @@ static void parse_value(const struct key *k, const cJSON *v, const char *path, s
 		break;
 	case K_SEVMAP:
 		parse_sevmap(v, path, c, p);
+		break;
+	case K_CREDHOSTS:
+		parse_credhosts(v, path, c, p);
+		break;
+	case K_ORIGINS:
+		parse_origins(v, path, c, p);
 		break;
 	case K_SECTION:
 		parse_object(k->sub, v, path, c, p);
@@ -1092,4 +1175,8 @@ void cs_config_detector(const struct cs_config *c, struct cs_detector_config *ou
 	}
 	out->overrides = ovr_storage;
 	out->n_overrides = c->n_severity_overrides;
+	out->home_hosts = c->credential_hosts;
+	out->n_home_hosts = c->n_credential_hosts;
+	out->strict_origins = c->credential_strict_sources;
+	out->strict_origins_set = true;
 }
