@@ -432,7 +432,9 @@ static void parse_credhosts(const cJSON *v, const char *path, struct cs_config *
 	}
 	c->n_credential_hosts = 0;
 	cJSON_ArrayForEach(it, v) {
-		snprintf(ipath, sizeof(ipath), "%s.%.64s", path, it->string);
+		if ((size_t)snprintf(ipath, sizeof(ipath), "%s.%.64s", path, it->string) >=
+		    sizeof(ipath))
+			ipath[sizeof(ipath) - 1] = '\0';
 		if (!cs_home_known(it->string))
 			problem(p, ipath, "unknown credential provider \"%.64s\"", it->string);
 		else
