@@ -401,7 +401,7 @@ static void test_nanoclaw_corpus_goal(void **state)
 	char err[256];
 	struct cs_detector *d = cs_detector_new(&cfg, on_corpus_finding, &t, err, sizeof(err));
 	unsigned char *corpus;
-	size_t len, off = 0, msgs = 0;
+	size_t len = 0, off = 0, msgs = 0;
 	struct corpus_rec r;
 	struct cs_flow *f = NULL;
 	unsigned long cur = 0;
