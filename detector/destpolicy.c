@@ -186,7 +186,9 @@ enum cs_origin cs_origin_of(const char *source)
 		return CS_ORIGIN_SCAN;
 	for (const char *s = source; *s; s++)
 		slashes += *s == '/';
-	return slashes == 2 ? CS_ORIGIN_CONTAINER : CS_ORIGIN_HOST;
+	/* <container>/<comm>/<pid>, nanoclaw-v2/<group>/<session>/<comm>/<pid>; a host is
+	 * <comm>/<pid>. */
+	return slashes >= 2 ? CS_ORIGIN_CONTAINER : CS_ORIGIN_HOST;
 }
 
 /* The host of "host:port", "[v6]:port" or "host", without a trailing dot. */

@@ -25,7 +25,8 @@
 /* Where a flow comes from, read off its source (docs/finding-schema.md). */
 enum cs_origin {
 	CS_ORIGIN_HOST = 0,  /* <comm>/<pid> */
-	CS_ORIGIN_CONTAINER, /* <container>/<comm>/<pid> */
+	CS_ORIGIN_CONTAINER, /* <container>/<comm>/<pid>, nanoclaw-v2/<group>/<session>/<comm>/<pid>
+			      */
 	CS_ORIGIN_PROXY,     /* proxy/<ip>:<port> */
 	CS_ORIGIN_SCAN,	     /* scan/<file> */
 	CS_ORIGINS

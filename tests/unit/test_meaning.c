@@ -190,6 +190,7 @@ static void test_policy_parts(void **state)
 	assert_non_null(p);
 	assert_int_equal(cs_origin_of("node/4242"), CS_ORIGIN_HOST);
 	assert_int_equal(cs_origin_of("nanoclaw-main-1777161600000/node/87"), CS_ORIGIN_CONTAINER);
+	assert_int_equal(cs_origin_of("nanoclaw-v2/ag-1/sess-2/bun/87"), CS_ORIGIN_CONTAINER);
 	assert_int_equal(cs_origin_of("proxy/127.0.0.1:4000"), CS_ORIGIN_PROXY);
 	assert_int_equal(cs_origin_of("scan/a/b/c.http"), CS_ORIGIN_SCAN);
 	assert_int_equal(cs_origin_parse("container", &o), 0);
