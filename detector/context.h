@@ -21,7 +21,7 @@
 #ifndef CLAWSEC_CONTEXT_H
 #define CLAWSEC_CONTEXT_H
 
-#include "destpolicy.h"
+#include "credhome.h"
 #include "detector_internal.h"
 #include "scanner.h"
 

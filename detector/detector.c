@@ -16,7 +16,7 @@
 
 #include "context.h"
 #include "dedup.h"
-#include "destpolicy.h"
+#include "credhome.h"
 #include "detector_internal.h"
 #include "redact.h"
 #include "registry.h"

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "destpolicy.h"
+#include "credhome.h"
 #include "finding.h"
 
 #define CS_MAX_SCAN_BYTES_DEFAULT (4u << 20)
@@ -37,7 +37,7 @@ struct cs_detector_config {
 	size_t n_overrides;
 	const uint8_t *fingerprint_key; /* 32 bytes; NULL = random per process */
 	/*
-	 * Credentials and their destinations (destpolicy.h): hosts added to
+	 * Credentials and their destinations (credhome.h): hosts added to
 	 * the built-in homes, and the source classes (bits of enum cs_origin)
 	 * whose real keys are an alert even to their own provider.
 	 */

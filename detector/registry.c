@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "destpolicy.h"
+#include "credhome.h"
 #include "detector.h"
 #include "prefilter.h"
 

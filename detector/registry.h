@@ -57,7 +57,7 @@ struct cs_rule {
 	double min_entropy;   /* bits per byte, with CS_VAL_ENTROPY */
 	/*
 	 * Credentials: the provider whose hosts are this key's normal
-	 * destination (destpolicy.h), NULL when it has none (a private key,
+	 * destination (credhome.h), NULL when it has none (a private key,
 	 * a secret that is never sent).
 	 */
 	const char *home;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_meaning.c - what a finding means depends on where it was seen:
- * destination-aware credentials (destpolicy.c) and severity by context
+ * destination-aware credentials (credhome.c) and severity by context
  * (context.c), through the public pipeline; and the goal of issue 11 on
  * the seeded NanoClaw corpus (bench/gen-nanoclaw-corpus.js): no critical,
  * at most 2 high per 1,000 benign messages, no own-key EXFIL above low.
@@ -18,7 +18,7 @@
 
 #include "context.h"
 #include "corpus_reader.h"
-#include "destpolicy.h"
+#include "credhome.h"
 #include "engine_helpers.h"
 
 /* A fake key in the Anthropic shape, generated here (never a real one). */

@@ -391,7 +391,7 @@ static void parse_sevmap(const cJSON *v, const char *path, struct cs_config *c,
 	}
 }
 
-/* ---- credential destinations (h3: detector/destpolicy.h) ---- */
+/* ---- credential destinations (h3: detector/credhome.h) ---- */
 
 static void parse_home_hosts(const cJSON *list, const char *path, const char *home,
 			     struct cs_config *c, struct cs_config_problems *p)

@@ -54,7 +54,7 @@ struct cs_config {
 		enum cs_severity severity;
 	} severity_overrides[CS_CFG_MAX_LIST];
 	size_t n_severity_overrides;
-	/* credentials and their destinations (detector/destpolicy.h) */
+	/* credentials and their destinations (detector/credhome.h) */
 	struct cs_home_host credential_hosts[CS_CFG_MAX_LIST];
 	size_t n_credential_hosts;
 	unsigned credential_strict_sources; /* bits of enum cs_origin */

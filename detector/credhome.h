@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * destpolicy.h - where a credential normally goes, and what a flow's
+ * credhome.h - where a credential normally goes, and what a flow's
  * destination and source say about the meaning of a finding.
  *
  * Each credential rule names its home (patterns.c `.home`): the provider
@@ -16,8 +16,8 @@
  * a response from one of them is model output, which ranks injection
  * findings (severity.c).
  */
-#ifndef CLAWSEC_DESTPOLICY_H
-#define CLAWSEC_DESTPOLICY_H
+#ifndef CLAWSEC_CREDHOME_H
+#define CLAWSEC_CREDHOME_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * destpolicy.c - the home hosts of each credential, operator additions,
+ * credhome.c - the home hosts of each credential, operator additions,
  * and the source classes whose keys are never home.
  *
  * Built-in hosts come from the providers' API documentation (the list in
@@ -9,7 +9,7 @@
  * "bedrock-runtime.*.amazonaws.com". Hosts compare case-insensitively,
  * without the port and without a trailing dot.
  */
-#include "destpolicy.h"
+#include "credhome.h"
 #include "errbuf.h"
 
 #include <stdlib.h>
