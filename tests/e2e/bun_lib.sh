@@ -14,7 +14,7 @@ bun_setup() {
 	[[ $(uname -m) == x86_64 ]] || need "Bun capture is x86-64 only"
 	[[ -x "$BUN12" && -x "$BUN14" ]] || need "Bun is not installed (npm ci in tests/fixtures/node)"
 	# only the Bun clients of this test are targets; every finding is kept
-	printf '{"target_cmdline": ["--tag %s( |$)"], "dedup_window_ms": 0}\n' "$MARKER" >"$T/config.json"
+	printf '{"target_cmdline": ["%s( |$)"], "dedup_window_ms": 0}\n' "$MARKER" >"$T/config.json"
 }
 
 # start_origin NAME [tls_server.js args]: sets ORIGIN_PORT.
