@@ -96,6 +96,15 @@ cmp -s <(grep -av '^Date:' "$work/pipe.out") <(grep -av '^Date:' "$work/pipe-dir
 printf 'GET /not-absolute HTTP/1.1\r\nHost: x\r\n\r\n' >"$work/req3"
 node "$NODE_DIR/proxy_raw.js" client --proxy "$addr" --send "$work/req3" --out "$work/resp3"
 head -c 12 "$work/resp3" | grep -q '^HTTP/1.1 400' || fail "origin-form request not answered 400"
+# A bare-LF head is answered 400 as soon as its first line arrives, not 408 after the header timeout.
+printf 'GET http://127.0.0.1:%s/ HTTP/1.1\nHost: x\n\n' "$echo_port" >"$work/req3b"
+node "$NODE_DIR/proxy_raw.js" client --proxy "$addr" --send "$work/req3b" --out "$work/resp3b"
+head -c 12 "$work/resp3b" | grep -q '^HTTP/1.1 400' || fail "bare-LF head: $(head -c 40 "$work/resp3b")"
+# Transfer-Encoding: chunked applied twice is refused like the other smuggling shapes.
+printf 'POST http://127.0.0.1:%s/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n' \
+	"$echo_port" >"$work/req3c"
+node "$NODE_DIR/proxy_raw.js" client --proxy "$addr" --send "$work/req3c" --out "$work/resp3c"
+head -c 12 "$work/resp3c" | grep -q '^HTTP/1.1 400' || fail "chunked, chunked: $(head -c 40 "$work/resp3c")"
 
 # 4. parent proxy chaining
 start_node parent proxy_raw.js parent --log "$work/parent-connects"

@@ -26,6 +26,44 @@ static void test_head_end_incremental(void **state)
 	assert_int_equal(hm_head_end(m, n, &scan), 27);
 }
 
+/* A bare LF ends the head at once (the parser then refuses it), never waits for more. */
+static void test_head_end_bare_lf(void **state)
+{
+	static const struct {
+		const char *head;
+		size_t end; /* just past the first bare LF */
+	} cases[] = {
+		{"GET http://a/ HTTP/1.1\nHost: a\n\n", 23},
+		{"GET http://a/ HTTP/1.1\r\nHost: a\n\n", 32},
+		{"GET http://a/ HTTP/1.1\r\nHost: a\r\n\n", 34},
+		{"\n", 1},
+	};
+	struct hm_request r;
+	char out[1024];
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *h = cases[i].head;
+		size_t scan = 0, end = 0;
+
+		/* Byte by byte, as a slow client sends it. */
+		for (size_t at = 1; at <= strlen(h) && !end; at++)
+			end = hm_head_end(h, at, &scan);
+		assert_int_equal(end, cases[i].end);
+		assert_int_equal(hm_parse_request(h, end, &r, out, sizeof(out), &len), 400);
+	}
+	/* CRLF heads are unaffected, and a response head with a bare LF is refused too. */
+	size_t scan = 0;
+	struct hm_response resp;
+	const char *bad = "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n";
+
+	assert_int_equal(hm_head_end("GET http://a/ HTTP/1.1\r\n\r\n", 26, &scan), 26);
+	scan = 0;
+	assert_int_equal(hm_head_end(bad, strlen(bad), &scan), 16);
+	assert_int_equal(hm_parse_response(bad, 16, false, &resp), -1);
+}
+
 static void test_request_rewrite(void **state)
 {
 	struct hm_request r;
@@ -99,6 +137,14 @@ static void test_request_refusals(void **state)
 		{"GET http://a/ HTTP/1.1\nX: bare-lf\r\n\r\n", 400},
 		{"GET http://a b/ HTTP/1.1\r\n\r\n", 400},
 		{"GET http://a/ HTTP/2.0\r\n\r\n", 400},
+		/* chunked applied twice, in one header or two: where the body ends is ambiguous */
+		{"POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400},
+		{"POST http://a/ HTTP/1.1\r\nTransfer-Encoding: Chunked ,chunked\r\n\r\n", 400},
+		{"POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n",
+		 400},
+		{"POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked, gzip, chunked\r\n\r\n",
+		 400},
 	};
 	struct hm_request r;
 	char out[1024];
@@ -221,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_head_end_incremental),
+		cmocka_unit_test(test_head_end_bare_lf),
 		cmocka_unit_test(test_request_rewrite),
 		cmocka_unit_test(test_request_host_added),
 		cmocka_unit_test(test_connect),

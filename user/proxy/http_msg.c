@@ -18,9 +18,18 @@ size_t hm_head_end(const char *p, size_t n, size_t *scan)
 {
 	size_t i = *scan > 3 ? *scan - 3 : 0;
 
-	for (; i + 3 < n; i++) {
-		if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
-			return i + 4;
+	for (; i < n; i++) {
+		if (p[i] != '\n')
+			continue;
+		/*
+		 * A bare LF can never become a valid head: end it there so that the
+		 * parser refuses it now (400) instead of the client waiting for the
+		 * header timeout.
+		 */
+		if (!i || p[i - 1] != '\r')
+			return i + 1;
+		if (i >= 3 && p[i - 2] == '\n' && p[i - 3] == '\r')
+			return i + 1;
 	}
 	*scan = n;
 	return 0;
@@ -81,10 +90,11 @@ static bool name_is(const struct hline *h, const char *name)
 	return h->nlen == strlen(name) && !strncasecmp(h->name, name, h->nlen);
 }
 
-/* Does a comma-separated value contain `tok` (case-insensitive)? */
-static bool has_token(const char *v, size_t len, const char *tok)
+/* How many elements of a comma-separated value are `tok` (case-insensitive)? */
+static unsigned count_token(const char *v, size_t len, const char *tok)
 {
 	size_t tl = strlen(tok);
+	unsigned n = 0;
 
 	for (size_t i = 0; i < len;) {
 		size_t j = i;
@@ -98,10 +108,15 @@ static bool has_token(const char *v, size_t len, const char *tok)
 		while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
 			b--;
 		if (b - a == tl && !strncasecmp(v + a, tok, tl))
-			return true;
+			n++;
 		i = j + 1;
 	}
-	return false;
+	return n;
+}
+
+static bool has_token(const char *v, size_t len, const char *tok)
+{
+	return count_token(v, len, tok) > 0;
 }
 
 /* Is the last coding of a Transfer-Encoding value "chunked"? */
@@ -136,6 +151,7 @@ static int parse_length(const char *v, size_t len, uint64_t *out)
 /* Framing headers shared by requests and responses. */
 struct framing {
 	bool te, te_chunked, cl, conn_close, conn_keep;
+	unsigned chunked; /* "chunked" codings over every Transfer-Encoding header */
 	uint64_t length;
 };
 
@@ -146,6 +162,11 @@ static int note_framing(const struct hline *h, struct framing *f)
 	if (name_is(h, "Transfer-Encoding")) {
 		f->te = true;
 		f->te_chunked = last_is_chunked(h->value, h->vlen);
+		/* Chunked twice ("chunked, chunked", or in two headers): parsers disagree
+		 * on where such a body ends, the smuggling shape the others are. */
+		f->chunked += count_token(h->value, h->vlen, "chunked");
+		if (f->chunked > 1)
+			return -1;
 	} else if (name_is(h, "Content-Length")) {
 		if (parse_length(h->value, h->vlen, &v) || (f->cl && v != f->length))
 			return -1;

@@ -21,6 +21,8 @@ enum hm_body { HM_BODY_NONE = 0, HM_BODY_LENGTH, HM_BODY_CHUNKED, HM_BODY_EOF };
 /*
  * Length of the head (through the blank line) in p[0..n), or 0 when it is not
  * complete yet. *scan remembers how far previous calls looked (start at 0).
+ * A bare LF ends the head right after it: such a head is malformed, and the
+ * parsers below refuse it at once rather than waiting for more bytes.
  */
 size_t hm_head_end(const char *p, size_t n, size_t *scan);
 
