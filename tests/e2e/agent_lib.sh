@@ -91,12 +91,32 @@ start_server() {
 }
 
 # start_client NAME URL [client args...]: waits for $T/NAME.go; sets CLIENT_PID.
+# $NODE, when set, is the node binary that runs it.
 start_client() {
 	local name=$1 url=$2
 	shift 2
-	node "$FIXTURES/client.js" --url "$url" --go "$T/$name.go" "$@" >"$T/$name.out" 2>&1 &
+	"${NODE:-node}" "$FIXTURES/client.js" --url "$url" --go "$T/$name.go" "$@" >"$T/$name.out" 2>&1 &
 	CLIENT_PID=$!
 	PIDS+=($CLIENT_PID)
+}
+
+# expect_tls_findings PORT SOURCE: exactly client.js's three findings over
+# HTTPS from SOURCE to localhost:PORT (fake key and private key out, the
+# pipe-to-shell in), secrets redacted, and nothing else.
+expect_tls_findings() {
+	local port=$1 src=$2 want
+	wait_for 10 findings_at_least f.length 3 || fail "expected 3 findings, got $(findings f.length)"
+	sleep 1 # anything late would show up now
+	[[ $(findings f.length) -eq 3 ]] || fail "expected exactly 3 findings: $(findings 'JSON.stringify(f)')"
+	for want in "ai_api_key outbound EXFIL" "private_key_pem outbound EXFIL" "pipe_to_shell inbound INJECTION"; do
+		set -- $want
+		[[ $(findings "f.filter(x => x.pattern === '$1' && x.direction === '$2' &&
+			x.threat_type === '$3' && x.protocol === 'https' &&
+			x.dest === 'localhost:$port' && x.source === '$src').length") -eq 1 ]] ||
+			fail "no $2 $1 finding for $src -> localhost:$port: $(findings 'JSON.stringify(f)')"
+	done
+	[[ $(findings "f.filter(x => x.pattern !== 'pipe_to_shell' && !x.snippet.includes('[REDACTED]')).length") -eq 0 ]] ||
+		fail "a secret finding has no redaction marker"
 }
 
 # go NAME: let a client send, then wait for it to finish.

@@ -23,22 +23,7 @@ grep -Eq "^ +$target +node +- +static_openssl +yes" "$T/status.out" ||
 	fail "status does not show the target's TLS path: $(cat "$T/status.out")"
 go_and_wait other "$other"
 go_and_wait target "$target"
-wait_for 10 findings_at_least f.length 3 || fail "expected 3 findings, got $(findings f.length)"
-sleep 1	# anything late would show up now
-
-[[ $(findings f.length) -eq 3 ]] || fail "expected exactly 3 findings: $(findings 'JSON.stringify(f)')"
-check() {
-	local pattern=$1 dir=$2 threat=$3
-	[[ $(findings "f.filter(x => x.pattern === '$pattern' && x.direction === '$dir' &&
-		x.threat_type === '$threat' && x.protocol === 'https' &&
-		x.dest === 'localhost:$PORT' && x.source === 'node/$target').length") -eq 1 ]] ||
-		fail "no $dir $pattern finding for node/$target -> localhost:$PORT: $(findings 'JSON.stringify(f)')"
-}
-check ai_api_key outbound EXFIL
-check private_key_pem outbound EXFIL
-check pipe_to_shell inbound INJECTION
-[[ $(findings "f.filter(x => x.pattern !== 'pipe_to_shell' && !x.snippet.includes('[REDACTED]')).length") -eq 0 ]] ||
-	fail "a secret finding has no redaction marker"
+expect_tls_findings "$PORT" "node/$target"
 [[ $(findings "f.filter(x => x.source.endsWith('/$other')).length") -eq 0 ]] || fail "non-target captured"
 
 sleep 1.2	# one more state.json write

@@ -288,6 +288,50 @@ static void test_default_matcher(void **state)
 }
 
 /*
+ * NanoClaw v2's host process is `node dist/index.js` on Node >= 22: the Node
+ * 22 of the fixtures' lockfile, run so from a checkout, is matched by the
+ * default rule, and its exported OpenSSL is what gets probed.
+ */
+static void test_default_matcher_node22(void **state)
+{
+	static const char node22[] =
+		CS_SOURCE_DIR "/tests/fixtures/node/node_modules/node22/bin/node";
+	char dir[] = "/tmp/cs-targets-node22-XXXXXX", path[PATH_MAX], err[128], real[PATH_MAX];
+	char *argv[] = {(char *)node22, "dist/index.js", NULL};
+	const char *res[] = {CS_TARGET_DEFAULT_CMDLINE};
+	struct cs_target_rules r = {.cmdline = res, .n_cmdline = 1};
+	struct events ev = {0};
+	struct cs_targets *ts = cs_targets_new(on_target, &ev);
+	struct cs_target *t;
+	pid_t n;
+
+	(void)state;
+	if (access(node22, X_OK))
+		fail_msg("%s is missing: run scripts/setup.sh (npm ci of tests/fixtures/node)",
+			 node22);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/dist", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/dist/index.js", dir);
+	write_file(path, "setTimeout(() => {}, 20000);\n");
+	snprintf(path, sizeof(path), "%s/package.json", dir);
+	write_file(path, "{\"name\":\"nanoclaw\",\"engines\":{\"node\":\">=22\"}}");
+	n = spawn(dir, argv, "node");
+	assert_int_equal(cs_targets_set_rules(ts, &r, err, sizeof(err)), 0);
+	assert_int_equal(cs_targets_scan(ts), 0);
+	t = cs_targets_find(ts, n);
+	assert_non_null(t);
+	assert_int_equal(t->why, CS_WHY_CMDLINE);
+	assert_int_equal(t->tls, CS_TLS_STATIC_OPENSSL);
+	assert_non_null(realpath(node22, real));
+	assert_string_equal(t->binary_shown, real);
+	cs_targets_free(ts);
+	reap(n);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
+/*
  * A Docker-style cgroup for a test process: cgroup v1 (pids hierarchy,
  * ".../docker/<id>") or v2 (unified, ".../docker-<id>.scope"). NULL when
  * this machine offers neither to us.
@@ -466,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_scan_real_processes),
 		cmocka_unit_test(test_fork_and_exec),
 		cmocka_unit_test(test_default_matcher),
+		cmocka_unit_test(test_default_matcher_node22),
 		cmocka_unit_test(test_container),
 		cmocka_unit_test(test_container_v2_labels),
 		cmocka_unit_test(test_container_v2_name_only),
