@@ -268,14 +268,19 @@ static pid_t spawn(char *const argv[])
 	return pid;
 }
 
-/* /proc/PID/exe of a running Bun: the same answer, from the cache (same inode). */
+/*
+ * /proc/PID/exe of a running Bun: the same answer, from the cache (same
+ * inode). Opened once, the scanned file stays the one /proc/self/fd/N names
+ * after the process is gone (what the attacher hands to the kernel).
+ */
 static void found_through_proc_exe(void **state)
 {
 	char *argv[] = {BUN14, "-e", "setTimeout(() => {}, 60000)", NULL};
-	struct cs_boringssl_fns r;
-	char exe[64];
+	struct cs_boringssl_fns r, by_fd;
+	struct stat via_fd, fixture;
+	char exe[64], self_fd[64];
+	int err = -1, fd = -1;
 	pid_t pid;
-	int err = -1;
 
 	(void)state;
 	pid = spawn(argv);
@@ -287,6 +292,7 @@ static void found_through_proc_exe(void **state)
 
 		if (n > 0 && (target[n] = 0, strstr(target, "bun14"))) {
 			err = cs_boringssl_find(exe, &r);
+			fd = cs_boringssl_open(exe);
 			break;
 		}
 		nanosleep(&(struct timespec){0, 10000000}, NULL);
@@ -297,6 +303,16 @@ static void found_through_proc_exe(void **state)
 	assert_int_equal(r.n_fns, 6);
 	for (unsigned int i = 0; i < 6; i++)
 		assert_int_equal(r.fns[i].offset, bun14_fns[i].offset);
+	assert_true(fd >= 0);
+	assert_int_equal(cs_boringssl_find_fd(fd, &by_fd), 0);
+	assert_memory_equal(by_fd.fns, r.fns, sizeof(r.fns));
+	snprintf(self_fd, sizeof(self_fd), "/proc/self/fd/%d", fd);
+	assert_int_equal(stat(self_fd, &via_fd), 0);
+	assert_int_equal(stat(BUN14, &fixture), 0);
+	assert_int_equal(via_fd.st_ino, fixture.st_ino);
+	assert_int_equal(via_fd.st_dev, fixture.st_dev);
+	close(fd);
+	assert_int_equal(cs_boringssl_open(exe), -ENOENT);
 }
 
 /*

@@ -167,8 +167,7 @@ static size_t proc_root_prefix(const char *path)
 	return n + 5;
 }
 
-/* Open path read-only; inside a container root, resolve as the container would. */
-static int open_target(const char *path)
+int cs_boringssl_open(const char *path)
 {
 	struct open_how how = {
 		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
@@ -178,36 +177,32 @@ static int open_target(const char *path)
 	char dir[64];
 	int dfd, fd;
 
-	if (!root)
-		return open(path, (int)how.flags);
+	if (!root) {
+		fd = open(path, (int)how.flags);
+		return fd < 0 ? -errno : fd;
+	}
 	if (root >= sizeof(dir))
-		return -1;
+		return -ENAMETOOLONG;
 	memcpy(dir, path, root);
 	dir[root] = 0;
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return -1;
+		return -errno;
 	fd = (int)syscall(SYS_openat2, dfd, path + root + 1, &how, sizeof(how));
-	if (fd < 0) {
-		int e = errno;
-
-		close(dfd);
-		errno = e;
-		return -1;
-	}
+	if (fd < 0)
+		fd = -errno;
 	close(dfd);
 	return fd;
 }
 
 int cs_boringssl_find(const char *path, struct cs_boringssl_fns *out)
 {
-	int fd = open_target(path), err;
+	int fd = cs_boringssl_open(path), err;
 
 	if (fd < 0) {
-		err = -errno;
 		memset(out, 0, sizeof(*out));
-		snprintf(out->reason, sizeof(out->reason), "cannot open: %s", strerror(-err));
-		return err;
+		snprintf(out->reason, sizeof(out->reason), "cannot open: %s", strerror(-fd));
+		return fd;
 	}
 	err = cs_boringssl_find_fd(fd, out);
 	close(fd);

@@ -97,6 +97,16 @@ int cs_boringssl_find(const char *path, struct cs_boringssl_fns *out);
 /* The same on an open file descriptor (not closed). */
 int cs_boringssl_find_fd(int fd, struct cs_boringssl_fns *out);
 
+/*
+ * Open path read-only as cs_boringssl_find does (inside the container's root
+ * for /proc/PID/root/...). Returns the fd or -errno. To attach to exactly the
+ * file that was scanned, even if the process execs or the container swaps
+ * the file in between: fd = cs_boringssl_open(path); cs_boringssl_find_fd(fd);
+ * attach the uprobes on "/proc/self/fd/<fd>" (the kernel resolves that link
+ * to the open file's inode); then close(fd).
+ */
+int cs_boringssl_open(const char *path);
+
 /* The scan alone, uncached, on an image in memory (tests, fuzzing). */
 int cs_boringssl_scan_mem(const void *data, size_t size, struct cs_boringssl_fns *out);
 
