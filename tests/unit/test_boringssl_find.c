@@ -375,6 +375,30 @@ static void proc_root_stays_in_the_root(void **state)
 	assert_int_equal(r.n_fns, 6);
 }
 
+/* A temp dir per test in *state, removed by the teardown even when the test fails. */
+static int make_tmpdir(void **state)
+{
+	char *dir = strdup("/tmp/cs-bssl-XXXXXX");
+
+	if (!dir || !mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*state = dir;
+	return 0;
+}
+
+static int remove_tmpdir(void **state)
+{
+	char cmd[128];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
+	rc = system(cmd);
+	free(*state);
+	return rc ? -1 : 0;
+}
+
 #define AEAD_SRC CS_SOURCE_DIR "/tests/fixtures/aead/aead_tables.c"
 
 /* clang -O2 the fixture into out with extra flags, and a stripped copy out.stripped. */
@@ -437,12 +461,11 @@ static const struct {
 };
 
 /* Compiler-made tables, PIE and not: every shape found, each entry an FDE start. */
-static void check_fixture(const char *flags, int pie)
+static void check_fixture(const char *dir, const char *flags, int pie)
 {
-	char dir[] = "/tmp/cs-bssl-fx-XXXXXX", bin[64], stripped[80], cmd[128];
+	char bin[64], stripped[80];
 	struct cs_boringssl_fns r;
 
-	assert_non_null(mkdtemp(dir));
 	snprintf(bin, sizeof(bin), "%s/aead", dir);
 	snprintf(stripped, sizeof(stripped), "%s.stripped", bin);
 	build_fixture(bin, flags);
@@ -471,20 +494,16 @@ static void check_fixture(const char *flags, int pie)
 	assert_int_equal(r.dropped, 1);
 	assert_non_null(strstr(r.reason,
 			       "1 candidate table(s) dropped: not the start of an .eh_frame FDE"));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 static void compiled_pie(void **state)
 {
-	(void)state;
-	check_fixture("-fPIE -pie", 1);
+	check_fixture(*state, "-fPIE -pie", 1);
 }
 
 static void compiled_non_pie(void **state)
 {
-	(void)state;
-	check_fixture("-fno-pie -no-pie", 0);
+	check_fixture(*state, "-fno-pie -no-pie", 0);
 }
 
 /*
@@ -493,11 +512,10 @@ static void compiled_non_pie(void **state)
  */
 static void no_fde_table_and_nop_padding(void **state)
 {
-	char dir[] = "/tmp/cs-bssl-fx-XXXXXX", bin[64], stripped[80], cmd[128];
+	const char *dir = *state;
+	char bin[64], stripped[80];
 	struct cs_boringssl_fns r;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
 	snprintf(bin, sizeof(bin), "%s/aead", dir);
 	snprintf(stripped, sizeof(stripped), "%s.stripped", bin);
 	build_fixture(bin, "-fno-pie -no-pie -fno-asynchronous-unwind-tables -fno-unwind-tables "
@@ -507,8 +525,6 @@ static void no_fde_table_and_nop_padding(void **state)
 	assert_int_equal(r.tables, 0);
 	assert_int_equal(r.dropped, 4);
 	assert_non_null(strstr(r.reason, "no entry proven: no FDE table"));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 /*
@@ -517,12 +533,11 @@ static void no_fde_table_and_nop_padding(void **state)
  */
 static void bun_compiled_executable(void **state)
 {
-	char dir[] = "/tmp/cs-bssl-cc-XXXXXX", cmd[8192], path[64];
+	const char *dir = *state;
+	char cmd[8192], path[64];
 	struct cs_boringssl_fns r, again;
 	FILE *f;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/agent.ts", dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
@@ -552,8 +567,6 @@ static void bun_compiled_executable(void **state)
 	assert_int_equal(again.cached, 1);
 	print_message("bun build --compile: %u functions, cold %.1f ms, cached %.3f ms\n", r.n_fns,
 		      ms(r.scan_us), ms(again.scan_us));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -562,10 +575,12 @@ int main(void)
 		cmocka_unit_test(bun14_functions),
 		cmocka_unit_test(bun13_functions),
 		cmocka_unit_test(bun12_functions),
-		cmocka_unit_test(bun_compiled_executable),
-		cmocka_unit_test(compiled_pie),
-		cmocka_unit_test(compiled_non_pie),
-		cmocka_unit_test(no_fde_table_and_nop_padding),
+		cmocka_unit_test_setup_teardown(bun_compiled_executable, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(compiled_pie, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(compiled_non_pie, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(no_fde_table_and_nop_padding, make_tmpdir,
+						remove_tmpdir),
 		cmocka_unit_test(plain_binary_has_none),
 		cmocka_unit_test(node_is_the_openssl_path),
 		cmocka_unit_test(bad_files_give_clean_errors),
