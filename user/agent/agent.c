@@ -20,6 +20,7 @@
 #include "fsutil.h"
 #include "logstore.h"
 #include "metrics.h"
+#include "ship.h"
 
 #define TICK_MS 100
 #define STATE_EVERY 10	/* ticks: state.json about once a second */
@@ -166,7 +167,8 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 	pthread_mutex_lock(&a->mu);
 	if (a->log)
 		cs_jsonl_append_finding(a->log, f);
-	if (f->folded) { /* a summary of repeats: logged, counted by the detector */
+	cs_ship_finding(f); /* queued for syslog/journald, never waited for */
+	if (f->folded) {    /* a summary of repeats: logged, counted by the detector */
 		pthread_mutex_unlock(&a->mu);
 		logmsg("folded: %llu more of %s -> %s", (unsigned long long)f->folded, f->pattern,
 		       printable(f->dest, dst, sizeof(dst)));
@@ -612,6 +614,8 @@ static int start(struct agent *a)
 	if (cs_metrics_start(a->conf->cfg.metrics_listen, "agent", cs_jsonl_path(a->log), err,
 			     sizeof(err)))
 		logmsg("metrics off: %s", err);
+	if (cs_ship_start(&a->conf->cfg, err, sizeof(err)))
+		logmsg("shipping off: %s", err);
 	cs_targets_scan(a->targets);
 	return 0;
 }
@@ -630,6 +634,7 @@ static void teardown(struct agent *a)
 	if (a->conf && a->locked)
 		write_state(a); /* the last word: capture off */
 	cs_metrics_stop();
+	cs_ship_stop();
 	cs_targets_free(a->targets);
 	cs_ipc_free(a->ipc);
 	cs_detector_free(a->det);

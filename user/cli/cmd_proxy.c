@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "jsonl.h"
 #include "metrics.h"
+#include "ship.h"
 #include "proxy_host.h"
 #include "state.h"
 
@@ -122,6 +123,8 @@ static int serve(const struct opts *o, struct cs_config *c)
 	if (cs_metrics_start(c->metrics_proxy_listen, "proxy", cs_jsonl_path(h.log), err,
 			     sizeof(err)))
 		fprintf(stderr, PROG ": metrics off: %s\n", err);
+	if (cs_ship_start(c, err, sizeof(err)))
+		fprintf(stderr, PROG ": shipping off: %s\n", err);
 	/* A failed restart on reload leaves nothing serving: then stop too. */
 	while (h.px) {
 		write_state(&h, c, started);
@@ -135,6 +138,7 @@ static int serve(const struct opts *o, struct cs_config *c)
 	proxy_host_stop(&h);
 	write_state(&h, c, started); /* the last word: proxy off */
 	cs_metrics_stop();
+	cs_ship_stop();
 	proxy_host_destroy(&h);
 	fprintf(stderr, PROG ": stopped\n");
 	return rc;

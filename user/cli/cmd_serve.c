@@ -26,6 +26,7 @@
 #include "lock.h"
 #include "logstore.h"
 #include "metrics.h"
+#include "ship.h"
 #include "proxy_host.h"
 #include "state.h"
 
@@ -179,6 +180,8 @@ static int start(struct serve *s)
 	cs_logstore_path(s->cfg->log_dir, log_file, sizeof(log_file));
 	if (cs_metrics_start(s->cfg->metrics_listen, "serve", log_file, err, sizeof(err)))
 		fprintf(stderr, PROG ": metrics off: %s\n", err);
+	if (cs_ship_start(s->cfg, err, sizeof(err)))
+		fprintf(stderr, PROG ": shipping off: %s\n", err);
 	if (cs_ipc_fd(s->ipc) < 0)
 		fprintf(stderr, PROG ": inotify unavailable, polling every %u ms\n",
 			s->cfg->ipc_poll_ms);
@@ -223,6 +226,7 @@ int cmd_serve(int argc, char **argv)
 		proxy_host_stop(&s.proxy);
 		write_state(&s); /* the last word: proxy off */
 		cs_metrics_stop();
+		cs_ship_stop();
 		fprintf(stderr, PROG ": stopped\n");
 	}
 	if (s.sfd >= 0)

@@ -150,6 +150,22 @@ static void print_detector(const cJSON *det)
 	       num(det, "bytes_unscanned"));
 }
 
+/* Findings shipped to syslog/journald: what was sent, what was dropped. */
+static void print_ship(const cJSON *sh)
+{
+	const cJSON *syslog = cJSON_GetObjectItemCaseSensitive(sh, "syslog");
+
+	if (!sh) {
+		printf("shipping: off (JSONL only)\n");
+		return;
+	}
+	printf("shipping: syslog %s, journald %s: %.0f sent, %.0f dropped (%.0f send failures), "
+	       "%.0f queued\n",
+	       cJSON_IsString(syslog) && syslog->valuestring[0] ? str(sh, "syslog") : "off",
+	       flag(sh, "journald") ? "on" : "off", num(sh, "sent"), num(sh, "dropped"),
+	       num(sh, "send_failures"), num(sh, "queued"));
+}
+
 /*
  * path: the file the state came from; px_path: the standalone proxy's state
  * file when its block was folded into path's, else NULL.
@@ -183,6 +199,7 @@ static void print_human(const cJSON *st, const char *path, const char *px_path)
 		printf("capture: off\n");
 	print_proxy(px);
 	print_detector(cJSON_GetObjectItemCaseSensitive(st, "detector"));
+	print_ship(cJSON_GetObjectItemCaseSensitive(st, "ship"));
 	print_counts("findings by pattern",
 		     cJSON_GetObjectItemCaseSensitive(st, "findings_by_pattern"));
 	print_counts("findings by severity",

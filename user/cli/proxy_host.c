@@ -9,6 +9,7 @@
 
 #include "logstore.h"
 #include "metrics.h"
+#include "ship.h"
 #include "state.h"
 
 void proxy_host_init(struct proxy_host *h)
@@ -24,6 +25,7 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 	size_t i;
 
 	cs_jsonl_append_finding(h->log, f); /* thread-safe */
+	cs_ship_finding(f);
 	if (f->folded)
 		return; /* a summary of repeats, counted by the detector */
 	cs_metrics_count_finding(f);

@@ -96,6 +96,15 @@ static const struct key metrics_keys[] = {
 	{NULL, 0, 0, 0, 0, 0, 0, NULL},
 };
 
+/* fleet (h5): each finding also to syslog and/or journald; JSONL stays the record. */
+static const struct key ship_keys[] = {
+	{"syslog", K_STR, F(ship_syslog), 0, 0, 0, NULL},
+	{"journald", K_BOOL, F(ship_journald), 0, 0, 0, NULL},
+	{"journald_socket", K_PATH, F(ship_journald_socket), 0, 0, 0, NULL},
+	{"queue", K_U32, F(ship_queue), 0, 16, 65536, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL},
+};
+
 static const struct key root_keys[] = {
 	{"home", K_PATH, F(home), 0, 0, 0, NULL},
 	{"mode", K_MODE, F(mode), 0, 0, 0, NULL},
@@ -126,6 +135,7 @@ static const struct key root_keys[] = {
 	{"docker_containers_dir", K_PATH, F(docker_containers_dir), 0, 0, 0, NULL},
 	{"proxy", K_SECTION, 0, 0, 0, 0, 0, proxy_keys},
 	{"metrics", K_SECTION, 0, 0, 0, 0, 0, metrics_keys},
+	{"ship", K_SECTION, 0, 0, 0, 0, 0, ship_keys},
 	{"status_socket", K_PATH, F(status_socket), 0, 0, 0, NULL},
 	{"state_file", K_PATH, F(state_file), 0, 0, 0, NULL},
 	{"pid_file", K_PATH, F(pid_file), 0, 0, 0, NULL},
@@ -212,6 +222,8 @@ static void base_defaults(struct cs_config *c)
 	copy_str(c->metrics_listen, sizeof(c->metrics_listen), CS_METRICS_DEFAULT_LISTEN);
 	copy_str(c->metrics_proxy_listen, sizeof(c->metrics_proxy_listen),
 		 CS_METRICS_PROXY_DEFAULT_LISTEN);
+	copy_str(c->ship_journald_socket, sizeof(c->ship_journald_socket), CS_JOURNALD_SOCKET);
+	c->ship_queue = 1024;
 	c->inspect_ports[0] = 443;
 	c->n_inspect_ports = 1;
 	c->proxy_max_conns = 1024;
@@ -672,6 +684,16 @@ static bool valid_host_port(const char *s)
 	return colon[1] && !*end && port > 0 && port < 65536;
 }
 
+/* fleet (h5): where ship.c sends syslog messages. */
+static bool valid_syslog_target(const char *s)
+{
+	if (!strncmp(s, "unix:", 5))
+		return s[5] == '/';
+	if (!strncmp(s, "udp://", 6) || !strncmp(s, "tcp://", 6))
+		return valid_host_port(s + 6);
+	return false;
+}
+
 #define REGEX_MAX_REPEATS 16
 #define REGEX_MAX_BOUND 255
 #define REGEX_MAX_DEPTH 8
@@ -835,6 +857,9 @@ static void check_values(const struct cs_config *c, struct cs_config_problems *p
 	if (c->metrics_proxy_listen[0] && !valid_host_port(c->metrics_proxy_listen))
 		problem(p, "$.metrics.proxy_listen",
 			"must be host:port with a port 1..65535, or \"\" (off)");
+	if (c->ship_syslog[0] && !valid_syslog_target(c->ship_syslog))
+		problem(p, "$.ship.syslog",
+			"must be \"\" (off), unix:/absolute/path, udp://host:port or tcp://host:port");
 	if (c->parent_proxy[0] &&
 	    (strncmp(c->parent_proxy, "http://", 7) || !valid_host_port(c->parent_proxy + 7)))
 		problem(p, "$.proxy.parent_proxy", "must be \"\" or http://host:port");

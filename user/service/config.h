@@ -28,6 +28,7 @@
 #define CS_PROXY_DEFAULT_PORT "10260"
 #define CS_METRICS_DEFAULT_LISTEN "127.0.0.1:9477"
 #define CS_METRICS_PROXY_DEFAULT_LISTEN "127.0.0.1:9478"
+#define CS_JOURNALD_SOCKET "/run/systemd/journal/socket"
 
 struct cs_config {
 	char home[PATH_MAX];	     /* all state lives under here */
@@ -113,6 +114,11 @@ struct cs_config {
 	/* fleet (h5): Prometheus /metrics; "" = off */
 	char metrics_listen[128];	/* agent and serve, host:port */
 	char metrics_proxy_listen[128]; /* a standalone proxy, host:port */
+	/* fleet (h5): findings shipped to the log pipeline (ship.c) */
+	char ship_syslog[PATH_MAX + 8]; /* "" off, unix:/path, udp://h:p, tcp://h:p */
+	bool ship_journald;
+	char ship_journald_socket[PATH_MAX]; /* journald's native socket */
+	uint32_t ship_queue;		     /* records held while a receiver is slow */
 };
 
 /* One problem found by validation: a JSON path ("$.proxy.ca_dir") and why. */

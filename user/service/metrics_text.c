@@ -291,6 +291,21 @@ static void targets(struct out *o, const struct cs_metrics_view *v)
 			    a ? "true" : "false", counts[i][a]);
 }
 
+/* Findings shipped to syslog/journald (all zero when shipping is off). */
+static void ship(struct out *o, const struct cs_metrics_view *v)
+{
+	const cJSON *s = block(v, "ship");
+
+	one(o, "ship_sent_total", "counter", "Findings delivered to syslog/journald.",
+	    num(s, "sent"));
+	one(o, "ship_dropped_total", "counter",
+	    "Findings not delivered to syslog/journald (queue full or receiver down); "
+	    "the JSONL log still has them.",
+	    num(s, "dropped"));
+	one(o, "ship_queue_length", "gauge", "Findings waiting for the shipping thread.",
+	    num(s, "queued"));
+}
+
 char *cs_metrics_render(const struct cs_metrics_view *v, size_t *len)
 {
 	struct out o = {.cap = 16384};
@@ -307,6 +322,7 @@ char *cs_metrics_render(const struct cs_metrics_view *v, size_t *len)
 	ipc(&o, v);
 	proxy(&o, v);
 	targets(&o, v);
+	ship(&o, v);
 	one(&o, "metrics_scrapes_total", "counter", "Scrapes of this endpoint answered.",
 	    (double)v->scrapes);
 	one(&o, "metrics_refused_connections_total", "counter",

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "logstore.h"
 #include "metrics.h"
+#include "ship.h"
 
 #define STATE_MAX_BYTES (4u << 20)
 
@@ -134,6 +135,10 @@ cJSON *cs_state_new(const struct cs_config *c, uint64_t started_at_ms)
 
 int cs_state_write(const char *path, cJSON *state)
 {
+	cJSON *ship = cs_ship_state_json();
+
+	if (ship) /* syslog/journald delivery, drops included */
+		cs_state_set(state, "ship", ship);
 	cs_metrics_publish(state); /* /metrics shows what the state file says */
 	char ts[CS_TIMESTAMP_LEN];
 	char *text;
