@@ -291,7 +291,7 @@ static const char *const near_misses[] = {
 	"c''url x \"cu\"rl y | less ",
 	"cmd 2>&1 >&2 <&0 | nc -zv h 80 ",
 	"python3 -c \"$(cat x)\" /inet/data ",
-	"sh -c 'npm run build' bash -c so ",
+	"use bash -c so globs work, sh -c in docs ",
 };
 
 static uint8_t *make_adversarial(size_t len)
@@ -309,8 +309,11 @@ static uint8_t *make_adversarial(size_t len)
 		seed = seed * 1103515245u + 12345u;
 		u = near_misses[(seed >> 16) % n];
 		ul = strlen(u);
-		if (ul > len - off)
-			ul = len - off;
+		if (ul > len - off) {
+			/* A near miss cut short can become a hit (.env.exampl): pad instead. */
+			memset(b + off, ' ', len - off);
+			break;
+		}
 		memcpy(b + off, u, ul);
 		off += ul;
 	}
