@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Capture benchmark (not a test): what watching a Node process costs it.
+# Capture benchmark (not a test): what watching a Node or Bun process costs it.
 #
 #   bench/run-capture.sh [BUILD_DIR]   (root; bpftrace from scripts/setup.sh --bench)
 #
@@ -13,6 +13,9 @@
 #   bpftrace  Debian's bpftrace with the equivalent one-liner: a uprobe on
 #             the client's SSL_write copying the plaintext out (str(), capped
 #             at bpftrace's 200-byte maximum, so it does less work than we do)
+# The same client also runs in Bun 1.4 (tests/fixtures/node/node_modules/bun14: its
+# fetch() goes through BoringSSL's AEAD seal/open, the boringssl_aead path), none and
+# agent only (bpftrace has no SSL_write to hook there); CLIENTS="node" leaves it out.
 # For each: requests/s and the ratio to none, and the client's own CPU per
 # request (steadier than req/s when the machine is shared); for the watchers: events/s
 # (agent: ring-buffer records; bpftrace: SSL_write hits), lost events (agent:
@@ -84,10 +87,16 @@ export NODE_EXTRA_CA_CERTS="$work/cert.pem"
 export NANOCLAW_TRAFFIC_GUARDIAN_HOME="$work/home"
 mkdir -m 700 -p "$work/home"
 
-# run SIZE MODE -> one JSON object on stdout
+bun=$fixtures/node_modules/bun14/bin/bun
+clients=${CLIENTS:-node bun}
+[[ " $clients " == *" bun "* && ! -x $bun ]] && { echo "run-capture: $bun missing (scripts/setup.sh)"; exit 1; }
+
+# run SIZE MODE REP CLIENT -> one JSON object on stdout
 run() {
-	local size=$1 mode=$2 tag="$1-$2-$3" watcher="" t0=0 t1 ev0=0 ev1=0 lost=0 cpu rss events
-	node "$fixtures/client.js" --url "https://localhost:$port/bench" --bench --size "$size" \
+	local size=$1 mode=$2 client_kind=$4 tag="$4-$1-$2-$3" watcher="" t0=0 t1 ev0=0 ev1=0 lost=0 cpu rss events
+	local exe=node
+	[[ $client_kind == bun ]] && exe=$bun
+	"$exe" "$fixtures/client.js" --url "https://localhost:$port/bench" --bench --size "$size" \
 		--seconds "$secs" --go "$work/$tag.go" >"$work/$tag.out" 2>&1 &
 	local client=$!
 	pids+=($client)
@@ -97,7 +106,7 @@ run() {
 		"$cli" agent --pid "$client" --log-dir "$work/logs" --state-file "$work/home/state.json" \
 			2>"$work/$tag.err" &
 		watcher=$!
-		wait_file "$work/$tag.err" "tls static_openssl|tls libssl"
+		wait_file "$work/$tag.err" "tls static_openssl|tls libssl|tls boringssl_aead"
 		wait_file "$work/home/state.json" '"attached":true'
 		ev0=$(json "$work/home/state.json" d.capture.events)
 		;;
@@ -136,20 +145,23 @@ run() {
 		;;
 	none) lost=null ;;
 	esac
-	printf '{"size":%s,"mode":"%s","rps":%s,"client_cpu_us_per_req":%s,"events_per_sec":%s,"lost_events":%s,"cpu_pct":%s,"rss_mb":%s}\n' \
-		"$size" "$mode" "$rps" "$ccpu" "$events" "$lost" "$cpu" "$rss"
+	printf '{"client":"%s","size":%s,"mode":"%s","rps":%s,"client_cpu_us_per_req":%s,"events_per_sec":%s,"lost_events":%s,"cpu_pct":%s,"rss_mb":%s}\n' \
+		"$client_kind" "$size" "$mode" "$rps" "$ccpu" "$events" "$lost" "$cpu" "$rss"
 }
 
 modes=(none agent)
 ((have_bpftrace)) && modes+=(bpftrace)
 echo "run-capture: warm-up" >&2
-run 1024 none warmup >/dev/null
+run 1024 none warmup node >/dev/null
 : >"$work/rows.jsonl"
 for ((rep = 1; rep <= reps; rep++)); do
-	for size in 1024 65536; do
-		for mode in "${modes[@]}"; do
-			echo "run-capture: round $rep/$reps, ${size}-byte POSTs, $mode, ${secs}s" >&2
-			run "$size" "$mode" "$rep" >>"$work/rows.jsonl"
+	for client in $clients; do
+		for size in 1024 65536; do
+			for mode in "${modes[@]}"; do
+				[[ $client == bun && $mode == bpftrace ]] && continue
+				echo "run-capture: round $rep/$reps, $client, ${size}-byte POSTs, $mode, ${secs}s" >&2
+				run "$size" "$mode" "$rep" "$client" >>"$work/rows.jsonl"
+			done
 		done
 	done
 done
@@ -164,11 +176,14 @@ const median = (xs) => {
 	return v.length ? v[(v.length - 1) >> 1] : null;
 };
 const rows = [];
+for (const client of [...new Set(runs.map((r) => r.client))])
 for (const size of [...new Set(runs.map((r) => r.size))])
 	for (const mode of [...new Set(runs.map((r) => r.mode))]) {
-		const rs = runs.filter((r) => r.size === size && r.mode === mode);
+		const rs = runs.filter((r) => r.client === client && r.size === size && r.mode === mode);
+		if (!rs.length)
+			continue;
 		const lost = rs.map((r) => r.lost_events);
-		rows.push({ size, mode, rps: median(rs.map((r) => r.rps)),
+		rows.push({ client, size, mode, rps: median(rs.map((r) => r.rps)),
 			client_cpu_us_per_req: median(rs.map((r) => r.client_cpu_us_per_req)),
 			events_per_sec: median(rs.map((r) => r.events_per_sec)),
 			lost_events: lost.includes(null) ? null : lost.reduce((a, b) => a + b, 0),
@@ -177,7 +192,7 @@ for (const size of [...new Set(runs.map((r) => r.size))])
 			runs: rs.map((r) => r.rps) });
 	}
 for (const r of rows) {
-	const base = rows.find((b) => b.size === r.size && b.mode === 'none');
+	const base = rows.find((b) => b.client === r.client && b.size === r.size && b.mode === 'none');
 	r.ratio_to_none = +(r.rps / base.rps).toFixed(3);
 }
 console.log(JSON.stringify({ benchmark: 'capture', seconds_per_run: +secs, repetitions: +reps, kernel, node: nodeVersion,
@@ -189,8 +204,8 @@ const r = JSON.parse(require("fs").readFileSync("bench/results/capture.json", "u
 const cell = (v, w) => String(v ?? "-").padStart(w);
 const doc = JSON.parse(require("fs").readFileSync("bench/results/capture.json", "utf8"));
 console.log(`medians over ${doc.repetitions} runs of ${doc.seconds_per_run}s; lost = sum; load average at end ${doc.loadavg_at_end} on ${doc.cpus} CPUs`);
-console.log(["body", "watcher", "req/s", "vs none", "client µs/req", "events/s", "lost", "CPU %", "RSS MB"].map((h, i) => cell(h, [7, 9, 9, 8, 14, 9, 6, 6, 7][i])).join(" "));
+console.log(["client", "body", "watcher", "req/s", "vs none", "client µs/req", "events/s", "lost", "CPU %", "RSS MB"].map((h, i) => cell(h, [6, 7, 9, 9, 8, 14, 9, 6, 6, 7][i])).join(" "));
 for (const x of r)
-	console.log([cell(x.size, 7), cell(x.mode, 9), cell(x.rps, 9), cell(x.ratio_to_none, 8), cell(x.client_cpu_us_per_req, 14), cell(x.events_per_sec, 9),
+	console.log([cell(x.client, 6), cell(x.size, 7), cell(x.mode, 9), cell(x.rps, 9), cell(x.ratio_to_none, 8), cell(x.client_cpu_us_per_req, 14), cell(x.events_per_sec, 9),
 		cell(x.lost_events, 6), cell(x.cpu_pct, 6), cell(x.rss_mb, 7)].join(" "));'
 echo "run-capture: results in bench/results/capture.json"

@@ -343,7 +343,10 @@ static void test_malformed(void **state)
 	free(d);
 }
 
-/* A fake AWS key as the proxy credential: found if the proxy head were scanned. */
+/*
+ * A fake AWS key as the proxy credential: a secret hidden there is found on
+ * its own (once), redacted, and the raw bytes reach no snippet.
+ */
 #define PROXY_TOKEN \
 	"AKIA"      \
 	"QWERTYUIOPASDF23"
@@ -360,7 +363,7 @@ static size_t count_family(const struct sink *s, const char *pattern)
 /*
  * Through a gateway: CONNECT on the socket, then TLS inside the tunnel. The
  * TLS flow's dest is the CONNECT target, not the proxy's address, and the
- * CONNECT head (with the proxy credential) is never scanned.
+ * CONNECT head's credential is scanned apart, never shown.
  */
 static void test_connect_tunnel_dest(void **state)
 {
@@ -381,13 +384,14 @@ static void test_connect_tunnel_dest(void **state)
 	f = find(&fx->sink, "ai_api_key");
 	assert_non_null(f);
 	assert_string_equal(f->dest, "api.anthropic.com:443");
-	assert_int_equal(count_family(&fx->sink, "aws_access_key"), 0);
+	assert_int_equal(count_family(&fx->sink, "aws_access_key"), 1);
+	assert_string_equal(find(&fx->sink, "aws_access_key")->dest, "api.anthropic.com:443");
 	for (size_t i = 0; i < fx->sink.n; i++)
 		assert_null(strstr(fx->sink.f[i].snippet, PROXY_TOKEN));
 	free(req);
 }
 
-/* Plain HTTP through a proxy: absolute form names the host; proxy headers unscanned. */
+/* Plain HTTP through a proxy: absolute form names the host; the credential scanned apart. */
 static void test_absolute_form_dest(void **state)
 {
 	struct fixture *fx = *state;
@@ -403,7 +407,9 @@ static void test_absolute_form_dest(void **state)
 	f = find(&fx->sink, "ai_api_key");
 	assert_non_null(f);
 	assert_string_equal(f->dest, "upload.example.test:8080");
-	assert_int_equal(count_family(&fx->sink, "aws_access_key"), 0);
+	assert_int_equal(count_family(&fx->sink, "aws_access_key"), 1);
+	for (size_t i = 0; i < fx->sink.n; i++)
+		assert_null(strstr(fx->sink.f[i].snippet, PROXY_TOKEN));
 }
 
 /*

@@ -401,19 +401,41 @@ static void emit_rest(struct cs_flows *fl, struct entry *e, const struct cs_ev_d
 		emit(fl, e, &s, d->data + head, now);
 }
 
+/* A Proxy-Authorization value, scanned on its own (see proxy_head). */
+struct auth_scan {
+	struct cs_flows *fl;
+	struct entry *e;
+};
+
+static void scan_proxy_auth(void *ctx, const uint8_t *v, size_t len)
+{
+	struct auth_scan *a = ctx;
+	char source[128], dest[CS_SNI_LEN + HM_HOST_MAX + 16];
+	struct cs_flow_info info = {.format = CS_FORMAT_AUTO, .protocol = "http"};
+
+	a->fl->fn(a->fl->ctx, a->e->tgid, source, sizeof(source));
+	dest_of(a->fl, a->e, dest, sizeof(dest));
+	info.source = source;
+	info.dest = dest;
+	cs_detector_scan_buffer(a->fl->d, &info, CS_DIR_OUTBOUND, v, len);
+}
+
 /*
  * The first bytes of a socket call to a proxy: `CONNECT host:port` (the TLS
  * that follows goes to host:port) or an absolute-form `GET http://host/...`.
- * Either names the real destination; the head is for the proxy and carries
- * its credential (Proxy-Authorization), so it never reaches the detector:
- * CONNECT heads are dropped, absolute-form ones scanned as the proxy sends
- * them on (origin form, proxy headers removed). Returns true when d was
+ * Either names the real destination. The head carries the proxy's credential
+ * (Proxy-Authorization), which must be written nowhere: the head is scanned
+ * without it (a CONNECT head as sent, an absolute-form one as the proxy
+ * forwards it: origin form, proxy headers removed), and each credential value
+ * is scanned alone, so a secret hidden there is still found while a snippet
+ * of another finding cannot carry the credential. Returns true when d was
  * handled here.
  */
 static bool proxy_head(struct cs_flows *fl, struct entry *e, const struct cs_ev_data *d,
 		       uint64_t now)
 {
 	size_t scan = 0, head, outlen = 0, cap;
+	struct auth_scan as = {fl, e};
 	struct hm_request r;
 	struct seg s = {.dir = d->dir};
 	char *out;
@@ -432,10 +454,13 @@ static bool proxy_head(struct cs_flows *fl, struct entry *e, const struct cs_ev_
 	snprintf(e->tunnel, sizeof(e->tunnel), strchr(r.host, ':') ? "[%s]:%u" : "%s:%u", r.host,
 		 r.port);
 	refresh_dest(fl, e);
-	if (!r.connect) {
-		s.len = (uint32_t)outlen;
-		emit(fl, e, &s, (const uint8_t *)out, now);
-	}
+	if (r.connect) /* out is free: head bytes fit in cap */
+		outlen = cs_req_strip_proxy_auth(d->data, head, (uint8_t *)out, scan_proxy_auth,
+						 &as);
+	else /* out is the forwarded head; the values are still scanned */
+		cs_req_strip_proxy_auth(d->data, head, NULL, scan_proxy_auth, &as);
+	s.len = (uint32_t)outlen;
+	emit(fl, e, &s, (const uint8_t *)out, now);
 	free(out);
 	emit_rest(fl, e, d, head, now);
 	return true;

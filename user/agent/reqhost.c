@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* reqhost.c - the Host header of a request head, strictly validated. */
+/*
+ * reqhost.c - the Host header of a request head, strictly validated; a proxy
+ * head without its credential.
+ */
 #include "reqhost.h"
 
 #include <stdbool.h>
@@ -106,4 +109,42 @@ int cs_req_host(const uint8_t *p, size_t n, char *host, size_t len)
 		pos = (size_t)(nl - p) + 1;
 	}
 	return -1;
+}
+
+/* The value of a "Proxy-Authorization:" line l[0..n), or NULL. */
+static const uint8_t *proxy_auth_value(const uint8_t *l, size_t n, size_t *vlen)
+{
+	static const char name[] = "proxy-authorization:";
+	size_t a = sizeof(name) - 1, b = n;
+
+	if (n < a || strncasecmp((const char *)l, name, a))
+		return NULL;
+	while (a < b && (l[a] == ' ' || l[a] == '\t'))
+		a++;
+	while (b > a && (l[b - 1] == ' ' || l[b - 1] == '\t' || l[b - 1] == '\r'))
+		b--;
+	*vlen = b - a;
+	return l + a;
+}
+
+size_t cs_req_strip_proxy_auth(const uint8_t *head, size_t n, uint8_t *out, cs_req_value_fn fn,
+			       void *ctx)
+{
+	size_t pos = 0, o = 0;
+
+	while (pos < n) {
+		const uint8_t *nl = memchr(head + pos, '\n', n - pos);
+		size_t l = nl ? (size_t)(nl - (head + pos)) + 1 : n - pos, vlen;
+		const uint8_t *v = proxy_auth_value(head + pos, l, &vlen);
+
+		if (v) {
+			fn(ctx, v, vlen);
+		} else {
+			if (out)
+				memcpy(out + o, head + pos, l);
+			o += l;
+		}
+		pos += l;
+	}
+	return o;
 }
