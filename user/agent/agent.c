@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 #include "logstore.h"
 #include "metrics.h"
 #include "ship.h"
+#include "tls_libs.h"
 
 #define TICK_MS 100
 #define STATE_EVERY 10	/* ticks: state.json about once a second */
@@ -222,23 +224,52 @@ static void release_binary(struct agent *a, struct cs_target *t)
 }
 
 /*
- * Keep a shared TLS library (libssl, libgnutls) probed after its last target
- * exits (the agent itself is made a user of it): the next short-lived process
- * loading the same library, e.g. curl or git run by a container agent, is captured from its first
- * call, before the agent could have classified it. (Node's exe needs no pin: it is classified long
- * before its first TLS call.)
+ * Keep a shared TLS library (libssl, libgnutls) probed for the agent's
+ * lifetime (the agent itself is made a user of it), from before any target
+ * loads it (prewarm) or after its first user exits: the next short-lived
+ * process loading the same library, e.g. curl or git run by a container
+ * agent, is captured from its first call, before the agent could have
+ * classified it. (Node's exe needs no pin: it is classified long before its
+ * first TLS call.)
  */
-static void pin(struct agent *a, const struct cs_target *t)
+static void pin(struct agent *a, const char *path, const struct cs_bin_key *key)
 {
-	struct cs_bin_key key = {.dev = (uint64_t)t->dev, .ino = (uint64_t)t->ino};
-
 	for (size_t i = 0; i < a->n_pinned; i++)
-		if (a->pinned[i].dev == key.dev && a->pinned[i].ino == key.ino)
+		if (a->pinned[i].dev == key->dev && a->pinned[i].ino == key->ino)
 			return;
 	if (a->n_pinned == CS_AGENT_MAX_PINNED ||
-	    cs_probes_attach_tls(a->probes, t->binary, &key, getpid(), NULL))
+	    cs_probes_attach_tls(a->probes, path, key, getpid(), NULL))
 		return;
-	a->pinned[a->n_pinned++] = key;
+	a->pinned[a->n_pinned++] = *key;
+}
+
+static void pin_lib(void *ctx, const char *path, const struct cs_bin_key *key)
+{
+	pin(ctx, path, key);
+}
+
+/*
+ * Probe the TLS libraries of a root file system before anything loads them:
+ * the host's at start, a container's when its first process is seen (once
+ * per mount namespace), so the first TLS call of the first curl/git/wget in
+ * it is captured (docs/capture.md, "No cold start").
+ */
+static void prewarm(struct agent *a, int pid)
+{
+	char root[64], ns[64];
+	struct stat st;
+
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", pid);
+	if (stat(ns, &st))
+		return;
+	for (size_t i = 0; i < a->n_warmed; i++)
+		if (a->warmed[i] == (uint64_t)st.st_ino)
+			return;
+	if (a->n_warmed == CS_AGENT_MAX_WARMED)
+		return;
+	a->warmed[a->n_warmed++] = (uint64_t)st.st_ino;
+	snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	cs_tls_libs_find(root, pin_lib, a);
 }
 
 static void attach(struct agent *a, struct cs_target *t)
@@ -268,7 +299,7 @@ static void attach(struct agent *a, struct cs_target *t)
 		t->probed_dev = t->dev;
 		t->probed_ino = t->ino;
 		if (t->tls == CS_TLS_LIBSSL || t->tls == CS_TLS_GNUTLS)
-			pin(a, t);
+			pin(a, t->binary, &key);
 		/* what the stack found, e.g. how many AEAD tables, the Bun version */
 		if (t->tls == CS_TLS_BORINGSSL_AEAD)
 			snprintf(t->note, sizeof(t->note), "%s",
@@ -285,6 +316,8 @@ static void target_event(void *ctx, enum cs_target_event ev, struct cs_target *t
 	printable(t->container, cont, sizeof(cont));
 	switch (ev) {
 	case CS_TARGET_ADDED:
+		if (t->container[0])
+			prewarm(a, t->pid);
 		attach(a, t);
 		if (t->why == CS_WHY_CHILD)
 			break; /* children come and go by the hundred: state.json lists them */
@@ -598,6 +631,7 @@ static int start(struct agent *a)
 	}
 	if (open_probes(a))
 		return CS_AGENT_EXIT_ERROR;
+	prewarm(a, getpid());
 	/* Capture is the job; without IPC the container only loses its status tool. */
 	a->ipc = cs_ipc_new(&a->conf->cfg, err, sizeof(err));
 	if (!a->ipc)

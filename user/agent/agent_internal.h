@@ -21,7 +21,8 @@
 #include "targets.h"
 
 #define CS_AGENT_MAX_FAMILIES 64
-#define CS_AGENT_MAX_PINNED 64 /* TLS binaries kept probed for the agent's lifetime */
+#define CS_AGENT_MAX_PINNED 64	/* TLS binaries kept probed for the agent's lifetime */
+#define CS_AGENT_MAX_WARMED 256 /* mount namespaces whose TLS libraries were probed */
 
 /* A loaded config with the storage its detector config points into. */
 struct agent_conf {
@@ -41,6 +42,8 @@ struct agent {
 	struct cs_flows *flows;
 	struct cs_bin_key pinned[CS_AGENT_MAX_PINNED];
 	size_t n_pinned;
+	uint64_t warmed[CS_AGENT_MAX_WARMED]; /* mount namespace inodes, see prewarm() */
+	size_t n_warmed;
 	struct cs_ipc *ipc;	/* answers NanoClaw's IPC tasks; NULL if unavailable */
 	struct cs_proxy *proxy; /* proxy.enabled: serving on its own thread, else NULL */
 	/*

@@ -12,6 +12,7 @@
 #include <libelf.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -202,6 +203,27 @@ int cs_find_libgnutls(int pid, struct cs_mapped_bin *out)
 static int match_path(const struct maps_line *m, const void *arg)
 {
 	return !strcmp(m->path, arg);
+}
+
+static int match_addr(const struct maps_line *m, const void *arg)
+{
+	unsigned long addr = *(const unsigned long *)arg;
+
+	return m->start <= addr && addr < m->end;
+}
+
+int cs_mapping_key(int pid, unsigned long addr, struct cs_bin_key *key)
+{
+	struct cs_mapped_bin *b = malloc(sizeof(*b));
+	int err;
+
+	if (!b)
+		return -ENOMEM;
+	err = find_mapping(pid, match_addr, &addr, b);
+	if (!err)
+		*key = b->key;
+	free(b);
+	return err;
 }
 
 int cs_find_exe(int pid, struct cs_mapped_bin *out)

@@ -67,6 +67,9 @@ int cs_find_libssl(int pid, struct cs_mapped_bin *out);
 /* The same for the first libgnutls.so* (GnuTLS: git, wget). */
 int cs_find_libgnutls(int pid, struct cs_mapped_bin *out);
 
+/* The (dev, inode) of the file pid maps at addr. 0, -ENOENT or -errno. */
+int cs_mapping_key(int pid, unsigned long addr, struct cs_bin_key *key);
+
 /*
  * The executable of pid: open_path is /proc/PID/exe, key the mapped inode
  * (so it matches the key of the same file found through another process).
