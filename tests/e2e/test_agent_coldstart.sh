@@ -50,10 +50,12 @@ for comm in curl wget; do
 	for _ in $(seq 50); do [[ $(count $comm) -ge $RUNS ]] && break; sleep 0.1; done
 	n=$(count $comm)
 	say "$comm: $n of $RUNS first requests captured"
-	[[ $n -eq $RUNS ]] || fail "$comm: only $n of $RUNS captured from the first request:" \
-		"$(findings "JSON.stringify(f.filter(x => x.source.startsWith('$comm/')).map(x =>
-			[x.pattern, x.direction, x.dest, x.source]))")" "$(grep -v libbpf "$T/agent.err" | tail -5)" \
-		"$(state 'JSON.stringify(s.capture)')"
+	if [[ $n -ne $RUNS ]]; then
+		say "capture: $(state 'JSON.stringify(s.capture)') flows: $(state 'JSON.stringify(s.flows || s.detector || {})')"
+		say "seen: $(findings "JSON.stringify(f.filter(x => x.source.startsWith('$comm/')).map(x =>
+			[x.pattern, x.direction, x.dest, x.source]))")"
+		fail "$comm: only $n of $RUNS captured from the first request"
+	fi
 done
 stop_agent
 no_raw_secrets
