@@ -713,8 +713,18 @@ bool cs_targets_on_net_io(struct cs_targets *ts, int pid)
 	t->net_io = true;
 	if (t->tls != CS_TLS_NONE || t->note[0])
 		return false; /* covered, or already explained (e.g. not attached) */
-	visibility_note(t);
-	return true;
+	/*
+	 * A dynamically linked program maps its TLS library after exec, and a
+	 * short-lived one (curl, git) may connect before the next recheck: its
+	 * maps are read again now, so a covered process is not called blind and
+	 * gets its library attached. Still none: classify_tls() sets the note.
+	 */
+	classify_tls(t);
+	if (t->tls == CS_TLS_NONE)
+		return true;
+	t->classified_ns = mono_ns();
+	ts->fn(ts->ctx, CS_TARGET_CHANGED, t);
+	return false;
 }
 
 void cs_targets_on_exit(struct cs_targets *ts, int pid)
