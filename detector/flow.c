@@ -65,6 +65,7 @@
 #include "base64.h"
 #include "detector_internal.h"
 #include "http.h"
+#include "http2.h"
 #include "inflate.h"
 #include "jsonstr.h"
 #include "percent.h"
@@ -143,6 +144,14 @@ struct dir {
 	struct cs_sse *sse;
 	struct cs_ws *ws;  /* after a WebSocket upgrade, until its framing breaks */
 	enum cs_part part; /* what is being scanned now, for the finding's context */
+	/* HTTP/2: told from the first bytes, which are held until then. */
+	uint8_t sniff[CS_H2_PREFACE_LEN];
+	size_t sniff_len;
+	bool sniffed;
+	bool format_raw;
+	struct cs_h2 *h2;
+	bool h2_dead;	  /* HTTP/2 framing broke or was lost: the rest is raw bytes */
+	uint32_t h2_body; /* the stream the body decoders work on; 0 for none */
 };
 
 struct cs_flow {
@@ -503,21 +512,26 @@ static bool media_is(const char *type, const char *want)
 	return !strcmp(type, want);
 }
 
-/* The request line with its target percent-decoded ('+' is a space in the query). */
-static void scan_request_line(struct dir *ds, const struct cs_http_head *h)
+/* A request target percent-decoded ('+' is a space in the query). */
+static void scan_target(struct dir *ds, const uint8_t *target, size_t len)
 {
 	const struct cs_sink out = {sink_side, ds};
-	const uint8_t *q = memchr(h->target, '?', h->target_len);
-	size_t path_len = q ? (size_t)(q - h->target) : h->target_len;
+	const uint8_t *q = memchr(target, '?', len);
+	size_t path_len = q ? (size_t)(q - target) : len;
 	struct cs_percent_multi pct;
 
-	scan(ds, &ds->side, h->raw, h->method_len + 1);
 	cs_percent_multi_init(&pct, false);
-	cs_percent_multi_feed(&pct, h->target, path_len, &out);
+	cs_percent_multi_feed(&pct, target, path_len, &out);
 	cs_percent_multi_flush(&pct, &out);
 	cs_percent_multi_init(&pct, true);
-	cs_percent_multi_feed(&pct, h->target + path_len, h->target_len - path_len, &out);
+	cs_percent_multi_feed(&pct, target + path_len, len - path_len, &out);
 	cs_percent_multi_flush(&pct, &out);
+}
+
+static void scan_request_line(struct dir *ds, const struct cs_http_head *h)
+{
+	scan(ds, &ds->side, h->raw, h->method_len + 1);
+	scan_target(ds, h->target, h->target_len);
 }
 
 static void scan_head(struct dir *ds, const struct cs_http_head *h)
@@ -980,6 +994,198 @@ static void on_error(void *ctx)
 	COUNT(ds, decode_errors, 1);
 }
 
+/* ---- HTTP/2 ---- */
+
+/* A header field as "name: value" on a line; :path is percent-decoded like a request target. */
+static void h2_field(void *ctx, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl)
+{
+	struct dir *ds = ctx;
+
+	if (ds->part != CS_PART_HEAD) {
+		lane_flush(&ds->main); /* gathered DATA is reported as body */
+		ds->part = CS_PART_HEAD;
+	}
+	scan(ds, &ds->side, name, nl);
+	scan(ds, &ds->side, (const uint8_t *)": ", 2);
+	if (nl == 5 && !memcmp(name, ":path", 5))
+		scan_target(ds, value, vl);
+	else
+		scan(ds, &ds->side, value, vl);
+	scan(ds, &ds->side, (const uint8_t *)"\n", 1);
+}
+
+static void h2_block_end(void *ctx, const struct cs_h2_stream *st)
+{
+	struct dir *ds = ctx;
+
+	(void)st;
+	COUNT(ds, messages, 1);
+	lane_end(&ds->side);
+}
+
+/* The body decoders serve one stream at a time. */
+static void h2_body_end(struct dir *ds)
+{
+	if (ds->h2_body)
+		on_end(ds, true);
+	ds->h2_body = 0;
+}
+
+static void h2_data(void *ctx, const struct cs_h2_stream *st, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+
+	if (ds->h2_body != st->id) {
+		struct cs_http_head h = {.body = CS_HTTP_BODY_LENGTH};
+
+		/* Interleaved streams: the other one's decoding ends here (counted if cut). */
+		h2_body_end(ds);
+		copy_str(h.content_type, sizeof(h.content_type), st->content_type);
+		copy_str(h.content_encoding, sizeof(h.content_encoding), st->content_encoding);
+		body_start(ds, &h);
+		/* A compressed body resumed after a switch cannot be decoded: counted. */
+		if (st->data_seen && (ds->z || ds->opaque)) {
+			body_free(ds);
+			ds->opaque = true;
+		}
+		ds->h2_body = st->id;
+	}
+	ds->part = ds->kind == BODY_SSE || ds->kind == BODY_NDJSON ? CS_PART_STREAM : CS_PART_BODY;
+	on_body(ds, p, n);
+}
+
+static void h2_stream_end(void *ctx, uint32_t id)
+{
+	struct dir *ds = ctx;
+
+	if (ds->h2_body == id)
+		h2_body_end(ds);
+}
+
+static void h2_publish(struct dir *ds)
+{
+	COUNT(ds, decode_errors, ds->h2->errors);
+	COUNT(ds, bytes_unscanned, ds->h2->unscanned);
+	ds->h2->errors = ds->h2->unscanned = 0;
+}
+
+/* Frames can no longer be followed: what comes next is raw bytes. */
+static void h2_stop(struct dir *ds)
+{
+	if (!ds->h2)
+		return;
+	h2_body_end(ds);
+	lane_end(&ds->side);
+	h2_publish(ds);
+	cs_h2_free(ds->h2);
+	free(ds->h2);
+	ds->h2 = NULL;
+	ds->h2_dead = true;
+}
+
+/* Both directions are scanned in full, budget after budget, like raw streams. */
+static void h2_start(struct dir *ds)
+{
+	ds->h2 = malloc(sizeof(*ds->h2));
+	if (ds->h2 && cs_h2_init(ds->h2, ds->dir == CS_DIR_OUTBOUND) < 0) {
+		free(ds->h2);
+		ds->h2 = NULL;
+	}
+	if (!ds->h2)
+		return; /* out of memory: HTTP/1 parsing will see raw bytes */
+	message_start(ds);
+	ds->raw_active = true;
+}
+
+static void h2_feed(struct dir *ds, const uint8_t *p, size_t n)
+{
+	const struct cs_h2_sink sink = {h2_field, h2_block_end, h2_data, h2_stream_end, ds};
+	size_t used = cs_h2_feed(ds->h2, p, n, &sink);
+
+	h2_publish(ds);
+	if (ds->h2->failed) {
+		h2_stop(ds);
+		on_raw(ds, p + used, n - used);
+	}
+}
+
+static void dir_feed(struct dir *ds, const uint8_t *p, size_t n)
+{
+	if (ds->h2)
+		h2_feed(ds, p, n);
+	else if (ds->h2_dead)
+		on_raw(ds, p, n);
+	else
+		cs_http_feed(&ds->http, p, n);
+}
+
+enum sniff { SNIFF_MAYBE, SNIFF_H2, SNIFF_NOT };
+
+/* A server's first frame: SETTINGS on stream 0, no flags, 6-byte entries. */
+static enum sniff server_settings(const uint8_t *s, size_t n)
+{
+	static const uint8_t want[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+	static const uint8_t care[9] = {0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+	for (size_t i = 0; i < n && i < 9; i++)
+		if ((s[i] & care[i]) != want[i])
+			return SNIFF_NOT;
+	if (n >= 3 && ((unsigned)s[1] << 8 | s[2]) % 6)
+		return SNIFF_NOT;
+	return n >= 9 ? SNIFF_H2 : SNIFF_MAYBE;
+}
+
+/*
+ * HTTP/2 from the first bytes: the client's connection preface, or (for
+ * the server side) the client side being HTTP/2 already, or a server
+ * SETTINGS frame that came before the client's preface was seen.
+ */
+static enum sniff judge(struct dir *ds)
+{
+	const struct dir *client = &ds->flow->dirs[CS_DIR_OUTBOUND];
+	size_t n = ds->sniff_len < CS_H2_PREFACE_LEN ? ds->sniff_len : CS_H2_PREFACE_LEN;
+
+	if (ds->format_raw)
+		return SNIFF_NOT;
+	if (ds->dir == CS_DIR_OUTBOUND) {
+		if (memcmp(ds->sniff, CS_H2_PREFACE, n))
+			return SNIFF_NOT;
+		return n == CS_H2_PREFACE_LEN ? SNIFF_H2 : SNIFF_MAYBE;
+	}
+	if (client->h2 || client->h2_dead)
+		return SNIFF_H2;
+	if (client->sniffed)
+		return SNIFF_NOT;
+	return server_settings(ds->sniff, ds->sniff_len);
+}
+
+/* The first bytes of a direction are held until judge() can tell. */
+static void sniff_feed(struct dir *ds, const uint8_t *p, size_t n)
+{
+	size_t k = n < sizeof(ds->sniff) - ds->sniff_len ? n : sizeof(ds->sniff) - ds->sniff_len;
+	enum sniff v;
+
+	memcpy(ds->sniff + ds->sniff_len, p, k);
+	ds->sniff_len += k;
+	v = judge(ds);
+	if (v == SNIFF_MAYBE && k == n && ds->sniff_len < sizeof(ds->sniff))
+		return;
+	ds->sniffed = true;
+	if (v == SNIFF_H2)
+		h2_start(ds);
+	dir_feed(ds, ds->sniff, ds->sniff_len);
+	dir_feed(ds, p + k, n - k);
+}
+
+/* Bytes still held when the stream ends or has a hole: they were not HTTP/2. */
+static void sniff_release(struct dir *ds)
+{
+	if (ds->sniffed)
+		return;
+	ds->sniffed = true;
+	dir_feed(ds, ds->sniff, ds->sniff_len);
+}
+
 /* ---- the public API ---- */
 
 static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format format)
@@ -999,6 +1205,7 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 
 	ds->flow = f;
 	ds->dir = dir;
+	ds->format_raw = format == CS_FORMAT_RAW;
 	ds->max_scan = cs_detector_max_scan_bytes(f->d);
 	ds->tail_cap = ds->max_scan / 4 < TAIL_MAX ? ds->max_scan / 4 : TAIL_MAX;
 	cs_http_init(&ds->http, format, &cb);
@@ -1029,6 +1236,10 @@ static void flow_publish(struct cs_flow *f)
 static void dir_free(struct dir *ds)
 {
 	ws_stop(ds);
+	if (ds->h2) {
+		cs_h2_free(ds->h2);
+		free(ds->h2);
+	}
 	body_free(ds);
 	cs_http_free(&ds->http);
 	lane_free(&ds->main);
@@ -1078,7 +1289,10 @@ void cs_flow_feed(struct cs_flow *f, enum cs_direction dir, const void *data, si
 	struct dir *ds = &f->dirs[dir == CS_DIR_INBOUND];
 
 	COUNT(ds, bytes_in, len);
-	cs_http_feed(&ds->http, data, len);
+	if (ds->sniffed)
+		dir_feed(ds, data, len);
+	else
+		sniff_feed(ds, data, len);
 	flow_publish(f);
 }
 
@@ -1087,7 +1301,13 @@ void cs_flow_gap(struct cs_flow *f, enum cs_direction dir, size_t lost)
 	struct dir *ds = &f->dirs[dir == CS_DIR_INBOUND];
 
 	COUNT(ds, bytes_unscanned, lost);
-	cs_http_gap(&ds->http, lost);
+	sniff_release(ds);
+	if (ds->h2)
+		h2_stop(ds); /* frame boundaries are lost with the bytes */
+	else if (ds->h2_dead)
+		on_raw_end(ds);
+	else
+		cs_http_gap(&ds->http, lost);
 	lane_end(&ds->main); /* nothing runs on across lost bytes */
 	flow_publish(f);
 }
@@ -1096,8 +1316,16 @@ void cs_flow_close(struct cs_flow *f)
 {
 	if (!f)
 		return;
-	for (int i = 0; i < 2; i++)
-		cs_http_finish(&f->dirs[i].http);
+	for (int i = 0; i < 2; i++) {
+		struct dir *ds = &f->dirs[i];
+
+		sniff_release(ds);
+		h2_stop(ds);
+		if (ds->h2_dead)
+			on_raw_end(ds);
+		else
+			cs_http_finish(&ds->http);
+	}
 	for (int i = 0; i < 2; i++)
 		dir_free(&f->dirs[i]);
 	flow_publish(f); /* the counts of what closing scanned */

