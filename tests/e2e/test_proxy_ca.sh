@@ -8,6 +8,14 @@ source "$(dirname "$0")/proxy_lib.sh"
 
 write_config "$work/cfg.json" '"https_inspection": true'
 ca=$work/home/ca
+# check-config reports what the proxy would refuse at start, with the proxy's own words.
+"$CS_CLI" check-config "$work/cfg.json" >"$work/check0.out" 2>&1 && fail "check-config passed without a CA"
+grep -q '^$.proxy: the proxy would refuse to start: .*/ca: missing (run `clawsec-traffic ca init`)' \
+	"$work/check0.out" || fail "check-config without a CA: $(cat "$work/check0.out")"
+"$CS_CLI" proxy --config "$work/cfg.json" --listen 127.0.0.1:0 >"$work/refused0.out" 2>&1 &&
+	fail "the proxy started without a CA"
+grep -qF "$(sed -n 's/^$.proxy: the proxy would refuse to start: //p' "$work/check0.out")" "$work/refused0.out" ||
+	fail "check-config and the proxy disagree: $(cat "$work/refused0.out")"
 (umask 000 && "$CS_CLI" ca init --config "$work/cfg.json") >"$work/init.out" 2>&1 || fail "ca init"
 [[ $(stat -c %a "$ca") == 700 ]] || fail "CA dir mode $(stat -c %a "$ca")"
 [[ $(stat -c %a "$ca/ca.key") == 600 ]] || fail "key mode $(stat -c %a "$ca/ca.key")"
@@ -15,6 +23,12 @@ ca=$work/home/ca
 openssl pkey -in "$ca/ca.key" -noout -text 2>/dev/null | grep -q "prime256v1\|P-256" || fail "key is not P-256"
 openssl x509 -in "$ca/ca.crt" -noout -text | grep -q "CA:TRUE, pathlen:0" || fail "not a CA certificate"
 
+"$CS_CLI" check-config "$work/cfg.json" >"$work/check1.out" 2>&1 ||
+	fail "check-config after ca init: $(cat "$work/check1.out")"
+chmod 0644 "$ca/ca.key"
+"$CS_CLI" check-config "$work/cfg.json" >"$work/check2.out" 2>&1 && fail "check-config passed a 0644 key"
+grep -q 'ca.key: readable by others' "$work/check2.out" || fail "0644 key: $(cat "$work/check2.out")"
+chmod 0600 "$ca/ca.key"
 "$CS_CLI" ca show --config "$work/cfg.json" >"$work/show.out" 2>&1 || fail "ca show"
 want=$(openssl x509 -in "$ca/ca.crt" -noout -fingerprint -sha256)
 grep -qx "$want" "$work/show.out" || fail "fingerprint differs from openssl: $(cat "$work/show.out") vs $want"
@@ -81,6 +95,11 @@ fi
 [[ ! -e $work/open/deeper/ca ]] || fail "the CA directory was created under a world-writable parent"
 grep -qF "parent directory $work/open is writable by group or others without the sticky bit" \
 	"$work/open.out" || fail "no clear reason: $(cat "$work/open.out")"
+# check-config reports it too (issue 9: it used to pass a ca_dir that `proxy` then refused).
+"$CS_CLI" check-config "$work/open.json" >"$work/open-check.out" 2>&1 &&
+	fail "check-config accepted a CA directory under a world-writable parent"
+grep -qF "\$.proxy.ca_dir: CA directory $work/open/deeper/ca: parent directory $work/open is writable by group or others without the sticky bit" \
+	"$work/open-check.out" || fail "check-config: $(cat "$work/open-check.out")"
 chmod 0775 "$work/open"
 "$CS_CLI" ca init --config "$work/open.json" >"$work/open.out" 2>&1 &&
 	fail "ca init accepted a group-writable parent"

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "proxy.h"
 
 static void usage(FILE *out)
 {
@@ -16,7 +17,25 @@ static void usage(FILE *out)
 		     "Validate the configuration (FILE, else $NANOCLAW_TRAFFIC_GUARDIAN_CONFIG,\n"
 		     "else <home>/config.json, else the defaults) together with the\n"
 		     "NANOCLAW_TRAFFIC_GUARDIAN_* environment. Prints every problem as\n"
-		     "\"<json-path>: <reason>\". Exit 0 when valid, 1 when not.\n");
+		     "\"<json-path>: <reason>\". With the proxy enabled or HTTPS inspection on,\n"
+		     "also what the proxy would refuse at start (the CA, the listen address).\n"
+		     "Exit 0 when valid, 1 when not.\n");
+}
+
+/* A valid config can still hold what `proxy` refuses at start (a missing CA...): the same code says
+ * so. */
+static int proxy_preflight(const struct cs_config *c)
+{
+	char err[512];
+
+	if (!c->proxy_enabled && !c->https_inspection)
+		return CS_EXIT_OK;
+	if (!cs_proxy_check(c, err, sizeof(err)))
+		return CS_EXIT_OK;
+	printf("$.proxy: the proxy would refuse to start: %s\n", err);
+	fflush(stdout); /* before the summary on stderr, as for the other problems */
+	fprintf(stderr, "%s: 1 problem\n", c->config_path[0] ? c->config_path : "defaults");
+	return CS_EXIT_ERROR;
 }
 
 int cmd_check_config(int argc, char **argv)
@@ -47,9 +66,10 @@ int cmd_check_config(int argc, char **argv)
 		goto out;
 	}
 	if (!cs_config_load(optind < argc ? argv[optind] : NULL, c, p)) {
-		printf("%s: valid (sha256 %s)\n", c->config_path[0] ? c->config_path : "defaults",
-		       c->config_sha256);
-		rc = CS_EXIT_OK;
+		rc = proxy_preflight(c);
+		if (rc == CS_EXIT_OK)
+			printf("%s: valid (sha256 %s)\n",
+			       c->config_path[0] ? c->config_path : "defaults", c->config_sha256);
 		goto out;
 	}
 	for (size_t i = 0; i < p->n && i < sizeof(p->items) / sizeof(p->items[0]); i++)

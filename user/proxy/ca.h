@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ca_path.h" /* cs_ca_check_private */
 #include "config.h"
 
 #define CS_CA_KEY_FILE "ca.key"
@@ -31,14 +32,6 @@ struct cs_ca_paths {
 
 /* ca_dir from the config, else <home>/ca. 0, or -1 when a path is too long. */
 int cs_ca_paths(const struct cs_config *c, struct cs_ca_paths *out);
-
-/*
- * Refuse a directory a container can see: inside (or equal to) a group
- * directory matched by an ipc_roots glob, inside the NanoClaw checkout, or
- * inside the source of a bind mount of any container Docker knows about.
- * 0 when the directory is private, -1 with the reason in err.
- */
-int cs_ca_check_private(const struct cs_config *c, const char *dir, char *err, size_t errlen);
 
 /*
  * Create the CA (rotate = replace an existing one). Refuses to overwrite

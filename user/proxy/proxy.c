@@ -86,16 +86,13 @@ fail:
 	return NULL;
 }
 
-/* "host:port" or "[v6]:port" to a listening socket; the bound address in `bound`. */
-static int bind_listener(const char *spec, char *bound, size_t boundlen, char *err, size_t errlen)
+/* "host:port" or "[v6]:port" resolved for bind(); NULL with err. */
+static struct addrinfo *listen_addr(const char *spec, char *err, size_t errlen)
 {
 	char host[128], port[8];
 	const char *colon = strrchr(spec, ':');
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
 	struct addrinfo *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = -1, one = 1;
 	size_t hl;
 
 	if (!colon || strlen(colon + 1) >= sizeof(port) || (size_t)(colon - spec) >= sizeof(host))
@@ -109,8 +106,25 @@ static int bind_listener(const char *spec, char *bound, size_t boundlen, char *e
 		host[hl] = '\0';
 	}
 	strcpy(port, colon + 1);
-	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) || !res)
-		goto bad;
+	if (!getaddrinfo(host[0] ? host : NULL, port, &hints, &res) && res)
+		return res;
+bad:
+	if (res)
+		freeaddrinfo(res);
+	snprintf(err, errlen, "proxy_listen must be host:port, got \"%s\"", spec);
+	return NULL;
+}
+
+/* A listening socket on spec; the bound address in `bound`. */
+static int bind_listener(const char *spec, char *bound, size_t boundlen, char *err, size_t errlen)
+{
+	struct addrinfo *res = listen_addr(spec, err, errlen);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = -1, one = 1;
+
+	if (!res)
+		return -1;
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1024) ||
@@ -128,11 +142,6 @@ static int bind_listener(const char *spec, char *bound, size_t boundlen, char *e
 		    NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(bound, boundlen, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h, p);
 	return fd;
-bad:
-	if (res)
-		freeaddrinfo(res);
-	snprintf(err, errlen, "proxy_listen must be host:port, got \"%s\"", spec);
-	return -1;
 }
 
 /* The listener, so that a request for the proxy itself is refused (proxy-self). */
@@ -342,6 +351,27 @@ struct cs_proxy *cs_proxy_new(const struct cs_config *cfg, cs_finding_fn fn, voi
 fail:
 	cs_proxy_free(px);
 	return NULL;
+}
+
+static void no_findings(void *ctx, const struct cs_finding *f)
+{
+	(void)ctx;
+	(void)f;
+}
+
+int cs_proxy_check(const struct cs_config *cfg, char *err, size_t errlen)
+{
+	struct px_gen *g = gen_new(cfg, no_findings, NULL, err, errlen);
+	struct addrinfo *res;
+
+	if (!g)
+		return -1;
+	px_gen_put(g);
+	res = listen_addr(cfg->proxy_listen, err, errlen);
+	if (!res)
+		return -1;
+	freeaddrinfo(res);
+	return 0;
 }
 
 const char *cs_proxy_listen_addr(const struct cs_proxy *p)

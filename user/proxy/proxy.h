@@ -46,6 +46,13 @@ struct cs_proxy;
  */
 struct cs_proxy *cs_proxy_new(const struct cs_config *cfg, cs_finding_fn fn, void *ctx, char *err,
 			      size_t errlen);
+/*
+ * Everything cs_proxy_new() would refuse, short of binding the port: the
+ * same configuration generation is built (detector, lists, parent proxy, the
+ * CA and the upstream bundle when inspecting) and the listen address
+ * resolved. For check-config. 0, or -1 with err.
+ */
+int cs_proxy_check(const struct cs_config *cfg, char *err, size_t errlen);
 /* The bound address, "host:port" (useful with port 0). */
 const char *cs_proxy_listen_addr(const struct cs_proxy *p);
 /* Serve on the calling thread until cs_proxy_stop(); 0 or -errno. */

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ca_path.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "netlist.h"
@@ -918,79 +919,16 @@ static bool path_inside(const char *path, const char *root)
 	return !strncmp(path, root, n) && (path[n] == '/' || path[n] == '\0');
 }
 
-/* The part of a glob before its first wildcard component: "/a/b/(*)/c" -> "/a/b". */
-static void glob_base(const char *g, char *out, size_t size)
-{
-	size_t cut = strcspn(g, "*?[");
-	char buf[PATH_MAX];
-	char *slash;
-
-	copy_str(buf, sizeof(buf), g);
-	if (cut < strlen(buf)) {
-		buf[cut] = '\0';
-		slash = strrchr(buf, '/');
-		if (slash)
-			*(slash == buf ? slash + 1 : slash) = '\0';
-	}
-	canonical(buf, out, size);
-}
-
-static void check_ca_against(const char *ca, const char *src, const char *why,
-			     struct cs_config_problems *p)
-{
-	char root[PATH_MAX];
-
-	if (!src || src[0] != '/')
-		return;
-	canonical(src, root, sizeof(root));
-	if (path_inside(ca, root))
-		problem(p, "$.proxy.ca_dir", "CA directory %.80s is inside %.80s, %s", ca, root,
-			why);
-}
-
-/* Bind-mount sources of Docker containers, from their config.v2.json. */
-static void check_ca_docker(const struct cs_config *c, const char *ca, struct cs_config_problems *p)
-{
-	char pattern[PATH_MAX + 32];
-	glob_t g;
-
-	snprintf(pattern, sizeof(pattern), "%s/*/config.v2.json", c->docker_containers_dir);
-	if (glob(pattern, 0, NULL, &g))
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++) {
-		char *text = cs_read_file(g.gl_pathv[i], DOCKER_JSON_MAX, NULL);
-		cJSON *doc = text ? cJSON_Parse(text) : NULL;
-		const cJSON *mp = cJSON_GetObjectItemCaseSensitive(doc, "MountPoints"), *it;
-
-		cJSON_ArrayForEach(it, mp) {
-			const cJSON *s = cJSON_GetObjectItemCaseSensitive(it, "Source");
-
-			if (cJSON_IsString(s))
-				check_ca_against(ca, s->valuestring,
-						 "which a Docker container mounts", p);
-		}
-		cJSON_Delete(doc);
-		free(text);
-	}
-	globfree(&g);
-}
-
+/*
+ * The same check the proxy and `ca init` run before touching the CA, so
+ * that check-config reports everything they would refuse.
+ */
 static void check_ca_dir(const struct cs_config *c, struct cs_config_problems *p)
 {
-	char ca[PATH_MAX], base[PATH_MAX];
-	size_t before = p->n;
+	char err[512];
 
-	canonical(c->ca_dir, ca, sizeof(ca));
-	for (size_t i = 0; i < c->n_ipc_roots && p->n == before; i++) {
-		glob_base(c->ipc_roots[i], base, sizeof(base));
-		check_ca_against(ca, base, "an IPC root that containers can see", p);
-	}
-	if (p->n == before)
-		check_ca_against(ca, c->nanoclaw_dir,
-				 "the NanoClaw checkout (mounted into the main group's container)",
-				 p);
-	if (p->n == before)
-		check_ca_docker(c, ca, p);
+	if (cs_ca_check_private(c, c->ca_dir, err, sizeof(err)))
+		problem(p, "$.proxy.ca_dir", "%.250s", err);
 }
 
 #define BUNDLE_SCAN_MAX (8u << 20)
