@@ -122,6 +122,32 @@ static void test_newest_first_across_rotations(void **state)
 	assert_true(st.files > 3);
 }
 
+/* A query bounded in bytes reads only the newest part of the store, and says so. */
+static void test_byte_bound(void **state)
+{
+	struct cs_findings_query q = {0};
+	struct cs_findings_read_stats st;
+	struct seen s = {.ordered = true};
+
+	(void)state;
+	write_n(2000);
+	q.max_bytes = 256 << 10;
+	cs_logstore_query(cfg->log_dir, &q, visit, &s, &st);
+	assert_true(st.byte_limited);
+	assert_true(st.bytes <= q.max_bytes);
+	assert_true(s.n > 10 && s.n < 2000);
+	assert_true(s.ordered);
+	/* What it did read is the newest: the last finding written comes first. */
+	s = (struct seen){.ordered = true, .stop_at = 1};
+	cs_logstore_query(cfg->log_dir, &q, visit, &s, &st);
+	assert_int_equal(s.last_ts, 1700000000000ull + 1999);
+	/* Unbounded, the same store is read whole. */
+	q.max_bytes = 0;
+	s = (struct seen){.ordered = true};
+	assert_int_equal(cs_logstore_query(cfg->log_dir, &q, visit, &s, &st), 2000);
+	assert_false(st.byte_limited);
+}
+
 static void test_filters_and_limit(void **state)
 {
 	struct cs_findings_query q = {0};
@@ -288,6 +314,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_newest_first_across_rotations, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_byte_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters_and_limit, setup, teardown),
 		cmocka_unit_test(test_source_in_group),
 		cmocka_unit_test(test_source_in_group_v2),

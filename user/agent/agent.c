@@ -418,8 +418,6 @@ static void tick(struct agent *a)
 		return;
 	cs_flows_tick(a->flows, mono_ns());
 	cs_targets_recheck_tls(a->targets, YOUNG_MS);
-	if (a->ipc && cs_ipc_timeout_ms(a->ipc, cs_now_ms()) == 0)
-		cs_ipc_process(a->ipc, cs_now_ms());
 	a->ticks++;
 	if (a->ticks % RESCAN_EVERY == 0) {
 		cs_targets_scan(a->targets);
@@ -522,7 +520,7 @@ static void reload(struct agent *a)
 	free(a->conf);
 	a->conf = ac;
 	if (a->ipc)
-		cs_ipc_set_config(a->ipc, &ac->cfg);
+		cs_ipc_thread_set_config(a->ipc, &ac->cfg);
 	apply_proxy(a, &ac->cfg);
 	cs_targets_scan(a->targets);
 	logmsg("config reloaded from %s",
@@ -569,9 +567,6 @@ static int setup_fds(struct agent *a)
 		return -errno;
 	ev.data.fd = cs_probes_ringbuf_fd(a->probes);
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
-		return -errno;
-	ev.data.fd = a->ipc ? cs_ipc_fd(a->ipc) : -1;
-	if (ev.data.fd >= 0 && epoll_ctl(a->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
 	return 0;
 }
@@ -632,8 +627,12 @@ static int start(struct agent *a)
 	if (open_probes(a))
 		return CS_AGENT_EXIT_ERROR;
 	prewarm(a, getpid());
-	/* Capture is the job; without IPC the container only loses its status tool. */
-	a->ipc = cs_ipc_new(&a->conf->cfg, err, sizeof(err));
+	/*
+	 * Capture is the job; without IPC the container only loses its status
+	 * tool. Tasks are answered on their own thread: a flood of them must
+	 * never keep this loop from the ring buffer.
+	 */
+	a->ipc = cs_ipc_thread_start(&a->conf->cfg, err, sizeof(err));
 	if (!a->ipc)
 		logmsg("IPC tasks will not be answered: %s", err);
 	rc = setup_fds(a);
@@ -670,7 +669,7 @@ static void teardown(struct agent *a)
 	cs_metrics_stop();
 	cs_ship_stop();
 	cs_targets_free(a->targets);
-	cs_ipc_free(a->ipc);
+	cs_ipc_thread_stop(a->ipc);
 	cs_detector_free(a->det);
 	cs_jsonl_close(a->log);
 	if (a->locked)
@@ -705,8 +704,6 @@ static int loop(struct agent *a)
 				on_signal(a);
 			else if (evs[i].data.fd == a->timerfd)
 				tick(a);
-			else if (a->ipc)
-				cs_ipc_process(a->ipc, cs_now_ms());
 		}
 	}
 	/* Records already in the ring buffer belong to this run. */

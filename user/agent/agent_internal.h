@@ -13,7 +13,7 @@
 #include "config.h"
 #include "detector.h"
 #include "flows.h"
-#include "ipc.h"
+#include "ipc_thread.h"
 #include "jsonl.h"
 #include "lock.h"
 #include "probes.h"
@@ -44,8 +44,8 @@ struct agent {
 	size_t n_pinned;
 	uint64_t warmed[CS_AGENT_MAX_WARMED]; /* mount namespace inodes, see prewarm() */
 	size_t n_warmed;
-	struct cs_ipc *ipc;	/* answers NanoClaw's IPC tasks; NULL if unavailable */
-	struct cs_proxy *proxy; /* proxy.enabled: serving on its own thread, else NULL */
+	struct cs_ipc_thread *ipc; /* answers IPC tasks on its own thread; NULL if unavailable */
+	struct cs_proxy *proxy;	   /* proxy.enabled: serving on its own thread, else NULL */
 	/*
 	 * The proxy thread reports findings too: mu guards log (swapped by a
 	 * reload), by_family and by_severity.

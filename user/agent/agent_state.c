@@ -127,7 +127,7 @@ static cJSON *state_json(struct agent *a)
 	if (a->proxy)
 		cs_state_set(s, "proxy", cs_proxy_state_json(a->proxy));
 	if (a->ipc) {
-		cs_ipc_get_stats(a->ipc, &is);
+		cs_ipc_thread_get_stats(a->ipc, &is);
 		cs_state_set(s, "ipc", cs_ipc_stats_json(&is));
 	}
 	return s;

@@ -22,7 +22,7 @@
 
 #include "cli_config.h"
 #include "commands.h"
-#include "ipc.h"
+#include "ipc_thread.h"
 #include "lock.h"
 #include "logstore.h"
 #include "metrics.h"
@@ -37,7 +37,7 @@
 struct serve {
 	const char *config_arg;
 	struct cs_config *cfg;
-	struct cs_ipc *ipc;
+	struct cs_ipc_thread *ipc; /* tasks answered on their own thread */
 	struct cs_lock lock;
 	struct proxy_host proxy; /* serving when proxy.enabled */
 	uint64_t started_ms, next_state_ms, next_prune_ms;
@@ -63,7 +63,7 @@ static void write_state(struct serve *s)
 
 	if (!doc)
 		return;
-	cs_ipc_get_stats(s->ipc, &st);
+	cs_ipc_thread_get_stats(s->ipc, &st);
 	cs_state_set(doc, "ipc", cs_ipc_stats_json(&st));
 	proxy_host_state(&s->proxy, doc);
 	rc = cs_state_write(s->cfg->state_file, doc);
@@ -90,7 +90,7 @@ static void reload(struct serve *s)
 			s->proxy.px ? " (still running with the old settings)" : "");
 	free(s->cfg);
 	s->cfg = next;
-	cs_ipc_set_config(s->ipc, s->cfg);
+	cs_ipc_thread_set_config(s->ipc, s->cfg);
 	fprintf(stderr, PROG ": configuration reloaded (sha256 %s)\n", s->cfg->config_sha256);
 }
 
@@ -108,27 +108,20 @@ static int handle_signals(struct serve *s)
 	return 1;
 }
 
+/* Signals, state.json and pruning; the IPC thread answers tasks meanwhile. */
 static int loop(struct serve *s)
 {
 	for (;;) {
 		uint64_t now = cs_now_ms();
-		int timeout = cs_ipc_timeout_ms(s->ipc, now);
-		struct pollfd pfd[2] = {
-			{.fd = s->sfd, .events = POLLIN},
-			{.fd = cs_ipc_fd(s->ipc), .events = POLLIN},
-		};
+		int timeout = s->next_state_ms > now ? (int)(s->next_state_ms - now) : 0;
+		struct pollfd pfd = {.fd = s->sfd, .events = POLLIN};
 
-		if (s->next_state_ms > now && (int)(s->next_state_ms - now) < timeout)
-			timeout = (int)(s->next_state_ms - now);
-		if (s->next_state_ms <= now)
-			timeout = 0;
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			return CS_EXIT_ERROR;
 		}
-		if ((pfd[0].revents & POLLIN) && !handle_signals(s))
+		if ((pfd.revents & POLLIN) && !handle_signals(s))
 			return CS_EXIT_OK;
-		cs_ipc_process(s->ipc, cs_now_ms());
 		if (cs_now_ms() >= s->next_state_ms) {
 			write_state(s);
 			s->next_state_ms = cs_now_ms() + STATE_INTERVAL_MS;
@@ -153,11 +146,6 @@ static int start(struct serve *s)
 	if (s->lock.took_over)
 		fprintf(stderr, PROG ": took over the stale pid file of pid %d\n",
 			s->lock.stale_pid);
-	s->ipc = cs_ipc_new(s->cfg, err, sizeof(err));
-	if (!s->ipc) {
-		fprintf(stderr, PROG ": %s\n", err);
-		return -1;
-	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -168,7 +156,12 @@ static int start(struct serve *s)
 		fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
 		return -1;
 	}
-	/* After the mask: the proxy threads must not take our signals. */
+	/* After the mask: the IPC and proxy threads must not take our signals. */
+	s->ipc = cs_ipc_thread_start(s->cfg, err, sizeof(err));
+	if (!s->ipc) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return -1;
+	}
 	if (s->cfg->proxy_enabled) {
 		if (proxy_host_start(&s->proxy, s->cfg, err, sizeof(err))) {
 			fprintf(stderr, PROG ": proxy: %s\n", err);
@@ -182,9 +175,6 @@ static int start(struct serve *s)
 		fprintf(stderr, PROG ": metrics off: %s\n", err);
 	if (cs_ship_start(s->cfg, err, sizeof(err)))
 		fprintf(stderr, PROG ": shipping off: %s\n", err);
-	if (cs_ipc_fd(s->ipc) < 0)
-		fprintf(stderr, PROG ": inotify unavailable, polling every %u ms\n",
-			s->cfg->ipc_poll_ms);
 	fprintf(stderr, PROG ": pid %d, %zu IPC root glob(s), state %s\n", (int)getpid(),
 		s->cfg->n_ipc_roots, s->cfg->state_file);
 	return 0;
@@ -232,7 +222,7 @@ int cmd_serve(int argc, char **argv)
 	if (s.sfd >= 0)
 		close(s.sfd);
 	proxy_host_destroy(&s.proxy);
-	cs_ipc_free(s.ipc);
+	cs_ipc_thread_stop(s.ipc);
 	cs_lock_release(&s.lock);
 	free(s.cfg);
 	return rc;

@@ -55,6 +55,7 @@ struct cs_ipc {
 	size_t n_groups, cap_groups;
 	uint64_t next_scan_ms, next_sweep_ms;
 	int budget;		     /* tasks this cs_ipc_process() call may still handle */
+	const atomic_bool *stop;     /* set: stop between two tasks (NULL: never) */
 	size_t next_group;	     /* where the next call starts, for fairness */
 	uint64_t recent[RECENT_IDS]; /* hashes of (group dir, requestId) */
 	size_t recent_pos;
@@ -684,6 +685,7 @@ static bool skip_name(const char *n)
 static int drain(struct cs_ipc *ipc, const struct gctx *c, int tfd, bool recovering)
 {
 	struct group *g = c->g;
+	int g_budget = CS_IPC_GROUP_TURN;
 	int fd = dup(tfd), handled = 0;
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
@@ -696,7 +698,7 @@ static int drain(struct cs_ipc *ipc, const struct gctx *c, int tfd, bool recover
 	while ((e = readdir(d))) {
 		if (skip_name(e->d_name))
 			continue;
-		if (ipc->budget <= 0) {
+		if (ipc->budget <= 0 || g_budget <= 0 || (ipc->stop && atomic_load(ipc->stop))) {
 			g->dirty = true;
 			break;
 		}
@@ -704,6 +706,7 @@ static int drain(struct cs_ipc *ipc, const struct gctx *c, int tfd, bool recover
 			continue;
 		handle_claimed(ipc, c, e->d_name, recovering);
 		ipc->budget--;
+		g_budget--;
 		handled++;
 	}
 	closedir(d);
@@ -795,6 +798,11 @@ int cs_ipc_process(struct cs_ipc *ipc, uint64_t now_ms)
 			ipc->next_group = (i + 1) % n;
 	}
 	return handled;
+}
+
+void cs_ipc_set_stop_flag(struct cs_ipc *ipc, const atomic_bool *stop)
+{
+	ipc->stop = stop;
 }
 
 int cs_ipc_fd(const struct cs_ipc *ipc)

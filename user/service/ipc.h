@@ -23,11 +23,15 @@
 #ifndef CLAWSEC_IPC_H
 #define CLAWSEC_IPC_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
 
 #define CS_IPC_BATCH 256
+/* Tasks of one group per turn: groups take turns, a flooding one waits for the others. */
+#define CS_IPC_GROUP_TURN 4
 
 struct cs_ipc_stats {
 	uint64_t groups;	 /* group directories currently watched */
@@ -66,6 +70,11 @@ int cs_ipc_timeout_ms(const struct cs_ipc *ipc, uint64_t now_ms);
  * until the rest is done). Returns the number of tasks handled.
  */
 int cs_ipc_process(struct cs_ipc *ipc, uint64_t now_ms);
+/*
+ * Stop handling tasks (between two) once *stop is true: the IPC thread's
+ * stop flag (ipc_thread.h), so that stopping never waits for a whole batch.
+ */
+void cs_ipc_set_stop_flag(struct cs_ipc *ipc, const atomic_bool *stop);
 /* Use a new config (after SIGHUP); the next call rescans. */
 void cs_ipc_set_config(struct cs_ipc *ipc, const struct cs_config *c);
 void cs_ipc_get_stats(const struct cs_ipc *ipc, struct cs_ipc_stats *out);

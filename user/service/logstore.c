@@ -138,6 +138,26 @@ static bool matches(const struct cs_findings_query *q, const struct cs_finding *
 	return true;
 }
 
+/*
+ * Necessary conditions, checked on the raw line before it is parsed: a
+ * finding of the group names it verbatim in its source, and one of the
+ * family holds the quoted id (neither needs JSON escaping). Parsing is what
+ * a query costs, and in a shared store most lines belong to other groups:
+ * those are passed over at memmem() speed.
+ */
+static bool may_match(const struct cs_findings_query *q, const char *line, size_t len)
+{
+	char quoted[72];
+	int n;
+
+	if (q->group && !memmem(line, len, q->group, strlen(q->group)))
+		return false;
+	if (!q->pattern)
+		return true;
+	n = snprintf(quoted, sizeof(quoted), "\"%s\"", q->pattern);
+	return n >= (int)sizeof(quoted) || memmem(line, len, quoted, (size_t)n);
+}
+
 static void visit_line(struct reader *r, const char *line, size_t len)
 {
 	struct cs_finding f;
@@ -147,6 +167,8 @@ static void visit_line(struct reader *r, const char *line, size_t len)
 	if (!len || r->stop)
 		return;
 	r->st->lines++;
+	if (!may_match(r->q, line, len))
+		return;
 	obj = cJSON_ParseWithLength(line, len);
 	if (cs_fold_record(obj)) { /* a summary of folded repeats: not a finding */
 		cJSON_Delete(obj);
@@ -180,9 +202,15 @@ static int read_backwards(struct reader *r, int fd, off_t size, char *buf)
 		size_t n = off > (off_t)BLOCK ? BLOCK : (size_t)off;
 		char *start = buf + BLOCK - n, *line_end = buf + BLOCK + carry;
 
+		if (r->q->max_bytes && r->st->bytes + n > r->q->max_bytes) {
+			r->st->byte_limited = true;
+			r->stop = true;
+			break;
+		}
 		off -= (off_t)n;
 		if (pread(fd, start, n, off) != (ssize_t)n)
 			return -EIO;
+		r->st->bytes += n;
 		for (char *p = line_end; p > start && !r->stop; p--) {
 			if (p[-1] != '\n')
 				continue;

@@ -42,6 +42,7 @@ struct cs_findings_query {
 	const char *group;	      /* only this group's findings, NULL = any */
 	const char *container_prefix; /* with group: "nanoclaw-" */
 	size_t limit;		      /* stop after this many; 0 = no limit */
+	uint64_t max_bytes;	      /* stop after reading this much of the log; 0 = no limit */
 	/* Told, with the visitor's ctx, of each file that had n > 0 malformed lines. */
 	void (*malformed)(void *ctx, const char *path, size_t n);
 };
@@ -58,10 +59,14 @@ struct cs_findings_query {
 bool cs_source_in_group(const char *source, const char *container_prefix, const char *group);
 
 struct cs_findings_read_stats {
-	size_t files;	  /* files opened */
-	size_t lines;	  /* lines looked at */
-	size_t malformed; /* lines that are not a valid finding (skipped) */
-	size_t matched;	  /* findings delivered */
+	size_t files;	   /* files opened */
+	size_t lines;	   /* lines looked at */
+	size_t malformed;  /* lines parsed that are not a valid finding (skipped);
+			     lines that cannot match (group or family absent from
+			     the raw text) are passed over unparsed */
+	size_t matched;	   /* findings delivered */
+	uint64_t bytes;	   /* bytes of log read */
+	bool byte_limited; /* stopped at max_bytes: older findings were not looked at */
 };
 
 /* Receives each matching finding, newest first; return nonzero to stop. */

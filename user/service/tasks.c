@@ -533,11 +533,13 @@ static cJSON *findings_result(const struct cs_config *c, const char *group, cons
 		.group = group,
 		.container_prefix = c->container_prefix,
 		.limit = (size_t)t->limit + 1,
+		.max_bytes = CS_FINDINGS_TASK_MAX_BYTES,
 	};
+	struct cs_findings_read_stats rs;
 	long rc;
 	cJSON *res;
 
-	rc = cs_logstore_query(c->log_dir, &q, collect_one, &col, NULL);
+	rc = cs_logstore_query(c->log_dir, &q, collect_one, &col, &rs);
 	if (rc < 0 || col.oom) {
 		cJSON_Delete(col.arr);
 		*code = rc < 0 ? CS_ERR_UNAVAILABLE : CS_ERR_INTERNAL;
@@ -548,7 +550,7 @@ static cJSON *findings_result(const struct cs_config *c, const char *group, cons
 	res = cJSON_CreateObject();
 	cJSON_AddItemToObject(res, "findings", col.arr);
 	cJSON_AddNumberToObject(res, "count", col.count);
-	cJSON_AddBoolToObject(res, "truncated", col.truncated);
+	cJSON_AddBoolToObject(res, "truncated", col.truncated || rs.byte_limited);
 	return res;
 }
 

@@ -19,6 +19,12 @@
 #define CS_TASK_ID_MAX 64
 #define CS_FINDINGS_LIMIT_DEFAULT 50
 #define CS_FINDINGS_LIMIT_MAX 500
+/*
+ * Log one findings task may read, newest first: tasks are answered one after
+ * another, so a query that matches little must not read the whole store
+ * (11 x 16 MiB by default) while other groups wait. Past it, truncated.
+ */
+#define CS_FINDINGS_TASK_MAX_BYTES (16u << 20)
 #define CS_TASK_FUTURE_SLACK_MS 60000
 
 /* Error codes of the protocol. */
