@@ -16,12 +16,22 @@ python3 "$CS_SOURCE_DIR/tests/e2e/fill_log_store.py" "$work/line" "$logs" 4 16
 
 write_config '{"ipc_roots":["'$ipc'/*"],"ipc_poll_ms":200,"log_dir":"'$logs'"}'
 start_serve
-# Findings of a family that is nowhere in the log: every task reads its whole byte budget.
-for g in 0 1 2 3; do
-	for i in $(seq 1 50); do
-		task "$ipc/g$g" "q$g-$i" clawsec_traffic_findings '{"pattern":"reverse_shell","limit":500}'
-	done
-done
+# Findings of a family that is nowhere in the log: every task reads its whole
+# byte budget. Written the way the MCP server does (.tmp, then rename).
+python3 - "$ipc" "$(now_ts)" <<'PY'
+import os, sys
+root, ts = sys.argv[1], sys.argv[2]
+for i in range(1, 51):
+    for g in range(4):
+        d = os.path.join(root, f'g{g}', 'clawsec_tasks')
+        os.makedirs(d, exist_ok=True)
+        name = os.path.join(d, f'1700000000000-q{g}-{i}.json')
+        with open(name + '.tmp', 'w') as f:
+            f.write('{"type":"clawsec_traffic_findings","requestId":"q%d-%d","groupFolder":"g%d",'
+                    '"timestamp":"%s","timeout_ms":600000,'
+                    '"args":{"pattern":"reverse_shell","limit":500}}' % (g, i, g, ts))
+        os.rename(name + '.tmp', name)
+PY
 max_age=0
 for _ in $(seq 1 40); do
 	sleep 0.2
@@ -33,10 +43,16 @@ echo "state.json max age over 8 s of flood: ${max_age} s; answered so far: $answ
 (($(echo "$max_age < 2.5" | bc))) || fail "state.json went stale for ${max_age} s under the flood"
 ((answered > 0)) || fail "no task answered in 8 s"
 # A reply the flood did produce: a well-formed, truncated (byte-bounded) answer.
+# Every group is answered (in whatever order each directory lists its tasks).
 for g in 0 1 2 3; do
-	[[ -f $ipc/g$g/clawsec_results/q$g-1.json ]] || fail "group g$g got no answer: groups do not take turns"
+	for _ in $(seq 1 300); do
+		compgen -G "$ipc/g$g/clawsec_results/q*.json" >/dev/null && break
+		sleep 0.1
+	done
+	first=$(compgen -G "$ipc/g$g/clawsec_results/q*.json" | head -n 1) ||
+		fail "group g$g got no answer in 30 s more"
+	grep -q '"truncated":true' "$first" || fail "a bounded read must say truncated: $(cat "$first")"
 done
-grep -q '"truncated":true' "$ipc/g0/clawsec_results/q0-1.json" || fail "a bounded read must say truncated"
 t0=$(date +%s%N)
 stop_serve TERM
 stop_ms=$((($(date +%s%N) - t0) / 1000000))
