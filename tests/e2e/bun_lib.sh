@@ -1,18 +1,19 @@
 # SPDX-License-Identifier: MIT
 # bun_lib.sh - shared by the Bun capture tests (sourced, after agent_lib.sh).
 #
-# Real Bun binaries from the committed lockfile (one per calling convention of
-# BoringSSL's AEAD: 1.2 legacy scatter/gather, 1.4 iovec), local Node HTTPS
+# Real Bun binaries from the committed lockfile (1.2: BoringSSL's legacy
+# scatter/gather AEAD calls; 1.3 and 1.4: the iovec ones), local Node HTTPS
 # origins with chosen TLS versions and suites, and tests/fixtures/node/bun_client.js.
 
 BUN12="$FIXTURES/node_modules/bun12/bin/bun"
+BUN13="$FIXTURES/node_modules/bun13/bin/bun"
 BUN14="$FIXTURES/node_modules/bun14/bin/bun"
 MARKER="bun-e2e-$$"
 
 bun_setup() {
 	setup
 	[[ $(uname -m) == x86_64 ]] || need "Bun capture is x86-64 only"
-	[[ -x "$BUN12" && -x "$BUN14" ]] || need "Bun is not installed (npm ci in tests/fixtures/node)"
+	[[ -x "$BUN12" && -x "$BUN13" && -x "$BUN14" ]] || need "Bun is not installed (npm ci in tests/fixtures/node)"
 	# only the Bun clients of this test are targets; every finding is kept
 	printf '{"target_cmdline": ["%s( |$)"], "dedup_window_ms": 0}\n' "$MARKER" >"$T/config.json"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Bun's stripped, static BoringSSL (1.2: legacy scatter/gather AEAD calls; 1.4:
-# iovec calls) is found and read: fetch() against origins forced to TLS 1.3
+# Bun's stripped, static BoringSSL (1.2: legacy scatter/gather AEAD calls; 1.3
+# and 1.4: iovec calls) is found and read: fetch() against origins forced to TLS 1.3
 # and 1.2 with AES-GCM and ChaCha20-Poly1305, node:https and Bun.connect in
 # Bun. Each request's fake key header and private key body go out, the
 # pipe-to-shell comes back in a gzip'd SSE stream: one finding of each per
@@ -23,6 +23,7 @@ jobs+=(--job "https:https://localhost:${port[aes13]}/v1/messages" --job "connect
 
 # The same jobs without the agent: what the clients must get back with it too.
 run_bun base12 "$BUN12" "$FIXTURES/bun_client.js" "${jobs[@]}"
+run_bun base13 "$BUN13" "$FIXTURES/bun_client.js" "${jobs[@]}"
 run_bun base14 "$BUN14" "$FIXTURES/bun_client.js" "${jobs[@]}"
 
 # tally PID: per origin, how many key, private key and pipe-to-shell findings.
@@ -36,7 +37,7 @@ tally() {
 }
 
 start_agent --config "$T/config.json"
-for v in 12 14; do
+for v in 12 13 14; do
 	bun=BUN$v
 	run_bun "bun$v" "${!bun}" --attached "$FIXTURES/bun_client.js" "${jobs[@]}"
 	pid=$RUN_PID
