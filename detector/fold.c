@@ -62,6 +62,51 @@ struct cJSON *cs_fold_to_json(const struct cs_finding *f)
 	return o;
 }
 
+/* A string member copied whole into dst (refused when missing or too long). */
+static int take(const cJSON *obj, const char *key, char *dst, size_t cap)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+		return -1;
+	memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
+	return 0;
+}
+
+static int take_ts(const cJSON *obj, const char *key, uint64_t *ms)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? cs_parse_timestamp(v->valuestring, ms) : -1;
+}
+
+int cs_fold_from_json(const struct cJSON *obj, struct cs_finding *out)
+{
+	const cJSON *count = cJSON_GetObjectItemCaseSensitive(obj, "count");
+	const cJSON *win = cJSON_GetObjectItemCaseSensitive(obj, "window_seconds");
+	char sev[16], dir[16], threat[16];
+	struct cs_finding f;
+
+	memset(&f, 0, sizeof(f));
+	if (!cs_fold_record(obj) || !cJSON_IsNumber(count) || count->valuedouble < 1 ||
+	    !cJSON_IsNumber(win) || win->valuedouble < 0 ||
+	    take(obj, "pattern", f.pattern, sizeof(f.pattern)) ||
+	    take(obj, "protocol", f.protocol, sizeof(f.protocol)) ||
+	    take(obj, "source", f.source, sizeof(f.source)) ||
+	    take(obj, "dest", f.dest, sizeof(f.dest)) || take(obj, "severity", sev, sizeof(sev)) ||
+	    take(obj, "direction", dir, sizeof(dir)) ||
+	    take(obj, "threat_type", threat, sizeof(threat)) ||
+	    cs_severity_parse(sev, &f.severity) || cs_direction_parse(dir, &f.direction) ||
+	    cs_threat_parse(threat, &f.threat) || take_ts(obj, "first_seen", &f.fold_first_ms) ||
+	    take_ts(obj, "last_seen", &f.fold_last_ms) ||
+	    take_ts(obj, "timestamp", &f.timestamp_ms))
+		return -1;
+	f.folded = (uint64_t)count->valuedouble;
+	f.fold_window_ms = (uint64_t)(win->valuedouble * 1000);
+	*out = f;
+	return 0;
+}
+
 bool cs_fold_record(const struct cJSON *obj)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(obj, "schema_version");

@@ -22,6 +22,11 @@ struct cJSON;
 struct cJSON *cs_fold_to_json(const struct cs_finding *f);
 /* True when obj is a fold summary record (readers of findings skip or show it). */
 bool cs_fold_record(const struct cJSON *obj);
+/*
+ * Read a fold record back (for views that show them): 0 and *out with
+ * folded > 0, or -1 when obj is not a well-formed clawsec-traffic-fold/v1.
+ */
+int cs_fold_from_json(const struct cJSON *obj, struct cs_finding *out);
 /* The record's message, "N more of pattern P to D in the last M s", into out. */
 void cs_fold_message(const struct cs_finding *f, char *out, size_t len);
 

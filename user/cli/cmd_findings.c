@@ -15,26 +15,34 @@
 #include "cli_config.h"
 #include "commands.h"
 #include "finding_table.h"
+#include "findings_follow.h"
 #include "logstore.h"
 
 #define PROG "clawsec-traffic findings"
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX 100000
+#define HTML_LIMIT_DEFAULT 10000
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: clawsec-traffic findings [--config F] [--log-dir D] [--since T]\n"
 		"                                [--severity S] [--pattern P] [--limit N] "
-		"[--json]\n\n"
+		"[--json]\n"
+		"                                [--follow | --html FILE]\n\n"
 		"Print logged findings, newest first (redacted, as stored).\n"
 		"  --since T     RFC 3339 time (2026-01-01T00:00:00.000Z) or an age: 30s, 15m, 2h, "
 		"7d\n"
 		"  --severity S  minimum severity: low, medium, high, critical\n"
 		"  --pattern P   only this family id (e.g. ai_api_key)\n"
 		"  --limit N     at most N findings (default %d, at most %d)\n"
-		"  --json        JSONL (one finding per line) instead of a table\n",
-		LIMIT_DEFAULT, LIMIT_MAX);
+		"  --json        JSONL (one finding per line) instead of a table\n"
+		"  --follow      the last %d, then each new finding and fold summary as it is\n"
+		"                logged, across rotation (like journalctl -f); Ctrl-C ends it\n"
+		"  --html FILE   write one self-contained HTML page (no external assets): a\n"
+		"                timeline by severity, counts by pattern and destination, and a\n"
+		"                filterable table (default limit %d)\n",
+		LIMIT_DEFAULT, LIMIT_MAX, 10, HTML_LIMIT_DEFAULT);
 }
 
 /* An RFC 3339 timestamp, or an age relative to now. */
@@ -113,9 +121,9 @@ static bool log_dir_exists(const char *dir)
 }
 
 struct opts {
-	const char *config, *log_dir;
+	const char *config, *log_dir, *html;
 	struct cs_findings_query q;
-	bool json;
+	bool json, follow, limit_given;
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -128,6 +136,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"pattern", required_argument, NULL, 'p'},
 		{"limit", required_argument, NULL, 'n'},
 		{"json", no_argument, NULL, 'j'},
+		{"follow", no_argument, NULL, 'f'},
+		{"html", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -136,8 +146,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	o->q.limit = LIMIT_DEFAULT;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:d:s:S:p:n:jh", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:d:s:S:p:n:jfH:h", lo, NULL)) != -1) {
 		switch (opt) {
+		case 'f':
+			o->follow = true;
+			break;
+		case 'H':
+			o->html = optarg;
+			break;
 		case 'c':
 			o->config = optarg;
 			break;
@@ -164,6 +180,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (*end || !o->q.limit || o->q.limit > LIMIT_MAX)
 				return fprintf(stderr, PROG ": --limit must be 1..%d\n", LIMIT_MAX),
 				       -1;
+			o->limit_given = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -177,6 +194,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return -1;
 	}
+	if (o->follow && o->html)
+		return fprintf(stderr, PROG ": --follow and --html do not go together\n"), -1;
+	if (o->html && !o->limit_given)
+		o->q.limit = HTML_LIMIT_DEFAULT;
 	return 0;
 }
 
@@ -203,6 +224,12 @@ int cmd_findings(int argc, char **argv)
 		return CS_EXIT_ERROR;
 	}
 	o.q.malformed = report_malformed;
+	if (o.follow || o.html) {
+		rc = o.follow ? cs_findings_follow(dir, &o.q, o.json, cs_table_width(STDOUT_FILENO))
+			      : cs_findings_html(dir, &o.q, o.html);
+		free(c);
+		return rc ? CS_EXIT_ERROR : CS_EXIT_OK;
+	}
 	s.json = o.json;
 	if (!s.json && !(s.rows = calloc(o.q.limit, sizeof(*s.rows)))) {
 		fprintf(stderr, PROG ": out of memory\n");

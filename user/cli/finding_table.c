@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "finding_table.h"
+#include "fold.h"
 
 enum { C_TIME, C_SEV, C_DIR, C_PATTERN, C_DEST, C_SOURCE, C_SNIPPET, N_COLS };
 
@@ -164,7 +165,10 @@ static void cell_text(const struct cs_finding *f, int col, char *buf, size_t cap
 		snprintf(buf, cap, "%.*s", (int)sizeof(f->source), f->source);
 		break;
 	default:
-		snprintf(buf, cap, "%.*s", (int)sizeof(f->snippet), f->snippet);
+		if (f->folded) /* a summary of folded repeats says so instead of a snippet */
+			cs_fold_message(f, buf, cap);
+		else
+			snprintf(buf, cap, "%.*s", (int)sizeof(f->snippet), f->snippet);
 		break;
 	}
 }
@@ -204,6 +208,33 @@ static void print_row(FILE *out, const char *const texts[N_COLS], const unsigned
 			fprintf(out, "%*s", (int)(w[c] - cols + GAP), "");
 	}
 	fputc('\n', out);
+}
+
+/* Follow mode: widths fixed in advance (each column's cap), since rows come one by one. */
+int cs_finding_table_row(FILE *out, const struct cs_finding *f, unsigned width, bool header)
+{
+	unsigned w[N_COLS], used = 0;
+	char texts[N_COLS][CELL_MAX];
+	const char *ptrs[N_COLS];
+
+	for (int c = 0; c < C_SNIPPET; c++) {
+		w[c] = caps[c];
+		used += w[c] + GAP;
+	}
+	if (width < CS_TABLE_MIN_WIDTH)
+		width = CS_TABLE_MIN_WIDTH;
+	w[C_SNIPPET] = width > used + MIN_SNIPPET ? width - used : MIN_SNIPPET;
+	if (header)
+		print_row(out, headers, w);
+	if (f) {
+		for (int c = 0; c < N_COLS; c++) {
+			cell_text(f, c, texts[c], sizeof(texts[c]));
+			ptrs[c] = texts[c];
+		}
+		print_row(out, ptrs, w);
+	}
+	fflush(out);
+	return ferror(out) ? -1 : 0;
 }
 
 int cs_finding_table_print(FILE *out, const struct cs_finding *f, size_t n, unsigned width)

@@ -9,6 +9,7 @@
 #ifndef CLAWSEC_FINDING_TABLE_H
 #define CLAWSEC_FINDING_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,5 +26,11 @@ unsigned cs_table_width(int fd);
  * other columns leave and is cut with "…". Returns 0, or -1 on a write error.
  */
 int cs_finding_table_print(FILE *out, const struct cs_finding *f, size_t n, unsigned width);
+/*
+ * One row (f may be NULL) with fixed column widths, after the header when
+ * asked: for rows that arrive one at a time (findings --follow). A fold
+ * summary (f->folded) shows its message in the snippet column.
+ */
+int cs_finding_table_row(FILE *out, const struct cs_finding *f, unsigned width, bool header);
 
 #endif
