@@ -11,7 +11,7 @@ packages=(
 	libcjson-dev libpcre2-dev libcmocka-dev libssl-dev openssl
 	iproute2 util-linux procps ca-certificates curl git wget
 	libnghttp2-dev libzstd-dev libdw-dev libsystemd-dev
-	mitmproxy prometheus rsyslog chromium
+	mitmproxy prometheus rsyslog chromium systemd
 )
 # node and npm may come from elsewhere (NodeSource, nvm): any on PATH will do.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
