@@ -3,8 +3,9 @@
 # Behind a credential gateway (NanoClaw v2's shape; mitmproxy stands in: proxy
 # auth, its own CA given to the clients as NanoClaw does): the clients' socket
 # peer is the gateway, the first bytes a plaintext CONNECT localhost:PORT with
-# Proxy-Authorization, then TLS in the tunnel. Both capture paths, curl
-# (libssl, SNI) and Bun (BoringSSL, no SNI), report dest localhost:PORT, the
+# Proxy-Authorization, then TLS in the tunnel. Every capture path, curl
+# (libssl, SNI), Node 22 (static OpenSSL, memory BIOs) and Bun (BoringSSL, no
+# SNI), reports dest localhost:PORT, the
 # CONNECT target, never the gateway's address; the proxy token appears in no
 # output (findings, state, agent log), raw or base64.
 source "$(dirname "$0")/agent_lib.sh"
@@ -60,7 +61,14 @@ HTTPS_PROXY="$proxy" NODE_EXTRA_CA_CERTS="$ca" run_bun bun "$BUN14" --attached "
 	--job "fetch:https://localhost:$port/v1/messages"
 bun_pid=$RUN_PID
 
-for who in "curl/$shell" "bun/$bun_pid"; do
+# Node 22 (NanoClaw v2's host runtime) honours the proxy variables with NODE_USE_ENV_PROXY.
+node22="$FIXTURES/node_modules/node22/bin/node"
+[[ -x "$node22" ]] || need "Node 22 is not installed (npm ci in tests/fixtures/node)"
+HTTPS_PROXY="$proxy" NODE_USE_ENV_PROXY=1 NODE_NO_WARNINGS=1 NODE_EXTRA_CA_CERTS="$ca" run_bun node22 "$node22" --attached \
+	"$FIXTURES/client.js" --url "https://localhost:$port/v1/messages"
+node_pid=$RUN_PID
+
+for who in "curl/$shell" "bun/$bun_pid" "node/$node_pid"; do
 	for p in ai_api_key:outbound pipe_to_shell:inbound; do
 		wait_for 10 findings_at_least "f.filter(x => x.source === '$who' && x.pattern === '${p%%:*}' &&
 			x.direction === '${p##*:}' && x.dest === 'localhost:$port').length" 1 ||
