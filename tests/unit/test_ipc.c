@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "findings_cache.h"
 #include "fsutil.h"
 #include "ipc.h"
 #include "schema_check.h"
@@ -366,6 +367,56 @@ static void test_findings_filtered_to_group(void **state)
 }
 
 /* Group names may contain '-': "main" must not see the findings of "main-chat". */
+static int findings_count(const char *group, const char *id)
+{
+	cJSON *doc = checked_result(group, id);
+	int n = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "result"), "count")->valueint;
+
+	cJSON_Delete(doc);
+	return n;
+}
+
+/* The same question again is answered from the cache, until the log changes. */
+static void test_findings_cache(void **state)
+{
+	struct cs_ipc *ipc = new_ipc();
+	uint64_t hits0, misses0, hits, misses;
+	char p[512];
+	FILE *f;
+
+	(void)state;
+	write_findings();
+	cs_fcache_counts(&hits0, &misses0);
+	write_task("main", "c1", "clawsec_traffic_findings", ",\"args\":{}");
+	assert_int_equal(run(ipc), 1);
+	write_task("main", "c2", "clawsec_traffic_findings", ",\"args\":{}");
+	assert_int_equal(run(ipc), 1);
+	assert_int_equal(findings_count("main", "c1"), 3);
+	assert_int_equal(findings_count("main", "c2"), 3);
+	cs_fcache_counts(&hits, &misses);
+	assert_int_equal(hits - hits0, 1);
+	assert_int_equal(misses - misses0, 1);
+	/* Another group, or other arguments: another question. */
+	write_task("other", "c3", "clawsec_traffic_findings", ",\"args\":{}");
+	write_task("main", "c4", "clawsec_traffic_findings", ",\"args\":{\"limit\":2}");
+	assert_int_equal(run(ipc), 2);
+	assert_int_equal(findings_count("other", "c3"), 1);
+	assert_int_equal(findings_count("main", "c4"), 2);
+	/* A new finding in the log: the cached answer is not used. */
+	pathf(p, sizeof(p), "home/logs/findings.jsonl");
+	f = fopen(p, "a");
+	assert_non_null(f);
+	add_finding(f, "nanoclaw-main-1700000000000/node/17", "ai_api_key", CS_SEV_HIGH,
+		    cs_now_ms());
+	fclose(f);
+	write_task("main", "c5", "clawsec_traffic_findings", ",\"args\":{}");
+	assert_int_equal(run(ipc), 1);
+	assert_int_equal(findings_count("main", "c5"), 4);
+	cs_fcache_counts(&hits, &misses);
+	assert_int_equal(hits - hits0, 1);
+	cs_ipc_free(ipc);
+}
+
 static void test_findings_hyphenated_group(void **state)
 {
 	struct cs_ipc *ipc = new_ipc();
@@ -930,6 +981,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_status_and_isolation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings_filtered_to_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_findings_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings_hyphenated_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "findings_cache.h"
 #include "fsutil.h"
 #include "quarantine.h"
 #include "safedir.h"
@@ -873,6 +874,7 @@ void cs_ipc_get_stats(const struct cs_ipc *ipc, struct cs_ipc_stats *out)
 cJSON *cs_ipc_stats_json(const struct cs_ipc_stats *s)
 {
 	cJSON *o = cJSON_CreateObject();
+	uint64_t hits, misses;
 #define ADD(f) cJSON_AddNumberToObject(o, #f, (double)s->f)
 	ADD(groups);
 	ADD(groups_refused);
@@ -893,5 +895,8 @@ cJSON *cs_ipc_stats_json(const struct cs_ipc_stats *s)
 	ADD(watch_failures);
 	ADD(results_expired);
 #undef ADD
+	cs_fcache_counts(&hits, &misses);
+	cJSON_AddNumberToObject(o, "findings_cache_hits", (double)hits);
+	cJSON_AddNumberToObject(o, "findings_cache_misses", (double)misses);
 	return o;
 }

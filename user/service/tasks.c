@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings_cache.h"
 #include "logstore.h"
 #include "state.h"
 
@@ -536,9 +537,14 @@ static cJSON *findings_result(const struct cs_config *c, const char *group, cons
 		.max_bytes = CS_FINDINGS_TASK_MAX_BYTES,
 	};
 	struct cs_findings_read_stats rs;
+	struct cs_fcache_sig sig;
 	long rc;
-	cJSON *res;
+	cJSON *res = cs_fcache_get(c->log_dir, group, t, &sig);
 
+	if (res) {
+		cJSON_Delete(col.arr);
+		return res;
+	}
 	rc = cs_logstore_query(c->log_dir, &q, collect_one, &col, &rs);
 	if (rc < 0 || col.oom) {
 		cJSON_Delete(col.arr);
@@ -551,6 +557,7 @@ static cJSON *findings_result(const struct cs_config *c, const char *group, cons
 	cJSON_AddItemToObject(res, "findings", col.arr);
 	cJSON_AddNumberToObject(res, "count", col.count);
 	cJSON_AddBoolToObject(res, "truncated", col.truncated || rs.byte_limited);
+	cs_fcache_put(c->log_dir, group, t, &sig, res);
 	return res;
 }
 
