@@ -3,7 +3,8 @@
 #  - `serve` with the proxy and metrics.listen on loopback; a FAKE key through
 #    the proxy becomes clawsec_traffic_findings_total{pattern,severity,direction}
 #    in Prometheus (its HTTP API is queried), beside build info and proxy series;
-#  - the shipped rules load (promtool check rules, then Prometheus itself) and
+#  - the shipped rules load (promtool check rules, then Prometheus itself),
+#    each alert fires on synthetic series (promtool test rules), and
 #    ClawsecTrafficCriticalFinding fires for that finding;
 #  - `promtool check metrics` passes on the exposition; labels never carry a
 #    pid, dest, group or container; the raw key is in no output;
@@ -58,6 +59,9 @@ grep -q '^clawsec_traffic_build_info{version="[0-9.]*",process="serve"} 1$' "$wo
 # A real Prometheus scraping every second, with the shipped rules.
 promtool check rules "$CS_SOURCE_DIR/scripts/clawsec-traffic.rules.yml" >"$work/rules.txt" 2>&1 ||
 	fail "promtool check rules: $(cat "$work/rules.txt")"
+# Each alert fires on the series that should trigger it, and only then.
+promtool test rules "$CS_SOURCE_DIR/tests/fixtures/prometheus/clawsec-traffic.rules.test.yml" \
+	>"$work/rules-test.txt" 2>&1 || fail "promtool test rules: $(cat "$work/rules-test.txt")"
 mkdir -p "$work/tsdb"
 cat >"$work/prometheus.yml" <<YAML
 global: { scrape_interval: 1s, evaluation_interval: 1s }
