@@ -4,7 +4,7 @@
 #  - `serve` (proxy) with ship.syslog = tcp://...: each finding arrives as an
 #    RFC 5424 message with octet-counting framing, its MSG exactly the JSONL
 #    line of findings.jsonl, structured data naming pattern/severity/direction;
-#  - a standalone proxy with ship.syslog = udp://... likewise;
+#  - standalone proxies with ship.syslog = udp://... and unix:<socket> likewise;
 #  - rsyslog stopped: findings are still logged to JSONL at once, and the
 #    undelivered ones are counted as dropped in status and state;
 #  - the raw secret is in none of these outputs.
@@ -33,6 +33,7 @@ cat >"$work/rsyslog.conf" <<CONF
 global(workDirectory="$work/rsyslog")
 module(load="imtcp")
 module(load="imudp")
+module(load="imuxsock" SysSock.Use="off")
 template(name="msg" type="string" string="%msg%\n")
 template(name="meta" type="string" string="%msgid% %syslogseverity-text% %syslogfacility-text% %app-name% %structured-data%\n")
 ruleset(name="in") {
@@ -41,6 +42,7 @@ ruleset(name="in") {
 }
 input(type="imtcp" address="127.0.0.1" port="$tport" ruleset="in")
 input(type="imudp" address="127.0.0.1" port="$uport" ruleset="in")
+input(type="imuxsock" Socket="$work/log.sock" UseSpecialParser="off" ParseHostname="on" ruleset="in")
 CONF
 rsyslogd -N1 -f "$work/rsyslog.conf" >"$work/rsyslog-check.log" 2>&1 || fail "rsyslog config: $(cat "$work/rsyslog-check.log")"
 rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslog.pid" >"$work/rsyslog.log" 2>&1 &
@@ -93,7 +95,19 @@ wait_lines "$work/got.jsonl" 3
 diff <(sort "$work/home/logs/findings.jsonl") <(sort "$work/got.jsonl") >"$work/diff.txt" ||
 	fail "UDP: syslog differs from JSONL: $(cat "$work/diff.txt")"
 
-# 3. The receiver goes away: findings still logged at once, drops counted.
+# 3. A Unix datagram socket (as /dev/log is), from another standalone proxy.
+kill "$proxy_pid"
+wait "$proxy_pid" 2>/dev/null || true
+sed "s|tcp://127.0.0.1:$tport|unix:$work/log.sock|" "$work/serve.json" >"$work/unix.json"
+chmod 600 "$work/unix.json"
+start_proxy alone-unix "$work/unix.json"
+post "$ADDR" 7
+wait_lines "$work/home/logs/findings.jsonl" 4
+wait_lines "$work/got.jsonl" 4
+diff <(sort "$work/home/logs/findings.jsonl") <(sort "$work/got.jsonl") >"$work/diff.txt" ||
+	fail "unix: syslog differs from JSONL: $(cat "$work/diff.txt")"
+
+# 4. The receiver goes away: findings still logged at once, drops counted.
 kill "$rsyslog_pid"
 wait "$rsyslog_pid" 2>/dev/null || true
 for n in 4 5 6; do
@@ -101,7 +115,7 @@ for n in 4 5 6; do
 	post "127.0.0.1:$pport" "$n"
 	(($(date +%s%N) - start < 3000000000)) || fail "request $n slowed by the dead receiver"
 done
-wait_lines "$work/home/logs/findings.jsonl" 6
+wait_lines "$work/home/logs/findings.jsonl" 7
 for _ in $(seq 50); do
 	grep -q '"ship":{[^}]*"dropped":[1-9]' "$work/home/state.json" && break
 	sleep 0.1
@@ -113,8 +127,8 @@ grep -qE "^shipping: syslog tcp://127.0.0.1:$tport, journald off: [0-9]+ sent, [
 
 for key in "${keys[@]}"; do
 	for f in "$work/got.jsonl" "$work/meta.txt" "$work/status.txt" "$work/home/state.json" \
-		"$work/serve.log" "$work/alone.log" "$work/rsyslog.log"; do
+		"$work/serve.log" "$work/alone.log" "$work/alone-unix.log" "$work/rsyslog.log"; do
 		[[ -f $f ]] && grep -qF "$key" "$f" && fail "the raw key reached $f"
 	done
 done
-echo "ok: rsyslog received the findings intact over TCP and UDP; a dead receiver only costs counted drops"
+echo "ok: rsyslog received the findings intact over TCP, UDP and a Unix socket; a dead receiver only costs counted drops"
