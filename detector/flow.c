@@ -64,6 +64,7 @@
 
 #include "base64.h"
 #include "detector_internal.h"
+#include "gitpack.h"
 #include "http.h"
 #include "http2.h"
 #include "inflate.h"
@@ -118,7 +119,7 @@ struct lane {
 	struct dir *ds;
 };
 
-enum body_kind { BODY_TEXT, BODY_FORM, BODY_SSE, BODY_NDJSON };
+enum body_kind { BODY_TEXT, BODY_FORM, BODY_SSE, BODY_NDJSON, BODY_GITPACK };
 enum pending_kind { REQ_OTHER, REQ_HEAD, REQ_CONNECT };
 
 struct dir {
@@ -142,8 +143,9 @@ struct dir {
 	struct cs_jsonstr js, js2; /* JSON escapes, two levels */
 	struct cs_percent_multi pct;
 	struct cs_sse *sse;
-	struct cs_ws *ws;  /* after a WebSocket upgrade, until its framing breaks */
-	enum cs_part part; /* what is being scanned now, for the finding's context */
+	struct cs_gitpack *gp; /* a git push body */
+	struct cs_ws *ws;      /* after a WebSocket upgrade, until its framing breaks */
+	enum cs_part part;     /* what is being scanned now, for the finding's context */
 	/* HTTP/2: told from the first bytes, which are held until then. */
 	uint8_t sniff[CS_H2_PREFACE_LEN];
 	size_t sniff_len;
@@ -556,6 +558,8 @@ static enum body_kind body_kind(const struct cs_http_head *h)
 		return BODY_NDJSON;
 	if (media_is(h->content_type, "application/x-www-form-urlencoded"))
 		return BODY_FORM;
+	if (media_is(h->content_type, "application/x-git-receive-pack-request"))
+		return BODY_GITPACK;
 	return BODY_TEXT;
 }
 
@@ -582,6 +586,13 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 		ds->sse = malloc(sizeof(*ds->sse));
 		if (ds->sse)
 			cs_sse_init(ds->sse, ds->kind == BODY_NDJSON);
+		else
+			ds->kind = BODY_TEXT;
+	}
+	if (ds->kind == BODY_GITPACK) {
+		ds->gp = malloc(sizeof(*ds->gp));
+		if (ds->gp)
+			cs_gitpack_init(ds->gp, ds->max_scan * INFLATE_FACTOR);
 		else
 			ds->kind = BODY_TEXT;
 	}
@@ -816,12 +827,42 @@ static enum cs_http_verdict on_head(void *ctx, const struct cs_http_head *h)
 
 /* ---- bodies ---- */
 
+/* git push: object texts are bodies of their own, each scanned through the text path. */
+static void gp_data(void *ctx, const uint8_t *p, size_t n)
+{
+	text_feed(ctx, p, n);
+}
+
+static void gp_end(void *ctx)
+{
+	struct dir *ds = ctx;
+
+	text_flush(ds);
+	lane_end(&ds->main);
+}
+
+static void gp_publish(struct dir *ds)
+{
+	struct cs_gitpack *g = ds->gp;
+
+	COUNT(ds, decode_errors, g->errors);
+	COUNT(ds, decode_truncated, g->truncated);
+	/* What deltas copy from their bases is not reassembled: counted as unscanned. */
+	COUNT(ds, bytes_unscanned, g->unscanned + g->copied);
+	g->errors = g->truncated = g->unscanned = g->copied = 0;
+}
+
 static void content(struct dir *ds, const uint8_t *p, size_t n)
 {
 	const struct cs_sink to_text = {sink_text, ds};
 	const struct cs_sse_sink sse = {{sink_main, ds}, {sink_side, ds}};
+	const struct cs_gitpack_sink gp = {gp_data, gp_end, ds};
 
 	switch (ds->kind) {
+	case BODY_GITPACK:
+		cs_gitpack_feed(ds->gp, p, n, &gp);
+		gp_publish(ds);
+		break;
 	case BODY_SSE:
 	case BODY_NDJSON:
 		cs_sse_feed(ds->sse, p, n, &sse);
@@ -927,6 +968,15 @@ static void on_body_gap(void *ctx)
 
 static void body_free(struct dir *ds)
 {
+	if (ds->gp) {
+		const struct cs_gitpack_sink gp = {gp_data, gp_end, ds};
+
+		cs_gitpack_finish(ds->gp, &gp);
+		gp_publish(ds);
+		cs_gitpack_free(ds->gp);
+		free(ds->gp);
+		ds->gp = NULL;
+	}
 	if (ds->z) {
 		cs_inflate_end(ds->z);
 		free(ds->z);
