@@ -16,12 +16,20 @@
 # The same client also runs in Bun 1.4 (tests/fixtures/node/node_modules/bun14: its
 # fetch() goes through BoringSSL's AEAD seal/open, the boringssl_aead path), none and
 # agent only (bpftrace has no SSL_write to hook there); CLIENTS="node" leaves it out.
+# Server side (TARGETS="client server" by default; issue 13): the same keep-alive
+# client doing sequential POSTs, but the watchers attach to the Node HTTPS SERVER
+# (agent --pid SERVER; bpftrace: the SSL_write uprobe copying 200 bytes plus an
+# SSL_read uretprobe, the server's two hot calls), the three cases interleaved.
 # For each: requests/s and the ratio to none, and the client's own CPU per
 # request (steadier than req/s when the machine is shared); for the watchers: events/s
 # (agent: ring-buffer records; bpftrace: SSL_write hits), lost events (agent:
 # ring buffer full; bpftrace: its "Lost N events"), the watcher's CPU (% of
-# one core over the run) and peak RSS. Prints a table and writes
-# bench/results/capture.json.
+# one core over the run, and ms per 1,000 requests, the agent's counted until it
+# has drained) and peak RSS. During agent runs kernel.bpf_stats_enabled is 1
+# (restored after): each of the agent's BPF programs gets its calls per request
+# and ns per call (bpftool run_cnt/run_time_ns; the syscall tracepoints run for
+# every process on the machine, so their calls per request count everyone's).
+# Prints tables and writes bench/results/capture.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -35,6 +43,7 @@ for tool in node openssl; do
 	command -v "$tool" >/dev/null || { echo "run-capture: $tool missing (scripts/setup.sh)"; exit 1; }
 done
 have_bpftrace=1
+command -v bpftool >/dev/null || { echo "run-capture: bpftool missing (scripts/setup.sh)"; exit 1; }
 command -v bpftrace >/dev/null || {
 	have_bpftrace=0
 	echo "run-capture: bpftrace missing (scripts/setup.sh --bench): its column is left out"
@@ -42,9 +51,11 @@ command -v bpftrace >/dev/null || {
 
 work=$(mktemp -d /tmp/clawsec-bench-capture.XXXXXX)
 pids=()
+bpf_stats0=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	sysctl -qw kernel.bpf_stats_enabled="$bpf_stats0" || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,6 +83,28 @@ stop_bpftrace() {
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# The agent's BPF programs: the ids behind its prog (and link) fds.
+# (an fd closing while awk reads the list is not an error)
+prog_ids() { { awk '/^prog_id:/ {print $2}' /proc/"$1"/fdinfo/* 2>/dev/null || true; } | sort -un | paste -sd, -; }
+# IDS -> {"name": [run_cnt, run_time_ns], ...} summed by name (one object per TLS stack)
+prog_snap() {
+	bpftool prog show -j | node -e 'const ids = new Set(process.argv[1].split(",").map(Number)), o = {};
+		for (const p of JSON.parse(require("fs").readFileSync(0, "utf8")).filter((p) => ids.has(p.id))) {
+			const v = (o[p.name] ??= [0, 0]);
+			v[0] += p.run_cnt ?? 0;
+			v[1] += p.run_time_ns ?? 0;
+		}
+		console.log(JSON.stringify(o))' "$1"
+}
+# BEFORE AFTER REQUESTS -> {"name": {"calls_per_req": x, "ns_per_call": y}, ...}
+prog_diff() {
+	node -e 'const [a, b] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2])], n = +process.argv[3], o = {};
+		for (const k of Object.keys(b)) {
+			const c = b[k][0] - (a[k]?.[0] ?? 0), t = b[k][1] - (a[k]?.[1] ?? 0);
+			o[k] = { calls_per_req: +(c / n).toFixed(2), ns_per_call: c ? Math.round(t / c) : null };
+		}
+		console.log(JSON.stringify(o))' "$1" "$2" "$3"
+}
 json() { # FILE EXPR over `d`
 	node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 		console.log(eval(process.argv[2]))' "$1" "$2"
@@ -80,7 +113,8 @@ json() { # FILE EXPR over `d`
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
 	-days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
 node "$fixtures/tls_server.js" --bench --cert "$work/cert.pem" --key "$work/key.pem" >"$work/server.out" &
-pids+=($!)
+server=$!
+pids+=($server)
 wait_file "$work/server.out" listening
 port=$(awk '/listening/ {print $2}' "$work/server.out")
 export NODE_EXTRA_CA_CERTS="$work/cert.pem"
@@ -91,28 +125,37 @@ bun=$fixtures/node_modules/bun14/bin/bun
 clients=${CLIENTS:-node bun}
 [[ " $clients " == *" bun "* && ! -x $bun ]] && { echo "run-capture: $bun missing (scripts/setup.sh)"; exit 1; }
 
-# run SIZE MODE REP CLIENT -> one JSON object on stdout
+# run SIZE MODE REP CLIENT TARGET -> one JSON object on stdout; TARGET (client or
+# server) is the process the watcher attaches to
 run() {
-	local size=$1 mode=$2 client_kind=$4 tag="$4-$1-$2-$3" watcher="" t0=0 t1 ev0=0 ev1=0 lost=0 cpu rss events
-	local exe=node
+	local size=$1 mode=$2 client_kind=$4 target=$5 tag="$5-$4-$1-$2-$3" watcher="" t0=0 t1 ev0=0 ev1=0 lost=0
+	local exe=node cpu rss events cpu_k=null progs=null ids p0 watched
 	[[ $client_kind == bun ]] && exe=$bun
 	"$exe" "$fixtures/client.js" --url "https://localhost:$port/bench" --bench --size "$size" \
 		--seconds "$secs" --go "$work/$tag.go" >"$work/$tag.out" 2>&1 &
 	local client=$!
 	pids+=($client)
+	watched=$client
+	[[ $target == server ]] && watched=$server
 	case $mode in
 	agent)
 		rm -rf "$work/logs" "$work/home/state.json"
-		"$cli" agent --pid "$client" --log-dir "$work/logs" --state-file "$work/home/state.json" \
+		sysctl -qw kernel.bpf_stats_enabled=1
+		"$cli" agent --pid "$watched" --log-dir "$work/logs" --state-file "$work/home/state.json" \
 			2>"$work/$tag.err" &
 		watcher=$!
 		wait_file "$work/$tag.err" "tls static_openssl|tls libssl|tls boringssl_aead"
 		wait_file "$work/home/state.json" '"attached":true'
 		ev0=$(json "$work/home/state.json" d.capture.events)
+		ids=$(prog_ids "$watcher")
+		p0=$(prog_snap "$ids")
 		;;
 	bpftrace)
-		BPFTRACE_STRLEN=200 bpftrace -e "uprobe:/proc/$client/exe:SSL_write /pid == $client/ {
-			@calls = count(); printf(\"%s\\n\", str(arg1, arg2)); }" >"$work/$tag.bt" 2>"$work/$tag.err" &
+		local bt="uprobe:/proc/$watched/exe:SSL_write /pid == $watched/ {
+			@calls = count(); printf(\"%s\\n\", str(arg1, arg2)); }"
+		[[ $target == server ]] && bt+="
+			uretprobe:/proc/$watched/exe:SSL_read /pid == $watched/ { @reads = count(); }"
+		BPFTRACE_STRLEN=200 bpftrace -e "$bt" >"$work/$tag.bt" 2>"$work/$tag.err" &
 		watcher=$!
 		wait_file "$work/$tag.bt" "^Attaching"
 		;;
@@ -120,9 +163,10 @@ run() {
 	[[ -n $watcher ]] && pids+=($watcher) && t0=$(cpu_ticks "$watcher")
 	touch "$work/$tag.go"
 	wait "$client"
-	local rps ccpu
+	local rps ccpu nreq
 	rps=$(json "$work/$tag.out" 'd.rps.toFixed(1)')
 	ccpu=$(json "$work/$tag.out" 'd.cpu_us_per_req.toFixed(0)')
+	nreq=$(json "$work/$tag.out" d.requests)
 	cpu=null rss=null events=null
 	if [[ -n $watcher ]]; then
 		t1=$(cpu_ticks "$watcher")
@@ -131,11 +175,14 @@ run() {
 	fi
 	case $mode in
 	agent)
-		sleep 1.2 # one more state.json write
+		progs=$(prog_diff "$p0" "$(prog_snap "$ids")" "$nreq")
+		sleep 1.2 # one more state.json write, and the ring buffer drained
+		t1=$(cpu_ticks "$watcher")
 		ev1=$(json "$work/home/state.json" d.capture.events)
 		lost=$(json "$work/home/state.json" d.capture.ringbuf_full)
 		events=$(awk -v a="$ev0" -v b="$ev1" -v s="$secs" 'BEGIN {printf "%.0f", (b - a) / s}')
 		kill -TERM "$watcher" && wait "$watcher" || true
+		sysctl -qw kernel.bpf_stats_enabled="$bpf_stats0"
 		;;
 	bpftrace)
 		stop_bpftrace "$watcher"
@@ -145,22 +192,29 @@ run() {
 		;;
 	none) lost=null ;;
 	esac
-	printf '{"client":"%s","size":%s,"mode":"%s","rps":%s,"client_cpu_us_per_req":%s,"events_per_sec":%s,"lost_events":%s,"cpu_pct":%s,"rss_mb":%s}\n' \
-		"$client_kind" "$size" "$mode" "$rps" "$ccpu" "$events" "$lost" "$cpu" "$rss"
+	[[ -n $watcher ]] && cpu_k=$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$nreq" \
+		'BEGIN {printf "%.1f", 1000 * 1000 * d / hz / n}')
+	printf '{"target":"%s","client":"%s","size":%s,"mode":"%s","rps":%s,"client_cpu_us_per_req":%s,"events_per_sec":%s,"lost_events":%s,"cpu_pct":%s,"cpu_ms_per_1k_req":%s,"rss_mb":%s,"programs":%s}\n' \
+		"$target" "$client_kind" "$size" "$mode" "$rps" "$ccpu" "$events" "$lost" "$cpu" "$cpu_k" "$rss" "$progs"
 }
 
 modes=(none agent)
 ((have_bpftrace)) && modes+=(bpftrace)
+targets=${TARGETS:-client server}
 echo "run-capture: warm-up" >&2
-run 1024 none warmup node >/dev/null
+run 1024 none warmup node client >/dev/null
 : >"$work/rows.jsonl"
 for ((rep = 1; rep <= reps; rep++)); do
-	for client in $clients; do
-		for size in 1024 65536; do
-			for mode in "${modes[@]}"; do
-				[[ $client == bun && $mode == bpftrace ]] && continue
-				echo "run-capture: round $rep/$reps, $client, ${size}-byte POSTs, $mode, ${secs}s" >&2
-				run "$size" "$mode" "$rep" "$client" >>"$work/rows.jsonl"
+	for target in $targets; do
+		for client in $clients; do
+			# the server is Node: a Bun client adds nothing to what watching it costs
+			[[ $target == server && $client == bun ]] && continue
+			for size in 1024 65536; do
+				for mode in "${modes[@]}"; do
+					[[ $client == bun && $mode == bpftrace ]] && continue
+					echo "run-capture: round $rep/$reps, $target watched, $client client, ${size}-byte POSTs, $mode, ${secs}s" >&2
+					run "$size" "$mode" "$rep" "$client" "$target" >>"$work/rows.jsonl"
+				done
 			done
 		done
 	done
@@ -176,23 +230,37 @@ const median = (xs) => {
 	return v.length ? v[(v.length - 1) >> 1] : null;
 };
 const rows = [];
+const same = (a, b) => a.target === b.target && a.client === b.client && a.size === b.size;
+for (const target of [...new Set(runs.map((r) => r.target))])
 for (const client of [...new Set(runs.map((r) => r.client))])
 for (const size of [...new Set(runs.map((r) => r.size))])
 	for (const mode of [...new Set(runs.map((r) => r.mode))]) {
-		const rs = runs.filter((r) => r.client === client && r.size === size && r.mode === mode);
+		const rs = runs.filter((r) => r.target === target && r.client === client && r.size === size && r.mode === mode);
 		if (!rs.length)
 			continue;
 		const lost = rs.map((r) => r.lost_events);
-		rows.push({ client, size, mode, rps: median(rs.map((r) => r.rps)),
+		const row = { target, client, size, mode, rps: median(rs.map((r) => r.rps)),
 			client_cpu_us_per_req: median(rs.map((r) => r.client_cpu_us_per_req)),
 			events_per_sec: median(rs.map((r) => r.events_per_sec)),
 			lost_events: lost.includes(null) ? null : lost.reduce((a, b) => a + b, 0),
 			cpu_pct: median(rs.map((r) => r.cpu_pct)),
+			cpu_ms_per_1k_req: median(rs.map((r) => r.cpu_ms_per_1k_req)),
 			rss_mb: rs.some((r) => r.rss_mb !== null) ? Math.max(...rs.map((r) => r.rss_mb)) : null,
-			runs: rs.map((r) => r.rps) });
+			runs: rs.map((r) => r.rps) };
+		// agent vs bpftrace within each round (the same minute of load), then the median
+		const bt = runs.filter((r) => same(r, row) && r.mode === 'bpftrace');
+		if (mode === 'agent' && bt.length)
+			row.ratio_to_bpftrace = +median(rs.map((r, i) => bt[i] ? r.rps / bt[i].rps : null)).toFixed(3);
+		if (mode === 'agent') {
+			row.programs = {};
+			for (const name of [...new Set(rs.flatMap((r) => Object.keys(r.programs ?? {})))])
+				row.programs[name] = { calls_per_req: median(rs.map((r) => r.programs?.[name]?.calls_per_req ?? null)),
+					ns_per_call: median(rs.map((r) => r.programs?.[name]?.ns_per_call ?? null)) };
+		}
+		rows.push(row);
 	}
 for (const r of rows) {
-	const base = rows.find((b) => b.client === r.client && b.size === r.size && b.mode === 'none');
+	const base = rows.find((b) => same(b, r) && b.mode === 'none');
 	r.ratio_to_none = +(r.rps / base.rps).toFixed(3);
 }
 console.log(JSON.stringify({ benchmark: 'capture', seconds_per_run: +secs, repetitions: +reps, kernel, node: nodeVersion,
@@ -200,12 +268,17 @@ console.log(JSON.stringify({ benchmark: 'capture', seconds_per_run: +secs, repet
 	generated_at: new Date().toISOString(), results: rows }, null, 2));
 EOF
 node -e '
-const r = JSON.parse(require("fs").readFileSync("bench/results/capture.json", "utf8")).results;
-const cell = (v, w) => String(v ?? "-").padStart(w);
 const doc = JSON.parse(require("fs").readFileSync("bench/results/capture.json", "utf8"));
+const cell = (v, w) => String(v ?? "-").padStart(w);
+const line = (vs, ws) => console.log(vs.map((v, i) => cell(v, ws[i])).join(" "));
+const w = [6, 6, 7, 9, 9, 8, 8, 14, 9, 6, 6, 9, 7];
 console.log(`medians over ${doc.repetitions} runs of ${doc.seconds_per_run}s; lost = sum; load average at end ${doc.loadavg_at_end} on ${doc.cpus} CPUs`);
-console.log(["client", "body", "watcher", "req/s", "vs none", "client µs/req", "events/s", "lost", "CPU %", "RSS MB"].map((h, i) => cell(h, [6, 7, 9, 9, 8, 14, 9, 6, 6, 7][i])).join(" "));
-for (const x of r)
-	console.log([cell(x.client, 6), cell(x.size, 7), cell(x.mode, 9), cell(x.rps, 9), cell(x.ratio_to_none, 8), cell(x.client_cpu_us_per_req, 14), cell(x.events_per_sec, 9),
-		cell(x.lost_events, 6), cell(x.cpu_pct, 6), cell(x.rss_mb, 7)].join(" "));'
+line(["target", "client", "body", "watcher", "req/s", "vs none", "vs bpft", "client µs/req", "events/s", "lost", "CPU %", "ms/1k req", "RSS MB"], w);
+for (const x of doc.results)
+	line([x.target, x.client, x.size, x.mode, x.rps, x.ratio_to_none, x.ratio_to_bpftrace, x.client_cpu_us_per_req,
+		x.events_per_sec, x.lost_events, x.cpu_pct, x.cpu_ms_per_1k_req, x.rss_mb], w);
+console.log("\nagent BPF programs (bpf_stats, medians): calls per request, ns per call");
+for (const x of doc.results.filter((x) => x.programs))
+	for (const [name, p] of Object.entries(x.programs).sort())
+		line([x.target, x.client, x.size, name, p.calls_per_req, p.ns_per_call], [6, 6, 7, 18, 12, 8]);'
 echo "run-capture: results in bench/results/capture.json"
