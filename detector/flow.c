@@ -49,8 +49,11 @@
  * and for each of these two scanners one more per base64 depth reached
  * (<= CS_BASE64_DEPTH_MAX),
  * created on first use; while a message runs past its budget, a tail ring
- * per lane (<= TAIL_MAX, 256 KiB); the rest is the flow itself with its
- * fixed-size decoder state, about 10 KiB. Worst case without brotli about
+ * per lane (<= TAIL_MAX, 256 KiB); after a WebSocket upgrade a frame
+ * decoder per direction (plus a 44 KiB zlib state with permessage-deflate);
+ * on HTTP/2 an HPACK inflater per direction (<= CS_H2_HPACK_MAX_MEM,
+ * 256 KiB); while a git push body is decoded a zlib state (44 KiB); the
+ * rest is the flow itself with its fixed-size decoder state, about 10 KiB. Worst case without brotli about
  * 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain HTTP flow
  * uses about 2 x 22 + 10 = 54 KiB.
  *
