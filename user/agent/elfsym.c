@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -223,6 +224,18 @@ int cs_mapping_key(int pid, unsigned long addr, struct cs_bin_key *key)
 	if (!err)
 		*key = b->key;
 	free(b);
+	return err;
+}
+
+int cs_fd_mapped_key(int fd, struct cs_bin_key *key)
+{
+	void *p = mmap(NULL, 1, PROT_READ, MAP_PRIVATE, fd, 0);
+	int err;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	err = cs_mapping_key(getpid(), (unsigned long)p, key);
+	munmap(p, 1);
 	return err;
 }
 

@@ -71,6 +71,13 @@ int cs_find_libgnutls(int pid, struct cs_mapped_bin *out);
 int cs_mapping_key(int pid, unsigned long addr, struct cs_bin_key *key);
 
 /*
+ * The (dev, inode) a process mapping the file open at fd would show in its
+ * maps: one page of it is mapped here and our own maps read (on overlayfs the
+ * mapping is of the real file underneath, which fstat() would not name).
+ */
+int cs_fd_mapped_key(int fd, struct cs_bin_key *key);
+
+/*
  * The executable of pid: open_path is /proc/PID/exe, key the mapped inode
  * (so it matches the key of the same file found through another process).
  */

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,22 +248,58 @@ static int attach_stacks(struct cs_probes *p, struct tls_bin *b, const char *pat
 	return e;
 }
 
+/*
+ * A stack reads the file (symbols, AEAD tables) and then has the kernel place
+ * uprobes in it by path: two lookups. /proc/PID/exe names another file once
+ * the process execs, so offsets proven in one file could land in another,
+ * machine-wide, inside instructions. Both lookups go through one descriptor
+ * instead, checked to hold the very file key names. Returns the fd, or -errno
+ * (-ESTALE when path no longer names that file).
+ */
+static int open_checked(const char *path, const struct cs_bin_key *key, char *fdpath, size_t len)
+{
+	struct cs_bin_key got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+
+	if (fd < 0)
+		return -errno;
+	e = cs_fd_mapped_key(fd, &got);
+	if (!e && (got.dev != key->dev || got.ino != key->ino))
+		e = -ESTALE;
+	if (e) {
+		close(fd);
+		return e;
+	}
+	snprintf(fdpath, len, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
 static struct tls_bin *new_bin(struct cs_probes *p, const char *path, const struct cs_bin_key *key,
 			       int *err)
 {
+	char fdpath[64];
 	struct tls_bin *b;
+	int fd;
 
 	if (p->nbins == MAX_BINS) {
 		*err = -ENOSPC;
 		return NULL;
 	}
+	fd = open_checked(path, key, fdpath, sizeof(fdpath));
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
 	b = calloc(1, sizeof(*b));
 	if (!b) {
+		close(fd);
 		*err = -ENOMEM;
 		return NULL;
 	}
 	b->key = *key;
-	*err = attach_stacks(p, b, path);
+	/* the uprobes hold the inode: the descriptor is not needed after */
+	*err = attach_stacks(p, b, fdpath);
+	close(fd);
 	if (*err) {
 		free(b);
 		return NULL;

@@ -11,7 +11,6 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,23 +51,6 @@ static int is_tls_lib(const char *name)
 	return 0;
 }
 
-/*
- * The (dev, inode) a process mapping fd's file would show in its maps: map one
- * page of it here and read our own maps (on overlayfs the mapping is of the
- * real file underneath, which fstat() would not name).
- */
-static int mapped_key(int fd, struct cs_bin_key *key)
-{
-	void *p = mmap(NULL, 1, PROT_READ, MAP_PRIVATE, fd, 0);
-	int err;
-
-	if (p == MAP_FAILED)
-		return -errno;
-	err = cs_mapping_key(getpid(), (unsigned long)p, key);
-	munmap(p, 1);
-	return err;
-}
-
 struct found {
 	struct cs_bin_key keys[CS_TLS_LIBS_MAX];
 	int n;
@@ -95,8 +77,8 @@ static void offer(int dirfd, const char *name, struct found *f, cs_tls_lib_fn fn
 	fd = open_in_root(dirfd, name, O_RDONLY);
 	if (fd < 0)
 		return;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 && !mapped_key(fd, &key) &&
-	    !seen(f, &key)) {
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    !cs_fd_mapped_key(fd, &key) && !seen(f, &key)) {
 		f->keys[f->n++] = key;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		fn(ctx, path, &key);
