@@ -47,6 +47,9 @@ holds() { # EXPR JS over r
 wait_for 30 holds 'clawsec_traffic_build_info' 'r.length === 1 && r[0].metric.process === "agent"' ||
 	fail "Prometheus never scraped the agent: $(tail -5 "$T/prometheus.log")"
 
+# The client is a target while it runs (it exits after its request).
+wait_for 30 holds 'sum(clawsec_traffic_targets{attached="true"})' 'r.length === 1 && +r[0].value[1] >= 1' ||
+	fail "targets"
 go_and_wait tls "$client"
 wait_for 10 findings_at_least f.length 3 || fail "expected 3 findings"
 wait_for 30 holds 'clawsec_traffic_findings_total{pattern="ai_api_key",direction="outbound"}' \
@@ -55,8 +58,6 @@ wait_for 10 holds 'clawsec_traffic_capture_enabled' 'r.length === 1 && r[0].valu
 	fail "capture_enabled"
 wait_for 10 holds 'clawsec_traffic_captured_bytes_total{path="ebpf"}' 'r.length === 1 && +r[0].value[1] > 0' ||
 	fail "captured_bytes_total{path=ebpf}"
-wait_for 10 holds 'sum(clawsec_traffic_targets{attached="true"})' 'r.length === 1 && +r[0].value[1] >= 1' ||
-	fail "targets"
 
 curl -sf "http://127.0.0.1:$mport/metrics" -o "$T/m1.txt" || fail "scrape"
 promtool check metrics <"$T/m1.txt" >"$T/lint.txt" 2>&1 && [[ ! -s $T/lint.txt ]] ||
