@@ -220,6 +220,10 @@ static void writer(struct out *o, const struct cs_metrics_view *v)
 	    "Findings log lines lost (full disk, I/O error); never half-written.",
 	    num(w, "write_failures"));
 	one(o, "log_rotations_total", "counter", "Findings log rotations.", num(w, "rotations"));
+	one(o, "log_space_reclaims_total", "counter",
+	    "Rotated findings logs deleted to make room on a full disk.", num(w, "space_reclaims"));
+	one(o, "log_torn_tails_total", "counter",
+	    "Torn last lines (a crash mid-write) closed before appending.", num(w, "torn_tails"));
 }
 
 static void ipc(struct out *o, const struct cs_metrics_view *v)
@@ -232,8 +236,20 @@ static void ipc(struct out *o, const struct cs_metrics_view *v)
 		{"quarantined", "quarantined"}, {"dropped", "dropped"},
 	};
 
+	static const struct member failures[] = {
+		{"answer", "answer_failures"},
+		{"claim", "claim_failures"},
+		{"watch", "watch_failures"},
+	};
+
 	by_label(o, "ipc_tasks_total", "counter", "IPC tasks from agent containers, by outcome.",
 		 "outcome", i, outcomes, N(outcomes));
+	by_label(o, "ipc_failures_total", "counter",
+		 "IPC operations that failed on the host side, by kind.", "kind", i, failures,
+		 N(failures));
+	one(o, "ipc_quarantine_bytes_cut_total", "counter",
+	    "Bytes of quarantined task files not kept (over the quarantine bounds).",
+	    num(i, "quarantine_bytes_cut"));
 	one(o, "ipc_groups", "gauge", "Group directories watched for IPC tasks.", num(i, "groups"));
 	one(o, "ipc_groups_refused", "gauge",
 	    "Group directories refused (unsafe ownership, links).", num(i, "groups_refused"));
