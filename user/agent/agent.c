@@ -635,6 +635,9 @@ static int start(struct agent *a)
 	a->ipc = cs_ipc_thread_start(&a->conf->cfg, err, sizeof(err));
 	if (!a->ipc)
 		logmsg("IPC tasks will not be answered: %s", err);
+	a->state_writer = cs_state_file_writer_start(err, sizeof(err));
+	if (!a->state_writer)
+		logmsg("state.json will be written on the capture thread: %s", err);
 	rc = setup_fds(a);
 	if (rc) {
 		logmsg("event loop setup: %s", strerror(-rc));
@@ -665,7 +668,9 @@ static void teardown(struct agent *a)
 	a->probes = NULL;
 	cs_detector_sweep_folds(a->det, true);
 	if (a->conf && a->locked)
-		write_state(a); /* the last word: capture off */
+		write_state(a);			    /* the last word: capture off */
+	cs_state_file_writer_stop(a->state_writer); /* writes it before returning */
+	a->state_writer = NULL;
 	cs_metrics_stop();
 	cs_ship_stop();
 	cs_targets_free(a->targets);

@@ -14,6 +14,7 @@
 #include "detector.h"
 #include "flows.h"
 #include "ipc_thread.h"
+#include "state_file_writer.h"
 #include "jsonl.h"
 #include "lock.h"
 #include "probes.h"
@@ -64,6 +65,8 @@ struct agent {
 	unsigned ticks;
 	bool stop;
 	bool state_failing; /* said once, not every second */
+	/* state.json's write and fsyncs, off the capture loop; NULL: written inline */
+	struct cs_state_file_writer *state_writer;
 };
 
 /* Write state.json (atomically, 0600); 0 or -errno. */

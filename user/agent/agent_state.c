@@ -136,8 +136,17 @@ static cJSON *state_json(struct agent *a)
 int cs_agent_write_state(struct agent *a)
 {
 	cJSON *s = state_json(a);
-	int rc = s ? cs_state_write(a->conf->cfg.state_file, s) : -ENOMEM;
+	char *text;
+	int rc;
 
+	if (!a->state_writer) {
+		rc = s ? cs_state_write(a->conf->cfg.state_file, s) : -ENOMEM;
+		cJSON_Delete(s);
+		return rc;
+	}
+	text = s ? cs_state_render(s) : NULL;
 	cJSON_Delete(s);
-	return rc;
+	if (!text)
+		return -ENOMEM;
+	return cs_state_file_writer_submit(a->state_writer, a->conf->cfg.state_file, text);
 }

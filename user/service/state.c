@@ -133,20 +133,24 @@ cJSON *cs_state_new(const struct cs_config *c, uint64_t started_at_ms)
 	return s;
 }
 
-int cs_state_write(const char *path, cJSON *state)
+char *cs_state_render(cJSON *state)
 {
 	cJSON *ship = cs_ship_state_json();
+	char ts[CS_TIMESTAMP_LEN];
 
 	if (ship) /* syslog/journald delivery, drops included */
 		cs_state_set(state, "ship", ship);
 	cs_metrics_publish(state); /* /metrics shows what the state file says */
-	char ts[CS_TIMESTAMP_LEN];
-	char *text;
-	int rc;
-
 	cs_format_timestamp(cs_now_ms(), ts);
 	cs_state_set(state, "updated_at", cJSON_CreateString(ts));
-	text = cJSON_PrintUnformatted(state);
+	return cJSON_PrintUnformatted(state);
+}
+
+int cs_state_write(const char *path, cJSON *state)
+{
+	char *text = cs_state_render(state);
+	int rc;
+
 	if (!text)
 		return -ENOMEM;
 	rc = cs_write_file_atomic(path, text, strlen(text), 0600);

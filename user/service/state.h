@@ -40,6 +40,11 @@ struct cJSON *cs_state_writer_json(const struct cs_jsonl_stats *s);
 /* Stamp updated_at = now and write atomically with mode 0600; 0 or -errno. */
 int cs_state_write(const char *path, struct cJSON *state);
 /*
+ * What cs_state_write() writes (ship and updated_at added), as malloc'd
+ * text, for a state_file_writer.h thread; NULL when out of memory.
+ */
+char *cs_state_render(struct cJSON *state);
+/*
  * Read a state file (at most 4 MiB). NULL when absent or unreadable (reason
  * in err). *alive tells whether its writer is running and fresh.
  */
