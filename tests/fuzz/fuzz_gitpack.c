@@ -57,6 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_cuts(data, size, &a, &b);
 	decode(limit, data, size, size, size, &whole, c1);
 	decode(limit, data, size, a, b, &split, c2);
+	/*
+	 * Where the inflate limit stops decoding, zlib may already have taken
+	 * more of the input in one feed than in split feeds, so the compressed
+	 * bytes counted past that point differ by its buffering; all the rest
+	 * is exact.
+	 */
+	if (c1[1] || c2[1])
+		c1[2] = c2[2] = 0;
 	CHECK(!memcmp(c1, c2, sizeof(c1)));
 	CHECK(flog_equal(&whole, &split));
 	flog_free(&whole);
