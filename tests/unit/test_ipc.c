@@ -539,8 +539,14 @@ static void test_malformed(void **state)
 	/* A file still being written is left alone. */
 	pathf(p, sizeof(p), "ipc/main/clawsec_tasks/8-a.json.tmp");
 	assert_int_equal(cs_write_file_atomic(p, "{", 1, 0644), 0);
+	/* A valid task with a second document after it: not one object. */
+	n = snprintf(big, sizeof(big),
+		     "{\"type\":\"clawsec_traffic_status\",\"requestId\":\"m10\",\"groupFolder\":"
+		     "\"main\",\"timestamp\":\"%s\"} \n{\"requestId\":\"m11\"}",
+		     ts);
+	write_raw("main", "9-a.json", big, (size_t)n);
 
-	assert_int_equal(run_all(ipc), 11);
+	assert_int_equal(run_all(ipc), 12);
 	assert_error("main", "m0", "invalid_json");
 	assert_error("main", "m1", "invalid_task");
 	assert_error("main", "m2", "invalid_task");
@@ -556,17 +562,19 @@ static void test_malformed(void **state)
 	cJSON_Delete(doc);
 	assert_error("main", "m7", "invalid_task");
 	assert_error("main", "m8", "timeout");
+	assert_error("main", "m10", "invalid_json");
+	assert_null(result_of("main", "m11"));
 	assert_null(result_of("main", "m9"));
 	assert_true(access(target, F_OK) == 0);
 
 	cs_ipc_get_stats(ipc, &st);
-	assert_int_equal(st.tasks, 11);
-	assert_int_equal(st.answered_error, 9);
+	assert_int_equal(st.tasks, 12);
+	assert_int_equal(st.answered_error, 10);
 	assert_int_equal(st.unanswered, 2);
 	assert_int_equal(st.timeouts, 1);
-	assert_int_equal(st.invalid, 10);
-	assert_int_equal(st.quarantined, 10); /* all but the timeout */
-	assert_int_equal(count_dir("home/quarantine/main"), 10);
+	assert_int_equal(st.invalid, 11);
+	assert_int_equal(st.quarantined, 11); /* all but the timeout */
+	assert_int_equal(count_dir("home/quarantine/main"), 11);
 	/* Only the .tmp file is left in the tasks directory. */
 	assert_int_equal(count_dir("ipc/main/clawsec_tasks"), 1);
 	cs_ipc_free(ipc);

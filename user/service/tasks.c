@@ -217,6 +217,27 @@ static const char *check_fields(const cJSON *doc, uint64_t now_ms, struct cs_tas
 	return parse_args(cJSON_GetObjectItemCaseSensitive(doc, "args"), t, msg, msglen);
 }
 
+/*
+ * The JSON document, or NULL when anything but white space follows it: cJSON
+ * stops at the end of the first value, and a task is exactly one object (what
+ * follows it would be read by no check, and could hide a second requestId).
+ */
+static cJSON *parse_one_document(const char *text, size_t len)
+{
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, false);
+
+	if (!doc || !end)
+		return doc;
+	for (const char *p = end; p < text + len; p++) {
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+			cJSON_Delete(doc);
+			return NULL;
+		}
+	}
+	return doc;
+}
+
 const char *cs_task_parse(const char *text, size_t len, uint64_t now_ms, struct cs_task *t,
 			  char *msg, size_t msglen)
 {
@@ -230,12 +251,12 @@ const char *cs_task_parse(const char *text, size_t len, uint64_t now_ms, struct 
 		snprintf(msg, msglen, "task is larger than %u bytes", CS_TASK_MAX_BYTES);
 		return CS_ERR_TOO_LARGE;
 	}
-	doc = cJSON_ParseWithLength(text, len);
+	doc = parse_one_document(text, len);
 	if (!cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
 		/* A truncated or broken task can still name its requestId: answer it. */
 		cs_task_scan_request_id(text, len, t->request_id);
-		snprintf(msg, msglen, "task is not a JSON object");
+		snprintf(msg, msglen, "task is not one JSON object");
 		return CS_ERR_INVALID_JSON;
 	}
 	read_identity(doc, t);
