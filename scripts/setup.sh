@@ -12,6 +12,7 @@ packages=(
 	iproute2 util-linux procps ca-certificates curl git wget
 	libnghttp2-dev libzstd-dev libdw-dev libsystemd-dev
 	mitmproxy prometheus rsyslog chromium systemd
+	libcapstone-dev golang-go
 )
 # node and npm may come from elsewhere (NodeSource, nvm): any on PATH will do.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

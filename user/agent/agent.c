@@ -300,8 +300,8 @@ static void attach(struct agent *a, struct cs_target *t)
 		t->probed_ino = t->ino;
 		if (t->tls == CS_TLS_LIBSSL || t->tls == CS_TLS_GNUTLS)
 			pin(a, t->binary, &key);
-		/* what the stack found, e.g. how many AEAD tables, the Bun version */
-		if (t->tls == CS_TLS_BORINGSSL_AEAD)
+		/* what the stack found, e.g. how many AEAD tables, the Bun or Go version */
+		if (t->tls == CS_TLS_BORINGSSL_AEAD || t->tls == CS_TLS_GO)
 			snprintf(t->note, sizeof(t->note), "%s",
 				 cs_probes_tls_status(a->probes, &key));
 	}

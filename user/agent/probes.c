@@ -27,7 +27,7 @@
 
 /* The TLS stacks, asked in this order which one a binary carries. */
 static const struct cs_tls_stack *const stacks[] = {&cs_tls_openssl, &cs_tls_gnutls,
-						    &cs_tls_boringssl};
+						    &cs_tls_boringssl, &cs_tls_go};
 #define N_STACKS (sizeof(stacks) / sizeof(stacks[0]))
 
 /* A binary with TLS probes attached and the pids that use it. */

@@ -69,6 +69,8 @@ const char *cs_tls_path_name(enum cs_tls_path p)
 		return "static_openssl";
 	case CS_TLS_BORINGSSL_AEAD:
 		return "boringssl_aead";
+	case CS_TLS_GO:
+		return "go";
 	default:
 		return "none";
 	}
@@ -514,6 +516,8 @@ static void classify_tls(struct cs_target *t)
 			t->tls = CS_TLS_STATIC_OPENSSL;
 		else if (cs_tls_boringssl_present(mb.open_path))
 			t->tls = CS_TLS_BORINGSSL_AEAD;
+		else if (cs_tls_go_present(mb.open_path))
+			t->tls = CS_TLS_GO;
 	} else {
 		mb.open_path[0] = mb.mapped[0] = '\0';
 		mb.key.dev = mb.key.ino = 0;

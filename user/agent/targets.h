@@ -45,6 +45,7 @@ enum cs_tls_path {
 	CS_TLS_STATIC_OPENSSL,
 	CS_TLS_GNUTLS,
 	CS_TLS_BORINGSSL_AEAD,
+	CS_TLS_GO,
 };
 enum cs_target_why { CS_WHY_PID = 1, CS_WHY_CMDLINE, CS_WHY_CONTAINER, CS_WHY_CHILD };
 

@@ -49,9 +49,13 @@ struct cs_tls_stack {
 extern const struct cs_tls_stack cs_tls_openssl;
 extern const struct cs_tls_stack cs_tls_gnutls;
 extern const struct cs_tls_stack cs_tls_boringssl;
+extern const struct cs_tls_stack cs_tls_go;
 
 /* Whether the file carries a BoringSSL whose seal and open were proven. */
 int cs_tls_boringssl_present(const char *path);
+
+/* Whether the file is a Go executable whose crypto/tls Write, Read and Read's RETs were found. */
+int cs_tls_go_present(const char *path);
 
 /*
  * Before obj is loaded: makes every map of obj that the core also defines
