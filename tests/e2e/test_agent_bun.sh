@@ -37,6 +37,7 @@ tally() {
 }
 
 start_agent --config "$T/config.json"
+links_before=$(agent_links | wc -l) # the core's, and the host's prewarmed libraries'
 for v in 12 13 14; do
 	bun=BUN$v
 	run_bun "bun$v" "${!bun}" --attached "$FIXTURES/bun_client.js" "${jobs[@]}"
@@ -54,6 +55,10 @@ for v in 12 13 14; do
 	want="aes13 3 3 3, chacha13 1 1 1, aes12 1 1 1, chacha12 1 1 1"
 	[[ "$got" == "$want" ]] || fail "bun$v: findings per origin (key, pem, pipe) $got, want $want"
 done
+# The Bun binaries stay probed once their processes are gone (pinned), so the
+# next session's Bun, the same image file, is seen from its first record.
+wait_for 10 state_is "s.targets.length" 0 || fail "Bun targets still listed: $(state 'JSON.stringify(s.targets)')"
+[[ $(agent_links | wc -l) -gt $links_before ]] || fail "the Bun binaries were detached after their last process"
 [[ $(findings "f.filter(x => !x.dest.startsWith('localhost:')).length") -eq 0 ]] ||
 	fail "a finding is not named by the Host header: $(findings 'JSON.stringify(f.map(x => x.dest))')"
 capture_clean

@@ -224,13 +224,15 @@ static void release_binary(struct agent *a, struct cs_target *t)
 }
 
 /*
- * Keep a shared TLS library (libssl, libgnutls) probed for the agent's
- * lifetime (the agent itself is made a user of it), from before any target
- * loads it (prewarm) or after its first user exits: the next short-lived
- * process loading the same library, e.g. curl or git run by a container
- * agent, is captured from its first call, before the agent could have
- * classified it. (Node's exe needs no pin: it is classified long before its
- * first TLS call.)
+ * Keep a shared TLS library (libssl, libgnutls) or a Bun executable probed
+ * for the agent's lifetime (the agent itself is made a user of it), from
+ * before any target loads it (prewarm) or after its first user exits: the
+ * next short-lived process loading the same file, e.g. curl or git run by a
+ * container agent, or the Bun of the next NanoClaw v2 session (the same
+ * image layer, so the same inode), is captured from its first call, before
+ * the agent could have classified it (proving a never-seen Bun's AEAD
+ * functions takes about a second). (Node's exe needs no pin: it is
+ * classified long before its first TLS call.)
  */
 static void pin(struct agent *a, const char *path, const struct cs_bin_key *key)
 {
@@ -298,7 +300,8 @@ static void attach(struct agent *a, struct cs_target *t)
 	if (t->tls != CS_TLS_NONE && t->attached) {
 		t->probed_dev = t->dev;
 		t->probed_ino = t->ino;
-		if (t->tls == CS_TLS_LIBSSL || t->tls == CS_TLS_GNUTLS)
+		if (t->tls == CS_TLS_LIBSSL || t->tls == CS_TLS_GNUTLS ||
+		    t->tls == CS_TLS_BORINGSSL_AEAD)
 			pin(a, t->binary, &key);
 		/* what the stack found, e.g. how many AEAD tables, the Bun or Go version */
 		if (t->tls == CS_TLS_BORINGSSL_AEAD || t->tls == CS_TLS_GO)
