@@ -4,7 +4,8 @@
 // family that is nowhere in the log, limit 500, so each reads its whole byte
 // budget), written as the MCP server writes them (.tmp, then rename). Then
 // for SECONDS it samples how old state.json is every 100 ms and counts the
-// answers that arrive. Prints one JSON object.
+// answers that arrive (answers/s: from the first task written to the last
+// answer, or over the whole window when not all came). Prints one JSON object.
 // usage: node ipc_flood.mjs IPC_ROOT STATE_FILE GROUPS TASKS SECONDS
 import { mkdirSync, writeFileSync, renameSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,16 +40,19 @@ for (let i = 0; i < tasks; i++) {
   }
 }
 const written = Date.now();
-let maxAgeMs = 0, samples = 0;
+let maxAgeMs = 0, samples = 0, n = 0, allDoneMs = null;
 while (Date.now() - written < seconds * 1000) {
   await sleep(100);
   const age = Date.now() - statSync(stateFile).mtimeMs;
   maxAgeMs = Math.max(maxAgeMs, age);
   samples++;
+  if (allDoneMs === null && (n = answered()) === groups * tasks) allDoneMs = Date.now() - t0;
 }
-const n = answered();
+if (allDoneMs === null) n = answered();
+// Answers per second while there was work: up to the last answer, or the whole window.
+const busyS = (allDoneMs ?? Date.now() - t0) / 1000;
 console.log(JSON.stringify({
   groups, tasks_per_group: tasks, tasks_written: groups * tasks, write_ms: written - t0,
-  seconds, answered: n, answers_per_sec: +(n / seconds).toFixed(1),
+  seconds, answered: n, all_answered_after_ms: allDoneMs, answers_per_sec: +(n / busyS).toFixed(1),
   state_max_age_ms: Math.round(maxAgeMs), state_samples: samples,
 }));
