@@ -710,8 +710,11 @@ static int loop(struct agent *a)
 				cs_probes_poll(a->probes, 0, on_record, a);
 			else if (evs[i].data.fd == a->sigfd)
 				on_signal(a);
-			else if (evs[i].data.fd == a->timerfd)
+			else if (evs[i].data.fd == a->timerfd) {
+				/* plaintext records come without a wake-up */
+				cs_probes_poll(a->probes, 0, on_record, a);
 				tick(a);
+			}
 		}
 	}
 	/* Records already in the ring buffer belong to this run. */
