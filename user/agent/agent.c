@@ -189,6 +189,26 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 	       printable(f->dest, dst, sizeof(dst)), f->protocol);
 }
 
+/*
+ * The name a process had at exec (or inherited at fork), from the ring
+ * buffer itself: a short-lived curl has often exited, and left /proc, by the
+ * time its records are handled, and its findings must not say "unknown".
+ * Only printable characters are kept (a process names itself).
+ */
+static void remember_comm(struct agent *a, uint32_t tgid, const char comm[CS_COMM_LEN])
+{
+	struct recent_comm *r = &a->recent[tgid % CS_AGENT_RECENT_COMMS];
+	char tmp[CS_COMM_LEN + 1];
+
+	memcpy(tmp, comm, CS_COMM_LEN);
+	tmp[CS_COMM_LEN] = '\0';
+	r->tgid = tgid;
+	printable(tmp, r->comm, sizeof(r->comm));
+	for (char *c = r->comm; *c; c++)
+		if (*c == '/')
+			*c = '?'; /* a '/' would add parts to the source */
+}
+
 static void source_name(void *ctx, uint32_t tgid, char *out, size_t len)
 {
 	struct agent *a = ctx;
@@ -198,6 +218,10 @@ static void source_name(void *ctx, uint32_t tgid, char *out, size_t len)
 
 	if (t) {
 		cs_target_source(t, out, len);
+		return;
+	}
+	if (a->recent[tgid % CS_AGENT_RECENT_COMMS].tgid == tgid) {
+		snprintf(out, len, "%s/%u", a->recent[tgid % CS_AGENT_RECENT_COMMS].comm, tgid);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);
@@ -374,9 +398,11 @@ static int on_record(const void *rec, size_t len, void *ctx)
 		return 0;
 	switch (h->type) {
 	case CS_EV_PROC_FORK:
+		remember_comm(a, p->child, p->comm);
 		cs_targets_on_fork(a->targets, (int)h->tgid, (int)p->child);
 		break;
 	case CS_EV_PROC_EXEC:
+		remember_comm(a, h->tgid, p->comm);
 		cs_targets_on_exec(a->targets, (int)h->tgid);
 		break;
 	case CS_EV_PROC_EXIT:

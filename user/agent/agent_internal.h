@@ -22,8 +22,15 @@
 #include "targets.h"
 
 #define CS_AGENT_MAX_FAMILIES 64
-#define CS_AGENT_MAX_PINNED 64	/* TLS binaries kept probed for the agent's lifetime */
-#define CS_AGENT_MAX_WARMED 256 /* mount namespaces whose TLS libraries were probed */
+#define CS_AGENT_MAX_PINNED 64	   /* TLS binaries kept probed for the agent's lifetime */
+#define CS_AGENT_MAX_WARMED 256	   /* mount namespaces whose TLS libraries were probed */
+#define CS_AGENT_RECENT_COMMS 1024 /* names of recently exec'd processes, by tgid */
+
+/* A process's name as the exec/fork record gave it (see remember_comm). */
+struct recent_comm {
+	uint32_t tgid;
+	char comm[CS_COMM_LEN + 1];
+};
 
 /* A loaded config with the storage its detector config points into. */
 struct agent_conf {
@@ -45,6 +52,7 @@ struct agent {
 	size_t n_pinned;
 	uint64_t warmed[CS_AGENT_MAX_WARMED]; /* mount namespace inodes, see prewarm() */
 	size_t n_warmed;
+	struct recent_comm recent[CS_AGENT_RECENT_COMMS]; /* direct-mapped by tgid */
 	struct cs_ipc_thread *ipc; /* answers IPC tasks on its own thread; NULL if unavailable */
 	struct cs_proxy *proxy;	   /* proxy.enabled: serving on its own thread, else NULL */
 	/*
