@@ -30,7 +30,7 @@ PIDS+=("$tmo" "$inner" $(pgrep -P "$inner" -x sleep || true))
 
 note() { state "(s.targets.find(t => t.pid === $1) || {note: 'absent'}).note"; }
 wait_for 10 state_is "(s.targets.find(t => t.pid === $inner) || {}).note" \
-	"TLS not visible (e.g. Go, rustls): use proxy mode" ||
+	"TLS not visible (e.g. rustls, Java): use proxy mode" ||
 	fail "the connecting bash has no warning: $(state "JSON.stringify(s.targets)")"
 [[ -z $(note "$wrapper") && -z $(note "$tmo") ]] ||
 	fail "wrappers warned: $(state "JSON.stringify(s.targets)")"
@@ -55,7 +55,7 @@ answer=$(node -e 'const a = JSON.parse(require("fs").readFileSync(process.argv[1
 	console.log([has(+process.argv[2]), has(+process.argv[3]), has(+process.argv[4]),
 		a.not_visible.map(t => t.pid + ":" + t.reason).join()].join(" "))' \
 	"$T/ipc/main/clawsec_results/s1.json" "$wrapper" "$tmo" "$inner")
-[[ $answer == "true true true $inner:TLS not visible (e.g. Go, rustls): use proxy mode" ]] ||
+[[ $answer == "true true true $inner:TLS not visible (e.g. rustls, Java): use proxy mode" ]] ||
 	fail "IPC status: $answer: $(cat "$T/ipc/main/clawsec_results/s1.json")"
 stop_agent
 say "ok"

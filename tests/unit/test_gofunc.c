@@ -4,7 +4,8 @@
  * pclntab of a Go client built here (tests/fixtures/go/client.go, with and
  * without -ldflags=-s -w), checked against Go's own tools (`go tool nm` for
  * the entries, `go tool objdump` for the RETs) on the unstripped build; a
- * non-Go executable and damaged copies give a clean refusal.
+ * non-Go executable and damaged copies give a clean refusal, and a running
+ * damaged copy is a target whose note says why it is not visible.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,15 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "gofunc.h"
+#include "targets.h"
 
 static char dir[] = "/tmp/clawsec-gofunc.XXXXXX";
-static char plain[128], stripped[128];
+static char plain[128], stripped[128], bad[128];
 
 static int run(const char *cmd)
 {
@@ -41,6 +45,7 @@ static int build(void **state)
 		return -1;
 	snprintf(plain, sizeof(plain), "%s/client", dir);
 	snprintf(stripped, sizeof(stripped), "%s/client_s", dir);
+	snprintf(bad, sizeof(bad), "%s/client_bad", dir);
 	snprintf(
 		cmd, sizeof(cmd),
 		"cd %s && export GOCACHE=%s/cache GOPATH=%s/gopath GOFLAGS= GO111MODULE=off "
@@ -102,6 +107,16 @@ static unsigned int objdump_rets(uint64_t *rets, unsigned int max)
 	return n;
 }
 
+static void write_file(const char *path, const uint8_t *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, size, f), size);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
 static void check(const char *path, struct cs_go_tls *r)
 {
 	int e = cs_gofunc_find(path, r);
@@ -157,6 +172,7 @@ static void not_go(void **state)
 	(void)state;
 	assert_int_equal(cs_gofunc_find("/bin/true", &r), -ENOENT);
 	assert_string_equal(r.reason, "no Go 1.18+ function table");
+	assert_false(r.has_tls);
 	assert_int_equal(r.n_rets, 0);
 	assert_int_equal(cs_gofunc_find("/nonexistent/clawsec", &r), -ENOENT);
 	assert_int_equal(cs_gofunc_scan_mem("\x7f"
@@ -186,7 +202,9 @@ static void damaged_copies_refused(void **state)
 	/* 0x0f 0x0b is ud2 (decodes); 0x06 (push es) does not exist in 64-bit mode */
 	img[r.read.offset] = 0x06;
 	assert_int_equal(cs_gofunc_scan_mem(img, size, &r), -ENOENT);
-	assert_non_null(strstr(r.reason, "no instruction at +0x0"));
+	assert_string_equal(r.reason, "Read: no instruction at +0x0");
+	assert_true(r.has_tls);
+	write_file(bad, img, size);
 	for (size_t i = 0; i + 23 < size; i++)
 		if (!memcmp(img + i, "crypto/tls.(*Conn).Read", 24))
 			img[i] = 'C';
@@ -198,6 +216,61 @@ static void damaged_copies_refused(void **state)
 	free(img);
 }
 
+static void on_target(void *ctx, enum cs_target_event ev, struct cs_target *t)
+{
+	(void)ctx;
+	(void)ev;
+	(void)t;
+}
+
+/*
+ * The damaged copy runs (it waits for a file that never comes, so its Read
+ * never executes): a target with no TLS path whose warning names the reason.
+ */
+static void refused_target_says_why(void **state)
+{
+	char gofile[160], comm[32] = "";
+	char *argv[] = {bad, "https://127.0.0.1:1/", gofile, "k", "/dev/null", NULL};
+	struct cs_targets *ts = cs_targets_new(on_target, NULL);
+	struct cs_target *t;
+	pid_t pid;
+	int pids[1];
+	struct cs_target_rules rules = {.pids = pids, .n_pids = 1, .container_prefix = "nanoclaw-"};
+	char err[128], path[64];
+
+	(void)state;
+	assert_non_null(ts);
+	snprintf(gofile, sizeof(gofile), "%s/never.go", dir);
+	pid = fork();
+	if (pid == 0) {
+		execv(bad, argv);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	for (int i = 0; i < 200 && strncmp(comm, "client_bad", 10); i++) {
+		FILE *f = fopen(path, "r");
+
+		if (f && !fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		if (f)
+			fclose(f);
+		usleep(10000);
+	}
+	pids[0] = pid;
+	assert_int_equal(cs_targets_set_rules(ts, &rules, err, sizeof(err)), 0);
+	assert_int_equal(cs_targets_scan(ts), 0);
+	t = cs_targets_find(ts, pid);
+	assert_non_null(t);
+	assert_int_equal(t->tls, CS_TLS_NONE);
+	assert_true(cs_targets_on_net_io(ts, pid));
+	assert_string_equal(t->note,
+			    "TLS not visible (Read: no instruction at +0x0): use proxy mode");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cs_targets_free(ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +278,7 @@ int main(void)
 		cmocka_unit_test(stripped_finds_the_same),
 		cmocka_unit_test(not_go),
 		cmocka_unit_test(damaged_copies_refused),
+		cmocka_unit_test(refused_target_says_why),
 	};
 
 	return cmocka_run_group_tests(tests, build, cleanup);

@@ -255,6 +255,7 @@ static int scan(const struct cs_elfimg *img, struct cs_go_tls *r)
 		e = find_funcs(img, &p, r);
 	if (e)
 		return e;
+	r->has_tls = 1;
 	find_version(img, r);
 	if (func_offset(img, &r->write) || func_offset(img, &r->read))
 		return fail(r, -ENOENT, "crypto/tls functions outside the executable segment");

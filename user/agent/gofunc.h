@@ -28,6 +28,7 @@ struct cs_go_tls {
 	struct cs_go_func write, read;
 	uint64_t read_rets[CS_GO_MAX_RETS]; /* file offsets of Read's RETs */
 	unsigned int n_rets;
+	int has_tls;	  /* both functions are in the table (even if refused after) */
 	char version[24]; /* "go1.19.8", "" when no build info */
 	char reason[96];  /* why nothing can be attached, "" on success */
 };

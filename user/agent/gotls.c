@@ -118,11 +118,13 @@ static void unload(struct cs_tls_slot *slot)
 	slot->bobj = NULL;
 }
 
-int cs_tls_go_present(const char *path)
+int cs_tls_go_present(const char *path, char *why, size_t len)
 {
 	struct cs_go_tls g;
+	int e = cs_gofunc_find(path, &g);
 
-	return cs_gofunc_find(path, &g) == 0;
+	snprintf(why, len, "%s", !e || !g.has_tls ? "" : g.reason);
+	return !e;
 }
 
 #else
@@ -145,9 +147,10 @@ static void unload(struct cs_tls_slot *slot)
 	(void)slot;
 }
 
-int cs_tls_go_present(const char *path)
+int cs_tls_go_present(const char *path, char *why, size_t len)
 {
 	(void)path;
+	snprintf(why, len, "%s", "");
 	return 0;
 }
 

@@ -484,9 +484,11 @@ static enum cs_target_why match(const struct rules *r, int pid, struct procinfo 
  * "Not visible" only for a process that did network I/O no TLS probe covers:
  * wrappers that never open a socket (bash, timeout, git's parent) stay quiet.
  */
-static void visibility_note(struct cs_target *t)
+static void visibility_note(struct cs_target *t, const char *why)
 {
-	if (t->tls == CS_TLS_NONE && t->net_io)
+	if (t->tls == CS_TLS_NONE && t->net_io && why[0])
+		snprintf(t->note, sizeof(t->note), "TLS not visible (%.100s): use proxy mode", why);
+	else if (t->tls == CS_TLS_NONE && t->net_io)
 		snprintf(t->note, sizeof(t->note), "%s", CS_TLS_NOT_VISIBLE_NOTE);
 	else
 		t->note[0] = '\0';
@@ -501,6 +503,7 @@ static void classify_tls(struct cs_target *t)
 {
 	struct cs_mapped_bin mb;
 	unsigned int mask = 0;
+	char why[96] = ""; /* a TLS stack found but refused */
 
 	t->tls = CS_TLS_NONE;
 	t->dev = 0;
@@ -516,7 +519,7 @@ static void classify_tls(struct cs_target *t)
 			t->tls = CS_TLS_STATIC_OPENSSL;
 		else if (cs_tls_boringssl_present(mb.open_path))
 			t->tls = CS_TLS_BORINGSSL_AEAD;
-		else if (cs_tls_go_present(mb.open_path))
+		else if (cs_tls_go_present(mb.open_path, why, sizeof(why)))
 			t->tls = CS_TLS_GO;
 	} else {
 		mb.open_path[0] = mb.mapped[0] = '\0';
@@ -526,7 +529,7 @@ static void classify_tls(struct cs_target *t)
 	snprintf(t->binary_shown, sizeof(t->binary_shown), "%s", mb.mapped);
 	t->dev = (dev_t)mb.key.dev;
 	t->ino = (ino_t)mb.key.ino;
-	visibility_note(t);
+	visibility_note(t, why);
 }
 
 static uint64_t mono_ns(void)

@@ -32,7 +32,7 @@
 #define CS_TARGETS_MAX 1024
 /* The default matcher: NanoClaw's host process. */
 #define CS_TARGET_DEFAULT_CMDLINE "(^|/)node( [^ ]+)* ([^ ]*/)?dist/index\\.js( |$)"
-#define CS_TLS_NOT_VISIBLE_NOTE "TLS not visible (e.g. Go, rustls): use proxy mode"
+#define CS_TLS_NOT_VISIBLE_NOTE "TLS not visible (e.g. rustls, Java): use proxy mode"
 /* NanoClaw v2's container labels (its adoption contract) and name prefix. */
 #define CS_LABEL_V2_GROUP "nanoclaw-group"
 #define CS_LABEL_V2_SESSION "nanoclaw-session"

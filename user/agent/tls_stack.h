@@ -54,8 +54,12 @@ extern const struct cs_tls_stack cs_tls_go;
 /* Whether the file carries a BoringSSL whose seal and open were proven. */
 int cs_tls_boringssl_present(const char *path);
 
-/* Whether the file is a Go executable whose crypto/tls Write, Read and Read's RETs were found. */
-int cs_tls_go_present(const char *path);
+/*
+ * Whether the file is a Go executable whose crypto/tls Write, Read and Read's
+ * RETs were found. When it carries crypto/tls but was refused, why says why
+ * (e.g. Read does not decode cleanly); else why is "".
+ */
+int cs_tls_go_present(const char *path, char *why, size_t len);
 
 /*
  * Before obj is loaded: makes every map of obj that the core also defines
