@@ -10,7 +10,10 @@
 #    checkout whose package.json says "nanoclaw") sends a FAKE Anthropic key
 #    in a header and a FAKE private key in a 64 KB JSON body with fetch();
 #  - the agent finds that process with its default matcher, probes the
-#    OpenSSL inside the node executable, and logs redacted findings.
+#    OpenSSL inside the node executable, and logs redacted findings;
+#  - then a Bun program, as a NanoClaw v2 agent container runs it, does the
+#    same with Bun's fetch(): the agent finds BoringSSL's AEAD functions in
+#    the stripped Bun binary and sees that traffic too.
 # Then it prints the findings table and the JSONL path, and stops every
 # process it started. Needs root for eBPF; without it, the detector runs on
 # the bundled captures instead (tests/fixtures/demo).
@@ -79,10 +82,15 @@ pids+=($!)
 nanoclaw=$!
 echo "   pid $nanoclaw, waiting for the agent before it talks"
 
-echo "== 3. The agent (eBPF), with no --pid: its default matcher finds NanoClaw =="
+echo "== 3. The agent (eBPF), with no --pid: its matchers find NanoClaw and its agents =="
 mkdir -p "$out" && rm -rf "$out/logs"
-NANOCLAW_TRAFFIC_GUARDIAN_HOME="$work/home" "$cli" agent --log-dir "$out/logs" \
-	--state-file "$work/home/state.json" 2>"$work/agent.log" &
+# NanoClaw's host process (the default matcher) and, as a v2 container would
+# run it, an agent started as `bun run /app/src/index.ts` (step 5).
+printf '{"target_cmdline": ["%s", "%s"]}\n' \
+	'(^|/)node [^ ]*dist/index\\.js( |$)' '(^|/)bun run [^ ]*/app/src/index\\.ts( |$)' \
+	>"$work/agent.json"
+NANOCLAW_TRAFFIC_GUARDIAN_HOME="$work/home" "$cli" agent --config "$work/agent.json" \
+	--log-dir "$out/logs" --state-file "$work/home/state.json" 2>"$work/agent.log" &
 pids+=($!)
 agent=$!
 attached() { [[ $(state "s.targets.some(t => t.pid === $nanoclaw && t.attached)") == true ]]; }
@@ -96,7 +104,36 @@ sed 's/^/   /' "$work/client.out"
 three() { [[ -s "$out/logs/findings.jsonl" && $(wc -l <"$out/logs/findings.jsonl") -ge 3 ]]; }
 wait_for 5 three || true
 
-echo "== 5. What the agent logged =="
+echo "== 5. A NanoClaw v2 agent: Bun, whose TLS is a stripped, static BoringSSL =="
+bun=tests/fixtures/node/node_modules/bun14/bin/bun
+# Its own API stand-in: the same fake secrets to the same dest would be folded
+# into step 4's findings (deduplication), not listed again.
+: >"$work/server2.out"
+node tests/fixtures/node/tls_server.js --cert "$work/cert.pem" --key "$work/key.pem" >"$work/server2.out" &
+pids+=($!)
+wait_for 10 grep -qs listening "$work/server2.out"
+port2=$(awk '/listening/ {print $2}' "$work/server2.out")
+mkdir -p "$work/app/src"
+cp tests/fixtures/node/bun_client.js "$work/app/src/index.ts"
+NODE_EXTRA_CA_CERTS="$work/cert.pem" "$bun" run "$work/app/src/index.ts" --go "$work/bun.go" \
+	--job "fetch:https://localhost:$port2/v1/messages" >"$work/bun.out" 2>&1 &
+pids+=($!)
+bunpid=$!
+bun_attached() {
+	[[ $(state "s.targets.some(t => t.pid === $bunpid && t.tls_path === 'boringssl_aead' && t.attached)") == true ]]
+}
+if wait_for 20 bun_attached; then
+	echo "   $(state "(t => t.comm + '/' + t.pid + ': ' + t.tls_path + ', ' + t.note)(s.targets.find(t => t.pid === $bunpid))")"
+	touch "$work/bun.go"
+	wait "$bunpid" || true
+	sed 's/^/   /' "$work/bun.out"
+	six() { [[ $(wc -l <"$out/logs/findings.jsonl") -ge 6 ]]; }
+	wait_for 5 six || true
+else
+	echo "   Bun was not attached (see the agent's log): $(tail -3 "$work/agent.log")"
+fi
+
+echo "== 6. What the agent logged =="
 "$cli" findings --log-dir "$out/logs"
 echo
 echo "   $(wc -l <"$out/logs/findings.jsonl") findings as JSONL (clawsec-traffic-finding/v1): $out/logs/findings.jsonl"
