@@ -213,15 +213,19 @@ static void source_name(void *ctx, uint32_t tgid, char *out, size_t len)
 {
 	struct agent *a = ctx;
 	struct cs_target *t = cs_targets_find(a->targets, (int)tgid);
+	const struct recent_comm *r = &a->recent[tgid % CS_AGENT_RECENT_COMMS];
 	char path[64], comm[32] = "";
 	FILE *f;
 
+	/* a target added after its process left /proc has no name of its own */
+	if (t && !t->comm[0] && r->tgid == tgid)
+		snprintf(t->comm, sizeof(t->comm), "%s", r->comm);
 	if (t) {
 		cs_target_source(t, out, len);
 		return;
 	}
-	if (a->recent[tgid % CS_AGENT_RECENT_COMMS].tgid == tgid) {
-		snprintf(out, len, "%s/%u", a->recent[tgid % CS_AGENT_RECENT_COMMS].comm, tgid);
+	if (r->tgid == tgid) {
+		snprintf(out, len, "%s/%u", r->comm, tgid);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);

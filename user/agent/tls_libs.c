@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * tls_libs.c - find the TLS libraries of a root file system before any
- * process maps them (see tls_libs.h).
+ * tls_libs.c - find the TLS libraries (and the TLS-carrying runtimes) of a
+ * root file system before any process maps them (see tls_libs.h).
  */
 #include "tls_libs.h"
 
@@ -29,6 +29,18 @@ static const char *const lib_dirs[] = {
 };
 
 static const char *const lib_prefixes[] = {"libssl.so", "libgnutls.so"};
+
+/*
+ * Runtimes that carry their own TLS and that agent containers run as short
+ * tool calls (node -e, bun): the node:*-slim images and NanoClaw's put them
+ * here. A file that turns out to carry no TLS stack is simply not pinned.
+ */
+static const char *const runtimes[] = {
+	"usr/local/bin/node",
+	"usr/bin/node",
+	"usr/local/bin/bun",
+	"usr/bin/bun",
+};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -64,7 +76,7 @@ static int seen(const struct found *f, const struct cs_bin_key *k)
 	return 0;
 }
 
-/* Offers one directory entry if it is a TLS library not offered yet. */
+/* Offers the regular file at name (under dirfd, inside the root) once. */
 static void offer(int dirfd, const char *name, struct found *f, cs_tls_lib_fn fn, void *ctx)
 {
 	char path[64];
@@ -72,7 +84,7 @@ static void offer(int dirfd, const char *name, struct found *f, cs_tls_lib_fn fn
 	struct stat st;
 	int fd;
 
-	if (f->n == CS_TLS_LIBS_MAX || !is_tls_lib(name))
+	if (f->n == CS_TLS_LIBS_MAX)
 		return;
 	fd = open_in_root(dirfd, name, O_RDONLY);
 	if (fd < 0)
@@ -101,7 +113,8 @@ static void scan_dir(int rootfd, const char *dir, struct found *f, cs_tls_lib_fn
 	}
 	/* A directory may hold thousands of entries: names are compared, not opened. */
 	while ((e = readdir(d)))
-		offer(dfd, e->d_name, f, fn, ctx);
+		if (is_tls_lib(e->d_name))
+			offer(dfd, e->d_name, f, fn, ctx);
 	closedir(d);
 }
 
@@ -114,6 +127,8 @@ int cs_tls_libs_find(const char *root_path, cs_tls_lib_fn fn, void *ctx)
 		return -errno;
 	for (size_t i = 0; i < N(lib_dirs); i++)
 		scan_dir(rootfd, lib_dirs[i], &f, fn, ctx);
+	for (size_t i = 0; i < N(runtimes); i++)
+		offer(rootfd, runtimes[i], &f, fn, ctx);
 	close(rootfd);
 	return f.n;
 }

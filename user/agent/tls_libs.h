@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tls_libs.h - the shared TLS libraries (libssl.so*, libgnutls.so*) a root
- * file system holds in its standard library directories, found before any
- * process uses them, so their probes are in place for the first TLS call of
- * the first process that loads them (no cold-start race: docs/capture.md).
+ * file system holds in its standard library directories, and the runtimes
+ * that carry their own TLS where container images install them (node, bun in
+ * /usr/bin and /usr/local/bin), found before any process uses them, so their
+ * probes are in place for the first TLS call of the first process that loads
+ * or runs them (no cold-start race: docs/capture.md).
  *
  * The root may be a container's (/proc/PID/root): every path is resolved
  * inside it (openat2 RESOLVE_IN_ROOT), so a symlink planted in the container
@@ -14,7 +16,7 @@
 
 #include "elfsym.h"
 
-#define CS_TLS_LIBS_MAX 32 /* library files offered per root */
+#define CS_TLS_LIBS_MAX 32 /* files offered per root */
 
 /*
  * Called once per library file: path ("/proc/self/fd/N") names the open file
