@@ -284,8 +284,9 @@ static void proxy(struct out *o, const struct cs_metrics_view *v)
 /* Targets by TLS path and attach state: a count, never a pid. */
 static void targets(struct out *o, const struct cs_metrics_view *v)
 {
-	static const char *const paths[] = {"libssl",	 "static_openssl", "gnutls",
-					    "boringssl", "none",	   "other"};
+	/* the tls_path values of state.json (cs_tls_path_name), then the rest */
+	static const char *const paths[] = {"libssl", "static_openssl", "gnutls", "boringssl_aead",
+					    "go",     "none",		"other"};
 	size_t counts[N(paths)][2] = {{0}};
 	const cJSON *t;
 
