@@ -19,6 +19,8 @@
 
 #include "boringssl.skel.h"
 
+CS_TLS_SKELETON(boringssl)
+
 /* The register and stack decoding in boringssl.bpf.c is x86-64's. */
 #if defined(__x86_64__)
 #define ARCH_OK 1
@@ -31,29 +33,6 @@ struct bssl_att {
 	struct bpf_link *links[CS_BSSL_MAX_FNS * 2];
 	size_t n;
 };
-
-static int load(struct cs_tls_slot *slot)
-{
-	struct boringssl_bpf *skel;
-	int e;
-
-	if (slot->obj)
-		return 0;
-	skel = boringssl_bpf__open();
-	if (!skel)
-		return -errno;
-	skel->rodata->capture_cap = slot->capture_cap;
-	e = cs_tls_share_maps(slot->core, skel->obj);
-	if (!e)
-		e = boringssl_bpf__load(skel);
-	if (e) {
-		boringssl_bpf__destroy(skel);
-		return e;
-	}
-	slot->obj = skel;
-	slot->bobj = skel->obj;
-	return 0;
-}
 
 static void detach(void *att)
 {
@@ -69,11 +48,8 @@ static void detach(void *att)
 static int link_at(struct bssl_att *a, struct bpf_program *prog, const char *path, uint64_t offset,
 		   bool retprobe)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = retprobe);
-	struct bpf_link *l;
+	struct bpf_link *l = cs_tls_uprobe(prog, path, NULL, offset, retprobe);
 
-	/* pid -1: one attachment serves every process; the kernel filters */
-	l = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)offset, &o);
 	if (!l)
 		return -errno;
 	a->links[a->n++] = l;
@@ -155,13 +131,6 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	out->att = a;
 	describe(&f, out->status, sizeof(out->status));
 	return 0;
-}
-
-static void unload(struct cs_tls_slot *slot)
-{
-	boringssl_bpf__destroy(slot->obj);
-	slot->obj = NULL;
-	slot->bobj = NULL;
 }
 
 const struct cs_tls_stack cs_tls_boringssl = {

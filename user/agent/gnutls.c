@@ -15,6 +15,8 @@
 
 #include "gnutls.skel.h"
 
+CS_TLS_SKELETON(gnutls)
+
 enum { G_SEND, G_RECV, G_SNI, G_DEINIT, G_COUNT };
 #define G_DATA ((1u << G_SEND) | (1u << G_RECV))
 
@@ -29,38 +31,6 @@ static const char *const names[G_COUNT] = {
 struct gnutls_att {
 	struct bpf_link *links[G_COUNT * 2];
 };
-
-static int load(struct cs_tls_slot *slot)
-{
-	struct gnutls_bpf *skel;
-	int e;
-
-	if (slot->obj)
-		return 0;
-	skel = gnutls_bpf__open();
-	if (!skel)
-		return -errno;
-	skel->rodata->capture_cap = slot->capture_cap;
-	e = cs_tls_share_maps(slot->core, skel->obj);
-	if (!e)
-		e = gnutls_bpf__load(skel);
-	if (e) {
-		gnutls_bpf__destroy(skel);
-		return e;
-	}
-	slot->obj = skel;
-	slot->bobj = skel->obj;
-	return 0;
-}
-
-static struct bpf_link *attach_one(struct bpf_program *prog, const char *path, const char *func,
-				   bool retprobe)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
-
-	/* pid -1: one attachment serves every process; the kernel filters */
-	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
-}
 
 static void detach(void *att)
 {
@@ -88,9 +58,9 @@ static int attach_all(struct gnutls_bpf *s, struct gnutls_att *a, const char *pa
 
 		if (!(have & (1u << i)))
 			continue;
-		l[0] = attach_one(entry[i], path, names[i], false);
+		l[0] = cs_tls_uprobe(entry[i], path, names[i], 0, false);
 		if (l[0] && ret[i])
-			l[1] = attach_one(ret[i], path, names[i], true);
+			l[1] = cs_tls_uprobe(ret[i], path, names[i], 0, true);
 		if ((!l[0] || (ret[i] && !l[1])) && (G_DATA & (1u << i)))
 			return errno ? -errno : -EINVAL;
 	}
@@ -124,13 +94,6 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	out->att = a;
 	snprintf(out->status, sizeof(out->status), "gnutls_record_* symbols");
 	return 0;
-}
-
-static void unload(struct cs_tls_slot *slot)
-{
-	gnutls_bpf__destroy(slot->obj);
-	slot->obj = NULL;
-	slot->bobj = NULL;
 }
 
 const struct cs_tls_stack cs_tls_gnutls = {

@@ -19,33 +19,12 @@
 
 #include "gotls.skel.h"
 
+CS_TLS_SKELETON(gotls)
+
 struct go_att {
 	struct bpf_link *links[2 + CS_GO_MAX_RETS];
 	size_t n;
 };
-
-static int load(struct cs_tls_slot *slot)
-{
-	struct gotls_bpf *skel;
-	int e;
-
-	if (slot->obj)
-		return 0;
-	skel = gotls_bpf__open();
-	if (!skel)
-		return -errno;
-	skel->rodata->capture_cap = slot->capture_cap;
-	e = cs_tls_share_maps(slot->core, skel->obj);
-	if (!e)
-		e = gotls_bpf__load(skel);
-	if (e) {
-		gotls_bpf__destroy(skel);
-		return e;
-	}
-	slot->obj = skel;
-	slot->bobj = skel->obj;
-	return 0;
-}
 
 static void detach(void *att)
 {
@@ -60,11 +39,8 @@ static void detach(void *att)
 
 static int link_at(struct go_att *a, struct bpf_program *prog, const char *path, uint64_t offset)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, o);
-	struct bpf_link *l;
+	struct bpf_link *l = cs_tls_uprobe(prog, path, NULL, offset, false);
 
-	/* pid -1: one attachment serves every process; the kernel filters */
-	l = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)offset, &o);
 	if (!l)
 		return errno ? -errno : -EINVAL;
 	a->links[a->n++] = l;
@@ -109,13 +85,6 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	snprintf(out->status, sizeof(out->status), "%s, crypto/tls (%u returns of Read)",
 		 g.version[0] ? g.version : "Go version unknown", g.n_rets);
 	return 0;
-}
-
-static void unload(struct cs_tls_slot *slot)
-{
-	gotls_bpf__destroy(slot->obj);
-	slot->obj = NULL;
-	slot->bobj = NULL;
 }
 
 int cs_tls_go_present(const char *path, char *why, size_t len)

@@ -15,33 +15,12 @@
 
 #include "openssl.skel.h"
 
+CS_TLS_SKELETON(openssl)
+
 /* Links of one binary: entry and return probe per symbol bit. */
 struct ossl_att {
 	struct bpf_link *links[CS_SYM_COUNT * 2];
 };
-
-static int load(struct cs_tls_slot *slot)
-{
-	struct openssl_bpf *skel;
-	int e;
-
-	if (slot->obj)
-		return 0;
-	skel = openssl_bpf__open();
-	if (!skel)
-		return -errno;
-	skel->rodata->capture_cap = slot->capture_cap;
-	e = cs_tls_share_maps(slot->core, skel->obj);
-	if (!e)
-		e = openssl_bpf__load(skel);
-	if (e) {
-		openssl_bpf__destroy(skel);
-		return e;
-	}
-	slot->obj = skel;
-	slot->bobj = skel->obj;
-	return 0;
-}
 
 /* Entry and return programs for symbol bit i (return may be NULL). */
 static void sym_progs(struct openssl_bpf *s, unsigned int i, struct bpf_program **entry,
@@ -62,15 +41,6 @@ static void sym_progs(struct openssl_bpf *s, unsigned int i, struct bpf_program 
 
 	*entry = e[i];
 	*ret = r[i];
-}
-
-static struct bpf_link *attach_one(struct bpf_program *prog, const char *path, const char *func,
-				   bool retprobe)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
-
-	/* pid -1: one attachment serves every process; the kernel filters */
-	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
 }
 
 static void detach(void *att)
@@ -98,9 +68,9 @@ static int attach_syms(struct openssl_bpf *skel, struct ossl_att *a, const char 
 		if (!(syms & (1u << i)))
 			continue;
 		sym_progs(skel, i, &entry, &ret);
-		l[0] = attach_one(entry, path, cs_sym_name(i), false);
+		l[0] = cs_tls_uprobe(entry, path, cs_sym_name(i), 0, false);
 		if (l[0] && ret)
-			l[1] = attach_one(ret, path, cs_sym_name(i), true);
+			l[1] = cs_tls_uprobe(ret, path, cs_sym_name(i), 0, true);
 		if (!l[0] || (ret && !l[1])) {
 			e = -errno;
 			bpf_link__destroy(l[0]);
@@ -139,13 +109,6 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	out->att = a;
 	snprintf(out->status, sizeof(out->status), "SSL_* symbols");
 	return 0;
-}
-
-static void unload(struct cs_tls_slot *slot)
-{
-	openssl_bpf__destroy(slot->obj);
-	slot->obj = NULL;
-	slot->bobj = NULL;
 }
 
 const struct cs_tls_stack cs_tls_openssl = {

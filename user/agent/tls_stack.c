@@ -47,3 +47,11 @@ void cs_tls_prog_ids(struct bpf_object *obj, uint32_t *ids, size_t max, size_t *
 			ids[(*n)++] = info.id;
 	}
 }
+
+struct bpf_link *cs_tls_uprobe(struct bpf_program *prog, const char *path, const char *func,
+			       uint64_t offset, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
+
+	return bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)offset, &o);
+}

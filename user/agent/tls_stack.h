@@ -12,10 +12,13 @@
 #ifndef CLAWSEC_TLS_STACK_H
 #define CLAWSEC_TLS_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct bpf_object;
+struct bpf_program;
+struct bpf_link;
 
 /* A stack's BPF object as probes.c keeps it. */
 struct cs_tls_slot {
@@ -66,6 +69,50 @@ int cs_tls_go_present(const char *path, char *why, size_t len);
  * (same name) use the core's map. 0 or -errno.
  */
 int cs_tls_share_maps(struct bpf_object *core, struct bpf_object *obj);
+
+/*
+ * One uprobe (retprobe: uretprobe) for every process (pid -1: the kernel
+ * keeps targets' events only), at the function named func when func is set,
+ * else at the file offset. NULL with errno set when it cannot be attached.
+ */
+struct bpf_link *cs_tls_uprobe(struct bpf_program *prog, const char *path, const char *func,
+			       uint64_t offset, bool retprobe);
+
+/*
+ * Every stack's load() and unload(), which differ only in the skeleton's
+ * type NAME (from NAME.skel.h): open it, set capture_cap, share the core's
+ * maps, load it into the slot; destroy it.
+ */
+#define CS_TLS_SKELETON(NAME)                                  \
+	static int load(struct cs_tls_slot *slot)              \
+	{                                                      \
+		struct NAME##_bpf *skel;                       \
+		int e;                                         \
+                                                               \
+		if (slot->obj)                                 \
+			return 0;                              \
+		skel = NAME##_bpf__open();                     \
+		if (!skel)                                     \
+			return -errno;                         \
+		skel->rodata->capture_cap = slot->capture_cap; \
+		e = cs_tls_share_maps(slot->core, skel->obj);  \
+		if (!e)                                        \
+			e = NAME##_bpf__load(skel);            \
+		if (e) {                                       \
+			NAME##_bpf__destroy(skel);             \
+			return e;                              \
+		}                                              \
+		slot->obj = skel;                              \
+		slot->bobj = skel->obj;                        \
+		return 0;                                      \
+	}                                                      \
+                                                               \
+	static void unload(struct cs_tls_slot *slot)           \
+	{                                                      \
+		NAME##_bpf__destroy(slot->obj);                \
+		slot->obj = NULL;                              \
+		slot->bobj = NULL;                             \
+	}
 
 /* Kernel ids of obj's loaded programs appended to ids[*n..max). */
 void cs_tls_prog_ids(struct bpf_object *obj, uint32_t *ids, size_t max, size_t *n);
