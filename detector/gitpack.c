@@ -25,10 +25,12 @@ void cs_gitpack_free(struct cs_gitpack *g)
 	g->z_init = false;
 }
 
+/* Decoding ends at the first stop: one error per body, however the input was split. */
 static void stop(struct cs_gitpack *g, bool error)
 {
+	if (!g->done)
+		g->errors += error;
 	g->done = true;
-	g->errors += error;
 }
 
 static void part_end(const struct cs_gitpack_sink *out)
@@ -161,7 +163,8 @@ static size_t inflate_object(struct cs_gitpack *g, const uint8_t *in, size_t len
 		if (made > room) {
 			object_out(g, buf, room, out);
 			g->out_total += room;
-			g->truncated++;
+			/* a delta error in those bytes stopped it first: not a limit hit */
+			g->truncated += !g->done;
 			stop(g, false);
 			break;
 		}
