@@ -203,10 +203,8 @@ static void remember_comm(struct agent *a, uint32_t tgid, const char comm[CS_COM
 	memcpy(tmp, comm, CS_COMM_LEN);
 	tmp[CS_COMM_LEN] = '\0';
 	r->tgid = tgid;
-	printable(tmp, r->comm, sizeof(r->comm));
-	for (char *c = r->comm; *c; c++)
-		if (*c == '/')
-			*c = '?'; /* a '/' would add parts to the source */
+	printable(tmp, tmp, sizeof(tmp));
+	cs_source_comm(tmp, r->comm, sizeof(r->comm));
 }
 
 static void source_name(void *ctx, uint32_t tgid, char *out, size_t len)

@@ -76,14 +76,20 @@ const char *cs_tls_path_name(enum cs_tls_path p)
 	}
 }
 
+void cs_source_comm(const char *in, char *out, size_t len)
+{
+	size_t i = 0;
+
+	for (; in[i] && i + 1 < len; i++)
+		out[i] = in[i] == '/' ? '?' : in[i];
+	out[i] = '\0';
+}
+
 void cs_target_source(const struct cs_target *t, char *out, size_t len)
 {
 	char comm[sizeof(t->comm)];
 
-	/* The process names itself: it must not add path components to its source. */
-	for (size_t i = 0; i < sizeof(comm); i++)
-		comm[i] = t->comm[i] == '/' ? '?' : t->comm[i];
-	comm[sizeof(comm) - 1] = '\0';
+	cs_source_comm(t->comm, comm, sizeof(comm));
 	if (t->session[0] && !cs_v2_source(out, len, t->group, t->session, comm, t->pid))
 		return;
 	if (t->container[0])

@@ -127,6 +127,11 @@ const char *cs_tls_path_name(enum cs_tls_path p);
  * container. A '/' in comm (the process sets it) is written as '?'.
  */
 void cs_target_source(const struct cs_target *t, char *out, size_t len);
+/*
+ * A process's name as a `source` part: it names itself, so a '/' (which would
+ * add parts to the source) becomes '?'. out gets at most len - 1 bytes.
+ */
+void cs_source_comm(const char *in, char *out, size_t len);
 
 /* Helpers exposed for tests. */
 /* The 64-hex container id in a /proc/PID/cgroup text, or -1. */
