@@ -15,14 +15,18 @@
 #             at bpftrace's 200-byte maximum, so it does less work than we do)
 # The same client also runs in Bun 1.4 (tests/fixtures/node/node_modules/bun14: its
 # fetch() goes through BoringSSL's AEAD seal/open, the boringssl_aead path), none and
-# agent only (bpftrace has no SSL_write to hook there); CLIENTS="node" leaves it out.
-# Server side (TARGETS="client server" by default; issue 13): the same keep-alive
-# client doing sequential POSTs, but the watchers attach to the Node HTTPS SERVER
-# (agent --pid SERVER; bpftrace: the SSL_write uprobe copying 200 bytes plus an
-# SSL_read uretprobe, the server's two hot calls), the three cases interleaved.
+# agent only (bpftrace has no SSL_write to hook there).
+# CLIENTS (default "node bun") picks the client-side scenarios.
+# Server side (TARGETS="client server" by default; issue 13): the watchers attach
+# to the Node HTTPS SERVER (agent --pid SERVER; bpftrace: the SSL_write uprobe
+# copying 200 bytes plus an SSL_read uretprobe, the server's two hot calls), the
+# three cases interleaved, while SERVER_CLIENT (default openssl:
+# bench/clients/post_openssl.c, one write and one read per request) loads it:
+# a client that cheap leaves the server the bottleneck, which is what is measured
+# (Node's fetch() client, SERVER_CLIENT=node, tops out far below the server).
 # For each: requests/s and the ratio to none, and the client's own CPU per
 # request (steadier than req/s when the machine is shared); for the watchers: events/s
-# (agent: ring-buffer records; bpftrace: SSL_write hits), lost events (agent:
+# (agent: ring-buffer records; bpftrace: hits of its write probe), lost events (agent:
 # ring buffer full; bpftrace: its "Lost N events"), the watcher's CPU (% of
 # one core over the run, and ms per 1,000 requests, the agent's counted until it
 # has drained) and peak RSS. During agent runs kernel.bpf_stats_enabled is 1
@@ -39,7 +43,7 @@ reps=${REPS:-3}
 fixtures=tests/fixtures/node
 [[ $(id -u) -eq 0 ]] || { echo "run-capture: needs root (eBPF)"; exit 1; }
 [[ -x $cli ]] || { echo "run-capture: build first (scripts/build.sh $build)"; exit 1; }
-for tool in node openssl; do
+for tool in node openssl ldd; do
 	command -v "$tool" >/dev/null || { echo "run-capture: $tool missing (scripts/setup.sh)"; exit 1; }
 done
 have_bpftrace=1
@@ -123,17 +127,76 @@ mkdir -m 700 -p "$work/home"
 
 bun=$fixtures/node_modules/bun14/bin/bun
 clients=${CLIENTS:-node bun}
-[[ " $clients " == *" bun "* && ! -x $bun ]] && { echo "run-capture: $bun missing (scripts/setup.sh)"; exit 1; }
+server_client=${SERVER_CLIENT:-openssl}
+targets=${TARGETS:-client server}
+[[ " $targets " == *" client "* ]] || clients=""
+[[ " $targets " == *" server "* ]] || server_client=""
+uses() { [[ " $clients $server_client " == *" $1 "* ]]; }
+if uses bun && [[ ! -x $bun ]]; then
+	echo "run-capture: $bun missing (scripts/setup.sh)"
+	exit 1
+fi
+for c in openssl; do
+	if uses $c && [[ ! -x $build/bench/clients/bench_post_$c ]]; then
+		echo "run-capture: $build/bench/clients/bench_post_$c missing (scripts/build.sh $build)"
+		exit 1
+	fi
+done
+
+# start_client KIND SIZE TAG: a bench client in the background ($client is its
+# own pid, no subshell between, since the watchers attach by pid); it prints
+# {"requests","seconds","rps","cpu_us_per_req"} into $work/TAG.out
+start_client() {
+	local go=$work/$3.go cmd
+	case $1 in
+	node) cmd=(node "$fixtures/client.js") ;;
+	bun) cmd=("$bun" "$fixtures/client.js") ;;
+	openssl) cmd=("$build/bench/clients/bench_post_$1") ;;
+	esac
+	if [[ $1 == node || $1 == bun ]]; then
+		cmd+=(--url "https://localhost:$port/bench" --bench)
+	else
+		cmd+=(--port "$port" --ca "$work/cert.pem")
+	fi
+	"${cmd[@]}" --size "$2" --seconds "$secs" --go "$go" >"$work/$3.out" 2>&1 &
+	client=$!
+}
+# bpftrace_script KIND PID TARGET: the one-liner peer of the agent for that
+# client (or the server), copying out what is written, as the agent does.
+# BEGIN prints "ready" once the probes are attached; "Attaching N probes..."
+# comes before, and a client let go on it ran unprobed for up to 0.4 s.
+bpftrace_script() {
+	local f=/proc/$2/exe:SSL_write a="arg1, arg2"
+	case $1 in
+	openssl) f=$(ldd "$build/bench/clients/bench_post_openssl" | awk '/libssl.so/ {print $3}'):SSL_write ;;
+	esac
+	[[ $3 == server ]] && f=/proc/$2/exe:SSL_write a="arg1, arg2"
+	echo 'BEGIN { printf("ready\n"); }'
+	printf 'uprobe:%s /pid == %s/ { @calls = count(); printf("%%s\\n", str(%s)); }\n' "$f" "$2" "$a"
+	[[ $3 == server ]] && printf 'uretprobe:/proc/%s/exe:SSL_read /pid == %s/ { @reads = count(); }\n' "$2" "$2"
+	return 0
+}
+# agent_ready PID: state.json lists PID as an attached target with a TLS path
+agent_ready() {
+	[[ -s $work/home/state.json ]] && [[ $(json "$work/home/state.json" "d.targets.some((t) => t.pid === $1 &&
+		t.attached && t.tls_path !== 'none')" 2>/dev/null) == true ]]
+}
+wait_ready() { # PID
+	for ((i = 0; i < 400; i++)); do
+		agent_ready "$1" && return 0
+		sleep 0.05
+	done
+	echo "run-capture: the agent did not attach to $1" >&2
+	cat "$work/home/state.json" >&2
+	exit 1
+}
 
 # run SIZE MODE REP CLIENT TARGET -> one JSON object on stdout; TARGET (client or
 # server) is the process the watcher attaches to
 run() {
 	local size=$1 mode=$2 client_kind=$4 target=$5 tag="$5-$4-$1-$2-$3" watcher="" t0=0 t1 ev0=0 ev1=0 lost=0
-	local exe=node cpu rss events cpu_k=null progs=null ids p0 watched
-	[[ $client_kind == bun ]] && exe=$bun
-	"$exe" "$fixtures/client.js" --url "https://localhost:$port/bench" --bench --size "$size" \
-		--seconds "$secs" --go "$work/$tag.go" >"$work/$tag.out" 2>&1 &
-	local client=$!
+	local cpu rss events cpu_k=null progs=null ids p0 watched client
+	start_client "$client_kind" "$size" "$tag"
 	pids+=($client)
 	watched=$client
 	[[ $target == server ]] && watched=$server
@@ -144,25 +207,21 @@ run() {
 		"$cli" agent --pid "$watched" --log-dir "$work/logs" --state-file "$work/home/state.json" \
 			2>"$work/$tag.err" &
 		watcher=$!
-		wait_file "$work/$tag.err" "tls static_openssl|tls libssl|tls boringssl_aead"
-		wait_file "$work/home/state.json" '"attached":true'
+		wait_ready "$watched"
 		ev0=$(json "$work/home/state.json" d.capture.events)
 		ids=$(prog_ids "$watcher")
 		p0=$(prog_snap "$ids")
 		;;
 	bpftrace)
-		local bt="uprobe:/proc/$watched/exe:SSL_write /pid == $watched/ {
-			@calls = count(); printf(\"%s\\n\", str(arg1, arg2)); }"
-		[[ $target == server ]] && bt+="
-			uretprobe:/proc/$watched/exe:SSL_read /pid == $watched/ { @reads = count(); }"
-		BPFTRACE_STRLEN=200 bpftrace -e "$bt" >"$work/$tag.bt" 2>"$work/$tag.err" &
+		BPFTRACE_STRLEN=200 bpftrace -e "$(bpftrace_script "$client_kind" "$watched" "$target")" \
+			>"$work/$tag.bt" 2>"$work/$tag.err" &
 		watcher=$!
-		wait_file "$work/$tag.bt" "^Attaching"
+		wait_file "$work/$tag.bt" "^ready"
 		;;
 	esac
 	[[ -n $watcher ]] && pids+=($watcher) && t0=$(cpu_ticks "$watcher")
 	touch "$work/$tag.go"
-	wait "$client"
+	wait "$client" || { echo "run-capture: $client_kind client failed: $(cat "$work/$tag.out")" >&2; exit 1; }
 	local rps ccpu nreq
 	rps=$(json "$work/$tag.out" 'd.rps.toFixed(1)')
 	ccpu=$(json "$work/$tag.out" 'd.cpu_us_per_req.toFixed(0)')
@@ -200,15 +259,14 @@ run() {
 
 modes=(none agent)
 ((have_bpftrace)) && modes+=(bpftrace)
-targets=${TARGETS:-client server}
 echo "run-capture: warm-up" >&2
 run 1024 none warmup node client >/dev/null
 : >"$work/rows.jsonl"
 for ((rep = 1; rep <= reps; rep++)); do
 	for target in $targets; do
-		for client in $clients; do
-			# the server is Node: a Bun client adds nothing to what watching it costs
-			[[ $target == server && $client == bun ]] && continue
+		kinds=$clients
+		[[ $target == server ]] && kinds=$server_client
+		for client in $kinds; do
 			for size in 1024 65536; do
 				for mode in "${modes[@]}"; do
 					[[ $client == bun && $mode == bpftrace ]] && continue
