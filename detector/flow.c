@@ -52,10 +52,12 @@
  * per lane (<= TAIL_MAX, 256 KiB); after a WebSocket upgrade a frame
  * decoder per direction (plus a 44 KiB zlib state with permessage-deflate);
  * on HTTP/2 an HPACK inflater per direction (<= CS_H2_HPACK_MAX_MEM,
- * 256 KiB); while a git push body is decoded a zlib state (44 KiB); the
- * rest is the flow itself with its fixed-size decoder state, about 10 KiB. Worst case without brotli about
- * 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain HTTP flow
- * uses about 2 x 22 + 10 = 54 KiB.
+ * 256 KiB) and, per stream with DATA, up to H2_BODIES at once, the body
+ * decoders and main scanner an HTTP/1 body has; while a git push body is decoded a zlib state (44
+ * KiB); the rest is the flow itself with its fixed-size decoder state, about 10 KiB. Worst case
+ * without brotli about 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain HTTP flow
+ * uses about 2 x 22 + 10 = 54 KiB. HTTP/2 adds per direction the HPACK inflater and H2_BODIES x (22
+ * + 44) KiB for gzip'd streams: up to 2 x (256 + 264) KiB.
  *
  * Content codings other than gzip, deflate, br and zstd (compress, stacked
  * codings) are not decoded: such bodies are counted as unscanned rather
@@ -101,6 +103,13 @@ struct dir;
 #define TAIL_MAX (256u << 10)
 /* Compressed bodies inflate up to this many times max_scan_bytes, so their tail is seen. */
 #define INFLATE_FACTOR 8
+/*
+ * HTTP/2 streams whose bodies are decoded at the same time, per direction.
+ * One more evicts the stream that had DATA least recently: its decoders
+ * end, and if it goes on, a compressed body is counted as not scanned,
+ * a plain one is scanned from there as a new text.
+ */
+#define H2_BODIES CS_H2_BODY_STREAMS
 
 /* The last bytes of a message past its budget (allocated only then). */
 struct ring {
@@ -125,6 +134,33 @@ struct lane {
 enum body_kind { BODY_TEXT, BODY_FORM, BODY_SSE, BODY_NDJSON, BODY_GITPACK };
 enum pending_kind { REQ_OTHER, REQ_HEAD, REQ_CONNECT };
 
+/* The decoders of one message body. */
+struct body {
+	enum body_kind kind;
+	struct cs_inflate *z;
+	bool z_failed;
+	bool opaque; /* a content coding we cannot decode */
+	uint8_t peek[BODY_PEEK];
+	size_t body_seen;
+	struct cs_jsonstr js, js2; /* JSON escapes, two levels */
+	struct cs_percent_multi pct;
+	struct cs_sse *sse;
+	struct cs_gitpack *gp; /* a git push body */
+};
+
+/*
+ * HTTP/2: a stream's body decoders and text lane, so that interleaved
+ * DATA of several streams each decode and scan as one text. A slot whose
+ * stream ended (id 0) keeps its settled lane: the next stream that takes
+ * it runs on from it, as HTTP/1 bodies do from message to message.
+ */
+struct h2_body {
+	uint32_t id;   /* 0: free */
+	uint64_t used; /* when its stream last had DATA or ended (the dir's h2_tick) */
+	struct body b;
+	struct lane lane;
+};
+
 struct dir {
 	struct cs_flow *flow;
 	enum cs_direction dir;
@@ -137,26 +173,23 @@ struct dir {
 	/* The message or raw stretch being decoded. */
 	size_t budget_used;
 	bool raw_active;
-	enum body_kind kind;
-	struct cs_inflate *z;
-	bool z_failed;
-	bool opaque; /* a content coding we cannot decode */
-	uint8_t peek[BODY_PEEK];
-	size_t body_seen;
-	struct cs_jsonstr js, js2; /* JSON escapes, two levels */
-	struct cs_percent_multi pct;
-	struct cs_sse *sse;
-	struct cs_gitpack *gp; /* a git push body */
-	struct cs_ws *ws;      /* after a WebSocket upgrade, until its framing breaks */
-	enum cs_part part;     /* what is being scanned now, for the finding's context */
+	struct body body; /* HTTP/1 */
+	/* The body being decoded and the lane its text goes to: body and main, or an HTTP/2
+	 * stream's. */
+	struct body *b;
+	struct lane *text;
+	struct cs_ws *ws;  /* after a WebSocket upgrade, until its framing breaks */
+	enum cs_part part; /* what is being scanned now, for the finding's context */
 	/* HTTP/2: told from the first bytes, which are held until then. */
 	uint8_t sniff[CS_H2_PREFACE_LEN];
 	size_t sniff_len;
 	bool sniffed;
 	bool format_raw;
 	struct cs_h2 *h2;
-	bool h2_dead;	  /* HTTP/2 framing broke or was lost: the rest is raw bytes */
-	uint32_t h2_body; /* the stream the body decoders work on; 0 for none */
+	bool h2_dead; /* HTTP/2 framing broke or was lost: the rest is raw bytes */
+	struct h2_body *h2b[H2_BODIES]; /* allocated as streams need them */
+	struct h2_body *h2_last;	/* the slot that had DATA last: it may hold staged text */
+	uint64_t h2_tick;
 };
 
 struct cs_flow {
@@ -404,6 +437,16 @@ static void lane_free(struct lane *l)
 
 /* ---- the per-message scan budget ---- */
 
+/* Every lane of the direction starts a new budget. */
+static void dir_new_budget(struct dir *ds)
+{
+	lane_new_budget(&ds->main);
+	lane_new_budget(&ds->side);
+	for (unsigned i = 0; i < H2_BODIES; i++)
+		if (ds->h2b[i])
+			lane_new_budget(&ds->h2b[i]->lane);
+}
+
 /* Scanners are created when a direction first has text to scan. */
 static void scan_bounded(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
 {
@@ -441,7 +484,7 @@ static void scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
 		p += room;
 		n -= room;
 		ds->budget_used = 0;
-		lane_new_budget(&ds->main);
+		dir_new_budget(ds);
 	}
 	scan_bounded(ds, l, p, n);
 }
@@ -450,7 +493,7 @@ static void sink_main(void *ctx, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
 
-	scan(ds, &ds->main, p, n);
+	scan(ds, ds->text, p, n);
 }
 
 static void sink_side(void *ctx, const uint8_t *p, size_t n)
@@ -464,8 +507,7 @@ static void message_start(struct dir *ds)
 {
 	COUNT(ds, messages, 1);
 	ds->budget_used = 0;
-	lane_new_budget(&ds->main);
-	lane_new_budget(&ds->side);
+	dir_new_budget(ds);
 }
 
 /* ---- text: JSON escapes decoded twice ---- */
@@ -481,20 +523,20 @@ static void sink_unescaped_once(void *ctx, const uint8_t *p, size_t n)
 	struct dir *ds = ctx;
 	const struct cs_sink out = {sink_main, ds};
 
-	cs_jsonstr_feed(&ds->js2, p, n, &out);
+	cs_jsonstr_feed(&ds->b->js2, p, n, &out);
 }
 
 static void text_init(struct dir *ds)
 {
-	cs_jsonstr_init(&ds->js);
-	cs_jsonstr_init(&ds->js2);
+	cs_jsonstr_init(&ds->b->js);
+	cs_jsonstr_init(&ds->b->js2);
 }
 
 static void text_feed(struct dir *ds, const uint8_t *p, size_t n)
 {
 	const struct cs_sink once = {sink_unescaped_once, ds};
 
-	cs_jsonstr_feed(&ds->js, p, n, &once);
+	cs_jsonstr_feed(&ds->b->js, p, n, &once);
 }
 
 static void sink_text(void *ctx, const uint8_t *p, size_t n)
@@ -506,8 +548,8 @@ static void text_flush(struct dir *ds)
 {
 	const struct cs_sink once = {sink_unescaped_once, ds}, out = {sink_main, ds};
 
-	cs_jsonstr_flush(&ds->js, &once);
-	cs_jsonstr_flush(&ds->js2, &out);
+	cs_jsonstr_flush(&ds->b->js, &once);
+	cs_jsonstr_flush(&ds->b->js2, &out);
 }
 
 /* ---- message heads ---- */
@@ -579,35 +621,35 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 {
 	const char *ce = h->content_encoding;
 
-	ds->kind = body_kind(h);
-	ds->body_seen = 0;
-	ds->z_failed = false;
-	ds->opaque = false;
+	ds->b->kind = body_kind(h);
+	ds->b->body_seen = 0;
+	ds->b->z_failed = false;
+	ds->b->opaque = false;
 	text_init(ds);
-	cs_percent_multi_init(&ds->pct, true);
-	if (ds->kind == BODY_SSE || ds->kind == BODY_NDJSON) {
-		ds->sse = malloc(sizeof(*ds->sse));
-		if (ds->sse)
-			cs_sse_init(ds->sse, ds->kind == BODY_NDJSON);
+	cs_percent_multi_init(&ds->b->pct, true);
+	if (ds->b->kind == BODY_SSE || ds->b->kind == BODY_NDJSON) {
+		ds->b->sse = malloc(sizeof(*ds->b->sse));
+		if (ds->b->sse)
+			cs_sse_init(ds->b->sse, ds->b->kind == BODY_NDJSON);
 		else
-			ds->kind = BODY_TEXT;
+			ds->b->kind = BODY_TEXT;
 	}
-	if (ds->kind == BODY_GITPACK) {
-		ds->gp = malloc(sizeof(*ds->gp));
-		if (ds->gp)
-			cs_gitpack_init(ds->gp, ds->max_scan * INFLATE_FACTOR);
+	if (ds->b->kind == BODY_GITPACK) {
+		ds->b->gp = malloc(sizeof(*ds->b->gp));
+		if (ds->b->gp)
+			cs_gitpack_init(ds->b->gp, ds->max_scan * INFLATE_FACTOR);
 		else
-			ds->kind = BODY_TEXT;
+			ds->b->kind = BODY_TEXT;
 	}
 	if (media_is(ce, "gzip") || media_is(ce, "x-gzip") || media_is(ce, "deflate") ||
 	    media_is(ce, "br") || media_is(ce, "zstd")) {
-		ds->z = malloc(sizeof(*ds->z));
-		if (ds->z)
-			cs_inflate_init(ds->z, coding(ce), ds->max_scan * INFLATE_FACTOR);
+		ds->b->z = malloc(sizeof(*ds->b->z));
+		if (ds->b->z)
+			cs_inflate_init(ds->b->z, coding(ce), ds->max_scan * INFLATE_FACTOR);
 		else
-			ds->z_failed = true; /* scanned as it is */
+			ds->b->z_failed = true; /* scanned as it is */
 	} else if (*ce && !media_is(ce, "identity")) {
-		ds->opaque = true;
+		ds->b->opaque = true;
 	}
 }
 
@@ -823,7 +865,7 @@ static enum cs_http_verdict on_head(void *ctx, const struct cs_http_head *h)
 	ds->part = CS_PART_BODY;
 	if (v == CS_HTTP_AS_USUAL && h->body != CS_HTTP_BODY_NONE)
 		body_start(ds, h);
-	if (ds->kind == BODY_SSE || ds->kind == BODY_NDJSON)
+	if (ds->b->kind == BODY_SSE || ds->b->kind == BODY_NDJSON)
 		ds->part = CS_PART_STREAM;
 	return v;
 }
@@ -841,12 +883,12 @@ static void gp_end(void *ctx)
 	struct dir *ds = ctx;
 
 	text_flush(ds);
-	lane_end(&ds->main);
+	lane_end(ds->text);
 }
 
 static void gp_publish(struct dir *ds)
 {
-	struct cs_gitpack *g = ds->gp;
+	struct cs_gitpack *g = ds->b->gp;
 
 	COUNT(ds, decode_errors, g->errors);
 	COUNT(ds, decode_truncated, g->truncated);
@@ -861,17 +903,17 @@ static void content(struct dir *ds, const uint8_t *p, size_t n)
 	const struct cs_sse_sink sse = {{sink_main, ds}, {sink_side, ds}};
 	const struct cs_gitpack_sink gp = {gp_data, gp_end, ds};
 
-	switch (ds->kind) {
+	switch (ds->b->kind) {
 	case BODY_GITPACK:
-		cs_gitpack_feed(ds->gp, p, n, &gp);
+		cs_gitpack_feed(ds->b->gp, p, n, &gp);
 		gp_publish(ds);
 		break;
 	case BODY_SSE:
 	case BODY_NDJSON:
-		cs_sse_feed(ds->sse, p, n, &sse);
+		cs_sse_feed(ds->b->sse, p, n, &sse);
 		break;
 	case BODY_FORM:
-		cs_percent_multi_feed(&ds->pct, p, n, &to_text);
+		cs_percent_multi_feed(&ds->b->pct, p, n, &to_text);
 		break;
 	default:
 		text_feed(ds, p, n);
@@ -892,9 +934,9 @@ static void content_sink(void *ctx, const uint8_t *p, size_t n)
 static void inflate_failed(struct dir *ds, const uint8_t *p, size_t n, size_t seen_before)
 {
 	COUNT(ds, decode_errors, 1);
-	if (ds->z->out_total == 0 && seen_before <= BODY_PEEK) {
-		ds->z_failed = true;
-		content(ds, ds->peek, seen_before);
+	if (ds->b->z->out_total == 0 && seen_before <= BODY_PEEK) {
+		ds->b->z_failed = true;
+		content(ds, ds->b->peek, seen_before);
 		content(ds, p, n);
 	}
 }
@@ -902,15 +944,15 @@ static void inflate_failed(struct dir *ds, const uint8_t *p, size_t n, size_t se
 static void body_compressed(struct dir *ds, const uint8_t *p, size_t n, size_t seen_before)
 {
 	const struct cs_sink out = {content_sink, ds};
-	enum cs_inflate_status was = ds->z->status, now;
+	enum cs_inflate_status was = ds->b->z->status, now;
 	size_t used;
 
-	now = cs_inflate_feed(ds->z, p, n, &out, &used);
+	now = cs_inflate_feed(ds->b->z, p, n, &out, &used);
 	if (now == CS_INFLATE_MORE)
 		return;
 	if (was == CS_INFLATE_MORE && now == CS_INFLATE_ERROR) {
 		inflate_failed(ds, p, n, seen_before);
-		if (ds->z_failed)
+		if (ds->b->z_failed)
 			return;
 	}
 	if (was == CS_INFLATE_MORE && now == CS_INFLATE_LIMIT)
@@ -922,17 +964,17 @@ static void body_compressed(struct dir *ds, const uint8_t *p, size_t n, size_t s
 static void on_body(void *ctx, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
-	size_t seen_before = ds->body_seen;
+	size_t seen_before = ds->b->body_seen;
 
 	if (seen_before < BODY_PEEK) {
 		size_t k = n < BODY_PEEK - seen_before ? n : BODY_PEEK - seen_before;
 
-		memcpy(ds->peek + seen_before, p, k);
+		memcpy(ds->b->peek + seen_before, p, k);
 	}
-	ds->body_seen += n;
-	if (ds->opaque)
+	ds->b->body_seen += n;
+	if (ds->b->opaque)
 		COUNT(ds, bytes_unscanned, n);
-	else if (ds->z && !ds->z_failed)
+	else if (ds->b->z && !ds->b->z_failed)
 		body_compressed(ds, p, n, seen_before);
 	else
 		content(ds, p, n);
@@ -949,9 +991,9 @@ static void content_flush(struct dir *ds)
 	const struct cs_sink to_text = {sink_text, ds};
 	const struct cs_sse_sink sse = {{sink_main, ds}, {sink_side, ds}};
 
-	if (ds->sse)
-		cs_sse_finish(ds->sse, &sse);
-	cs_percent_multi_flush(&ds->pct, &to_text);
+	if (ds->b->sse)
+		cs_sse_finish(ds->b->sse, &sse);
+	cs_percent_multi_flush(&ds->b->pct, &to_text);
 	text_flush(ds);
 }
 
@@ -960,36 +1002,36 @@ static void on_body_gap(void *ctx)
 {
 	struct dir *ds = ctx;
 
-	if (ds->z && !ds->z_failed && ds->z->status == CS_INFLATE_MORE) {
+	if (ds->b->z && !ds->b->z_failed && ds->b->z->status == CS_INFLATE_MORE) {
 		/* A compressed stream cannot continue after a hole. */
 		COUNT(ds, decode_errors, 1);
-		ds->z->status = CS_INFLATE_ERROR;
+		ds->b->z->status = CS_INFLATE_ERROR;
 	}
 	content_flush(ds);
-	lane_end(&ds->main);
+	lane_end(ds->text);
 }
 
 static void body_free(struct dir *ds)
 {
-	if (ds->gp) {
+	if (ds->b->gp) {
 		const struct cs_gitpack_sink gp = {gp_data, gp_end, ds};
 
-		cs_gitpack_finish(ds->gp, &gp);
+		cs_gitpack_finish(ds->b->gp, &gp);
 		gp_publish(ds);
-		cs_gitpack_free(ds->gp);
-		free(ds->gp);
-		ds->gp = NULL;
+		cs_gitpack_free(ds->b->gp);
+		free(ds->b->gp);
+		ds->b->gp = NULL;
 	}
-	if (ds->z) {
-		cs_inflate_end(ds->z);
-		free(ds->z);
-		ds->z = NULL;
+	if (ds->b->z) {
+		cs_inflate_end(ds->b->z);
+		free(ds->b->z);
+		ds->b->z = NULL;
 	}
-	if (ds->sse) {
-		COUNT(ds, decode_truncated, ds->sse->truncated);
-		cs_sse_free(ds->sse);
-		free(ds->sse);
-		ds->sse = NULL;
+	if (ds->b->sse) {
+		COUNT(ds, decode_truncated, ds->b->sse->truncated);
+		cs_sse_free(ds->b->sse);
+		free(ds->b->sse);
+		ds->b->sse = NULL;
 	}
 }
 
@@ -998,15 +1040,15 @@ static void on_end(void *ctx, bool complete)
 	struct dir *ds = ctx;
 
 	/* A body whose framing ended before its compressed stream did. */
-	if (complete && ds->z && !ds->z_failed && ds->z->status == CS_INFLATE_MORE &&
-	    !cs_inflate_complete(ds->z) && ds->body_seen)
+	if (complete && ds->b->z && !ds->b->z_failed && ds->b->z->status == CS_INFLATE_MORE &&
+	    !cs_inflate_complete(ds->b->z) && ds->b->body_seen)
 		COUNT(ds, decode_errors, 1);
 	content_flush(ds);
-	lane_settle(&ds->main);
+	lane_settle(ds->text);
 	lane_end(&ds->side);
 	body_free(ds);
-	ds->kind = BODY_TEXT;
-	cs_percent_multi_init(&ds->pct, true);
+	ds->b->kind = BODY_TEXT;
+	cs_percent_multi_init(&ds->b->pct, true);
 	text_init(ds);
 }
 
@@ -1049,13 +1091,20 @@ static void on_error(void *ctx)
 
 /* ---- HTTP/2 ---- */
 
+/* Later text goes to another lane or part: what the last stream's lane gathered is scanned now. */
+static void h2_flush_last(struct dir *ds)
+{
+	if (ds->h2_last)
+		lane_flush(&ds->h2_last->lane);
+}
+
 /* A header field as "name: value" on a line; :path is percent-decoded like a request target. */
 static void h2_field(void *ctx, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl)
 {
 	struct dir *ds = ctx;
 
 	if (ds->part != CS_PART_HEAD) {
-		lane_flush(&ds->main); /* gathered DATA is reported as body */
+		h2_flush_last(ds); /* gathered DATA is reported as body */
 		ds->part = CS_PART_HEAD;
 	}
 	scan(ds, &ds->side, name, nl);
@@ -1076,43 +1125,118 @@ static void h2_block_end(void *ctx, const struct cs_h2_stream *st)
 	lane_end(&ds->side);
 }
 
-/* The body decoders serve one stream at a time. */
-static void h2_body_end(struct dir *ds)
+/* The body decoders and lane of slot s serve the next calls. */
+static void h2_enter(struct dir *ds, struct h2_body *s)
 {
-	if (ds->h2_body)
-		on_end(ds, true);
-	ds->h2_body = 0;
+	if (ds->h2_last != s)
+		h2_flush_last(ds);
+	ds->h2_last = s;
+	ds->b = &s->b;
+	ds->text = &s->lane;
+}
+
+/* What the slot's text is, for the findings' context. */
+static void h2_part(struct dir *ds, const struct h2_body *s)
+{
+	ds->part =
+		s->b.kind == BODY_SSE || s->b.kind == BODY_NDJSON ? CS_PART_STREAM : CS_PART_BODY;
+}
+
+static void h2_leave(struct dir *ds)
+{
+	ds->b = &ds->body;
+	ds->text = &ds->main;
+}
+
+/*
+ * The stream in slot s ended, or is evicted (not complete: the rest of a
+ * compressed body will be counted when it comes); its lane settles for the next.
+ */
+static void h2_body_end(struct dir *ds, struct h2_body *s, bool complete)
+{
+	h2_enter(ds, s);
+	h2_part(ds, s); /* a trailer block may have come last: what is flushed now is body */
+	on_end(ds, complete);
+	h2_leave(ds);
+	s->id = 0;
+	s->used = ++ds->h2_tick;
+}
+
+/*
+ * The slot for a stream's DATA: its own, else the free slot that ended
+ * last (its text runs on), else a new one, else the least recently used
+ * one, whose stream is evicted (its lane forgets what it held).
+ */
+static struct h2_body *h2_slot(struct dir *ds, uint32_t id)
+{
+	struct h2_body *best = NULL, *lru = NULL;
+	unsigned i;
+
+	for (i = 0; i < H2_BODIES && ds->h2b[i]; i++) {
+		struct h2_body *s = ds->h2b[i];
+
+		if (id && s->id == id)
+			return s;
+		if (!s->id && (!best || s->used > best->used))
+			best = s;
+		if (s->id && (!lru || s->used < lru->used))
+			lru = s;
+	}
+	if (best)
+		return best;
+	if (i < H2_BODIES) {
+		ds->h2b[i] = calloc(1, sizeof(*ds->h2b[i])); /* body_start() sets up its decoders */
+		return ds->h2b[i];
+	}
+	h2_body_end(ds, lru, false);
+	lane_end(&lru->lane);
+	return lru;
 }
 
 static void h2_data(void *ctx, const struct cs_h2_stream *st, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
+	struct h2_body *s = h2_slot(ds, st->id);
 
-	if (ds->h2_body != st->id) {
+	if (!s) {
+		COUNT(ds, bytes_unscanned, n); /* out of memory */
+		return;
+	}
+	h2_enter(ds, s);
+	if (s->id != st->id) {
 		struct cs_http_head h = {.body = CS_HTTP_BODY_LENGTH};
 
-		/* Interleaved streams: the other one's decoding ends here (counted if cut). */
-		h2_body_end(ds);
 		copy_str(h.content_type, sizeof(h.content_type), st->content_type);
 		copy_str(h.content_encoding, sizeof(h.content_encoding), st->content_encoding);
 		body_start(ds, &h);
-		/* A compressed body resumed after a switch cannot be decoded: counted. */
-		if (st->data_seen && (ds->z || ds->opaque)) {
+		/* A compressed body whose start was decoded in an evicted slot: counted. */
+		if (st->data_seen && (s->b.z || s->b.opaque)) {
 			body_free(ds);
-			ds->opaque = true;
+			s->b.opaque = true;
 		}
-		ds->h2_body = st->id;
+		s->id = st->id;
 	}
-	ds->part = ds->kind == BODY_SSE || ds->kind == BODY_NDJSON ? CS_PART_STREAM : CS_PART_BODY;
+	s->used = ++ds->h2_tick;
+	h2_part(ds, s);
 	on_body(ds, p, n);
+	h2_leave(ds);
+}
+
+static struct h2_body *h2_find(struct dir *ds, uint32_t id)
+{
+	for (unsigned i = 0; i < H2_BODIES && ds->h2b[i]; i++)
+		if (id && ds->h2b[i]->id == id)
+			return ds->h2b[i];
+	return NULL;
 }
 
 static void h2_stream_end(void *ctx, uint32_t id)
 {
 	struct dir *ds = ctx;
+	struct h2_body *s = h2_find(ds, id);
 
-	if (ds->h2_body == id)
-		h2_body_end(ds);
+	if (s)
+		h2_body_end(ds, s, true);
 }
 
 static void h2_publish(struct dir *ds)
@@ -1122,12 +1246,37 @@ static void h2_publish(struct dir *ds)
 	ds->h2->errors = ds->h2->unscanned = 0;
 }
 
+/* Every stream's body ends and its lane with it (a gap, the end, broken framing). */
+static void h2_bodies_end(struct dir *ds)
+{
+	for (unsigned i = 0; i < H2_BODIES && ds->h2b[i]; i++) {
+		struct h2_body *s = ds->h2b[i];
+
+		if (s->id)
+			h2_body_end(ds, s, true);
+		lane_end(&s->lane);
+	}
+}
+
+static void h2_bodies_free(struct dir *ds)
+{
+	for (unsigned i = 0; i < H2_BODIES && ds->h2b[i]; i++) {
+		h2_enter(ds, ds->h2b[i]);
+		body_free(ds);
+		lane_free(ds->text);
+		h2_leave(ds);
+		ds->h2_last = NULL;
+		free(ds->h2b[i]);
+		ds->h2b[i] = NULL;
+	}
+}
+
 /* Frames can no longer be followed: what comes next is raw bytes. */
 static void h2_stop(struct dir *ds)
 {
 	if (!ds->h2)
 		return;
-	h2_body_end(ds);
+	h2_bodies_end(ds);
 	lane_end(&ds->side);
 	h2_publish(ds);
 	cs_h2_free(ds->h2);
@@ -1261,9 +1410,11 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 	ds->format_raw = format == CS_FORMAT_RAW;
 	ds->max_scan = cs_detector_max_scan_bytes(f->d);
 	ds->tail_cap = ds->max_scan / 4 < TAIL_MAX ? ds->max_scan / 4 : TAIL_MAX;
+	ds->b = &ds->body;
+	ds->text = &ds->main;
 	cs_http_init(&ds->http, format, &cb);
 	text_init(ds);
-	cs_percent_multi_init(&ds->pct, true);
+	cs_percent_multi_init(&ds->b->pct, true);
 }
 
 /*
@@ -1279,6 +1430,7 @@ static void flow_publish(struct cs_flow *f)
 
 		lane_flush(&ds->main);
 		lane_flush(&ds->side);
+		h2_flush_last(ds);
 		if (ds->scanned_unpublished) {
 			COUNT(ds, bytes_scanned, ds->scanned_unpublished);
 			ds->scanned_unpublished = 0;
@@ -1293,6 +1445,7 @@ static void dir_free(struct dir *ds)
 		cs_h2_free(ds->h2);
 		free(ds->h2);
 	}
+	h2_bodies_free(ds);
 	body_free(ds);
 	cs_http_free(&ds->http);
 	lane_free(&ds->main);

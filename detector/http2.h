@@ -35,6 +35,8 @@
 #define CS_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define CS_H2_PREFACE_LEN 24
 #define CS_H2_STREAMS 16
+/* Streams whose bodies the pipeline (flow.c) decodes at the same time, per direction. */
+#define CS_H2_BODY_STREAMS 4
 /* The dynamic table (64 KiB accepted, 4 KiB usual) plus the field being decoded. */
 #define CS_H2_HPACK_MAX_MEM (256u << 10)
 

