@@ -342,14 +342,20 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "DeepSeek, Mistral or Cohere key assigned to its variable "
-			"(DEEPSEEK_API_KEY=sk-..., MISTRAL_API_KEY, COHERE_API_KEY / CO_API_KEY)",
-		/* Their keys have no shape of their own: the name says what they are. */
-		.regex = "(?<![A-Za-z0-9])(?i:(?:deepseek|mistral|cohere|co)_?api_?key)[\"']?\\s{0,4}[=:]\\s{0,4}[\"']?"
+		.description = "DeepSeek, Mistral or Cohere key assigned to a name that says so "
+			"(DEEPSEEK_API_KEY=sk-..., mistralKey: ..., cohere_token = ..., CO_API_KEY)",
+		/*
+		 * Their keys have no shape of their own: the name says what they
+		 * are. The provider, then up to 20 name bytes ending in key, token
+		 * or secret (not cohere_commit_sha), then =, :, := or an XML tag's >.
+		 */
+		.regex = "(?:(?i:deepseek|mistral|cohere)[A-Za-z0-9_.-]{0,20}?(?i:key|token|secret)"
+			"|(?<![A-Za-z0-9])(?i:co_?api_?key))"
+			"[\"']?\\s{0,4}(?::=|[=:>])\\s{0,4}[\"']?"
 			"((?:sk-)?[A-Za-z0-9]{32,64})(?![A-Za-z0-9_-])",
-		.literals = LITS("DEEPSEEK_API", "deepseek_api", "deepseekApi", "MISTRAL_API",
-			"mistral_api", "mistralApi", "COHERE_API", "cohere_api", "cohereApi",
-			"CO_API_KEY", "co_api_key"),
+		.literals = LITS("DEEPSEEK", "deepseek", "Deepseek", "DeepSeek", "deepSeek",
+			"MISTRAL", "mistral", "Mistral", "COHERE", "cohere", "Cohere",
+			"CO_API", "co_api", "coApi", "CoApi"),
 		.secret_group = 1,
 		.keep_prefix = 0,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
@@ -383,7 +389,7 @@ const struct cs_rule cs_rules[] = {
 		.severity = CS_SEV_HIGH,
 		.description = "AWS access key id in a SigV4 Credential= (Authorization header, "
 			"X-Amz-Credential query)",
-		.regex = "Credential=((?:AKIA|ASIA)[A-Z2-7]{16})(?=/)",
+		.regex = "Credential=((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?=/)",
 		.literals = LITS("Credential="),
 		.secret_group = 1,
 		.keep_prefix = 4,
@@ -397,10 +403,13 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "AWS secret access key assigned to its well-known variable",
-		.regex = "(?i:aws_secret_access_key)[\"']?\\s{0,4}[=:]\\s{0,4}[\"']?"
+		.description = "AWS secret access key assigned to its well-known name "
+			"(AWS_SECRET_ACCESS_KEY=, secretAccessKey:, aws_secret_access_key :=)",
+		.regex = "(?i:(?:aws_?)?secret_?access_?key)[\"']?\\s{0,4}(?::=|[=:>])\\s{0,4}[\"']?"
 			"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-		.literals = LITS("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
+		.literals = LITS("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY", "awsSecretAccessKey",
+			"AwsSecretAccessKey", "secretAccessKey", "SecretAccessKey", "secret_access_key",
+			"SECRET_ACCESS_KEY"),
 		.secret_group = 1,
 		.keep_prefix = 0,
 		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
@@ -419,7 +428,9 @@ const struct cs_rule cs_rules[] = {
 			 * Proc-Type: or Version:): a bare header, as documentation
 			 * quotes it, is no secret.
 			 */
-			"(?:\\r?\\n| ){0,2}(?:[A-Za-z-]{1,32}: [^\\r\\n]{0,128}\\r?\\n){0,4}(?:\\r?\\n)?"
+			/* Lines may be indented (a YAML block scalar, a heredoc in a script). */
+			"(?:\\r?\\n[ \\t]{0,16}| ){0,2}"
+			"(?:[A-Za-z-]{1,32}: [^\\r\\n]{0,128}\\r?\\n[ \\t]{0,16}){0,4}(?:\\r?\\n[ \\t]{0,16})?"
 			"([A-Za-z0-9+/=]{16,64}+)",
 		.literals = LITS("-----BEGIN "),
 		.secret_group = 1,
@@ -600,8 +611,9 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "Slack bot, user or app-level token (xoxb-, xoxp-, xoxe-, xapp-)",
-		.regex = TOK_START "(?:xox[bpe]-[0-9]{8,14}-[0-9]{8,14}(?:-[0-9]{8,14})?-[A-Za-z0-9]{24,64}+"
+		.description = "Slack bot, user or app-level token (xoxb-, xoxp-, xoxe-, xapp-; "
+			"older bot tokens with one number)",
+		.regex = TOK_START "(?:xox[bpe]-[0-9]{8,14}-(?:[0-9]{8,14}-){0,2}[A-Za-z0-9]{24,64}+"
 			"|xapp-[0-9]-[A-Z0-9]{8,12}-[0-9]{8,14}-[a-f0-9]{32,64}+)" TOK_END,
 		.literals = LITS("xoxb-", "xoxp-", "xoxe-", "xapp-"),
 		.secret_group = 0,
@@ -616,15 +628,23 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "Discord bot token after \"Bot \" (its Authorization scheme) or a "
-			"DISCORD..._TOKEN name",
-		.regex = "(?:Bot\\s{1,4}|(?i:discord)[A-Za-z0-9_]{0,24}[\"']?\\s{0,4}[=:]\\s{0,4}[\"']?"
-			"(?:Bot\\s{1,4})?)([MNO][A-Za-z0-9_-]{23,27}\\.[A-Za-z0-9_-]{6}\\."
-			"[A-Za-z0-9_-]{27,38})(?![A-Za-z0-9_-])",
-		.literals = LITS("Bot ", "discord", "Discord", "DISCORD"),
+		.description = "Discord bot token (base64 of the bot's numeric id, a timestamp, an HMAC) "
+			"after Bot or Bearer, a DISCORD... or token name, client.login( or bot.run(",
+		/*
+		 * Its shape alone needs hundreds of literals (the id's base64 has
+		 * 400 four-byte starts), so the places a token is written anchor it
+		 * and the validator checks that the first part decodes to an id.
+		 */
+		.regex = "(?:(?:Bot|Bearer)\\s{1,4}"
+			"|(?i:discord)[A-Za-z0-9_]{0,24}[\"']?\\s{0,4}(?::=|[=:>])\\s{0,4}[\"']?(?:Bot\\s{1,4})?"
+			"|(?i:token)[\"']?\\s{0,4}(?::=|[=:>])\\s{0,4}[\"']?"
+			"|login\\(\\s{0,4}[\"']|\\.run\\(\\s{0,4}[\"'])"
+			"([MNO][A-Za-z0-9_-]{22,27}\\.[A-Za-z0-9_-]{6}\\.[A-Za-z0-9_-]{27,38})(?![A-Za-z0-9_-])",
+		.literals = LITS("Bot ", "Bearer", "discord", "Discord", "DISCORD", "token", "Token",
+			"TOKEN", "login(", ".run("),
 		.secret_group = 1,
 		.keep_prefix = 4,
-		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST | CS_VAL_SNOWFLAKE,
 		.min_entropy = 3.5,
 		.home = "discord",
 	},

@@ -25,6 +25,7 @@ enum {
 	CS_VAL_ENTROPY = 1u << 0,   /* Shannon entropy >= rule's min_entropy */
 	CS_VAL_ALLOWLIST = 1u << 1, /* documented examples and placeholders */
 	CS_VAL_PEM_B64 = 1u << 2,   /* base64 decodes to a private-key PEM header */
+	CS_VAL_SNOWFLAKE = 1u << 3, /* first dot-separated part is base64 of a numeric id */
 };
 
 /* Largest `lookback` a rule may ask for (the scanner keeps this much tail). */

@@ -2,9 +2,10 @@
 /*
  * validators.c - entropy, allowlist and decode checks on secret bytes.
  *
- * None of the listed key formats carries a public checksum, so structure
- * is checked by the regexes and these validators remove what a regex
- * cannot: low-randomness placeholders and documentation examples.
+ * Structure is checked by the regexes; these validators remove what a
+ * regex cannot: low-randomness placeholders, documentation examples, and
+ * shapes whose parts must decode to something (a PEM header in base64, a
+ * Discord bot's numeric id).
  */
 #include "validators.h"
 
@@ -34,6 +35,10 @@ double cs_entropy(const uint8_t *p, size_t n)
 static const char *const known_examples[] = {
 	"AKIAIOSFODNN7EXAMPLE",
 	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	/* Slack's oauth.v2.access example response. */
+	"xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
+	/* Discord's "Authorization: Bot" example. */
+	"MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs",
 	NULL,
 };
 
@@ -109,6 +114,38 @@ bool cs_b64_private_key_header(const uint8_t *p, size_t n)
 	return o >= 11 && memcmp(out, "-----BEGIN ", 11) == 0 && contains(out, o, "PRIVATE KEY");
 }
 
+/*
+ * A Discord token starts with base64url (no padding) of the bot's snowflake
+ * id in decimal: decode the whole 6-bit groups of the first part and ask
+ * for 17-20 digits, the first not 0. Random base64 almost never decodes
+ * to nothing but digits.
+ */
+bool cs_b64_snowflake(const uint8_t *p, size_t n)
+{
+	const uint8_t *dot = memchr(p, '.', n);
+	size_t len = dot ? (size_t)(dot - p) : n, digits = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int v = b64_value(p[i]);
+
+		if (v < 0)
+			return false;
+		acc = (acc << 6 | (uint32_t)v) & 0xffffu;
+		bits += 6;
+		if (bits < 8)
+			continue;
+		bits -= 8;
+		uint8_t c = (uint8_t)(acc >> bits);
+
+		if (c < '0' || c > '9' || (digits == 0 && c == '0'))
+			return false;
+		digits++;
+	}
+	return digits >= 17 && digits <= 20;
+}
+
 bool cs_validate(const struct cs_rule *rule, const uint8_t *secret, size_t n)
 {
 	if ((rule->validators & CS_VAL_ALLOWLIST) && cs_allowlisted(secret, n))
@@ -116,6 +153,8 @@ bool cs_validate(const struct cs_rule *rule, const uint8_t *secret, size_t n)
 	if ((rule->validators & CS_VAL_ENTROPY) && cs_entropy(secret, n) < rule->min_entropy)
 		return false;
 	if ((rule->validators & CS_VAL_PEM_B64) && !cs_b64_private_key_header(secret, n))
+		return false;
+	if ((rule->validators & CS_VAL_SNOWFLAKE) && !cs_b64_snowflake(secret, n))
 		return false;
 	return true;
 }

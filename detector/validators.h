@@ -19,6 +19,8 @@ double cs_entropy(const uint8_t *p, size_t n);
 bool cs_allowlisted(const uint8_t *p, size_t n);
 /* True when the base64 text decodes to a "-----BEGIN ... PRIVATE KEY" header. */
 bool cs_b64_private_key_header(const uint8_t *p, size_t n);
+/* True when the part before the first '.' is base64url of a 17-20 digit id (Discord). */
+bool cs_b64_snowflake(const uint8_t *p, size_t n);
 /* True when the secret passes every validator the rule asks for. */
 bool cs_validate(const struct cs_rule *rule, const uint8_t *secret, size_t n);
 

@@ -86,6 +86,8 @@ static int make_secrets(void **state)
 	add_secret("ai_api_key", "api_org_", 34, EH_ALNUM, "", &seed);
 	add_secret("ai_api_key", "ABSKQmVkcm9ja0FQSUtleS", 110, EH_ALNUM "+/", "=", &seed);
 	add_secret("messaging_token", "xoxb-7390251846-5820193746382-", 24, EH_ALNUM, "", &seed);
+	/* Older bot tokens carry one number. */
+	add_secret("messaging_token", "xoxb-73902518463-", 24, EH_ALNUM, "", &seed);
 	add_secret("messaging_token", "xoxp-7390251846-5820193746-6619203847-", 32,
 		   "0123456789abcdef", "", &seed);
 	add_secret("messaging_token", "xapp-1-A04QZ5GH7-7390251846392-", 64, "0123456789abcdef", "",
@@ -236,6 +238,11 @@ static void test_context_credentials(void **state)
 		 dc,
 		 dc,
 		 {"Authorization: Bot %s\r\n", "DISCORD_TOKEN=%s\n", "{\"discordToken\": \"%s\"}"}},
+		{"messaging_token",
+		 dc,
+		 dc,
+		 {"client.login(\"%s\");\n", "\tdiscordToken := \"%s\"\n",
+		  "<config><token>%s</token></config>"}},
 		{"ai_api_key",
 		 ds,
 		 ds,
@@ -245,6 +252,12 @@ static void test_context_credentials(void **state)
 		 mi,
 		 mi,
 		 {"MISTRAL_API_KEY=%s\n", "mistralApiKey: %s\n", "CO_API_KEY=%s&x=1"}},
+		/* Names gitleaks' and trufflehog's cases use: the provider, then key or token. */
+		{"ai_api_key",
+		 mi,
+		 mi,
+		 {"export MISTRAL_KEY=\"%s\"\n", "\tcohereToken := \"%s\"\n",
+		  "<deepseekApiKey>%s</deepseekApiKey>"}},
 	};
 
 	for (size_t i = 0; i < sizeof(hits) / sizeof(hits[0]); i++) {
@@ -271,6 +284,13 @@ static void test_new_family_near_misses(void **state)
 		/* Discord */
 		"Bot is running on 3 servers",
 		"Authorization: Bot MTk4NjIyNDgzNDcxOTI1MjQ4.short",
+		/* the shape, but the first part is no bot id; Discord's documented example */
+		"Authorization: Bot "
+		"Nq3kZpW8xLm2Vb7Rt4Yc9Hs1.GkP2aQ.wE5rT8yU1iO4pA7sD0fG3hJ6kL9zXcV",
+		"Authorization: Bot MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs",
+		/* Slack's documented example response */
+		"{\"ok\":true,\"access_token\":\"xoxb-17653672481-19874698323-"
+		"pdFZKVeTuE8sk7oOcBrzbqgy\"}",
 		"https://discord.gg/abcdef and discord.com/developers",
 		/* GitHub, GitLab, npm */
 		"GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -293,6 +313,10 @@ static void test_new_family_near_misses(void **state)
 		"MISTRAL_API_KEY=${MISTRAL_API_KEY}",
 		"COHERE_API_KEY=4kQ9mZ2vL7",
 		"eco_api_key=4kQ9mZ2vL7xR1tB8nC3yW6pA5sD0fG2h",
+		/* a provider's name on what is no key: a commit, a model */
+		"cohere_commit_sha = \"4kQ9mZ2vL7xR1tB8nC3yW6pA5sD0fG2hJ8kL1zXc\"",
+		"{\"model\": \"mistral-large-latest\", \"mistral_request_id\": "
+		"\"4kQ9mZ2vL7xR1tB8nC3yW6pA5sD0fG2h\"}",
 		/* a PEM header with no key material after it */
 		"-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----\n",
 		"Paste the file that starts with -----BEGIN OPENSSH PRIVATE KEY----- here.",
@@ -310,16 +334,24 @@ static void test_aws_secret_access_key(void **state)
 		"aws_secret_access_key = %s\n",
 		"{\"AWS_SECRET_ACCESS_KEY\":\"%s\"}",
 		"AWS_SECRET_ACCESS_KEY=%s&region=us-east-1",
+		"credentials: { accessKeyId: 'AKIA', secretAccessKey: '%s' }",
+		"\tawsSecretAccessKey := \"%s\"\n",
+		"<aws_secret_access_key>%s</aws_secret_access_key>",
 	};
 	char secret[64], text[256];
 	uint32_t seed = 99;
 
 	(void)state;
 	eh_random(secret, 40, EH_ALNUM "+/", &seed);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(ctx) / sizeof(ctx[0]); i++) {
 		snprintf(text, sizeof(text), ctx[i], secret);
 		expect(OUT, text, "aws_access_key", secret);
 	}
+	/* Every key id prefix in a SigV4 Credential=, not AKIA and ASIA only. */
+	expect(OUT,
+	       "Authorization: AWS4-HMAC-SHA256 Credential=ABIA4QFPU7A2QFER6XDP/20260501/"
+	       "us-east-1/s3/aws4_request\r\n",
+	       "aws_access_key", "4QFPU7A2QFER6XDP");
 }
 
 static void test_private_key_pem(void **state)
@@ -343,6 +375,14 @@ static void test_private_key_pem(void **state)
 		}
 	}
 	snprintf(text, sizeof(text), "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n%.64s\n", body);
+	expect(OUT, text, "private_key_pem", body);
+	/* Indented, as in a YAML block scalar, with and without PEM headers. */
+	snprintf(text, sizeof(text), "key: |\n  -----BEGIN RSA PRIVATE KEY-----\n  %.64s\n", body);
+	expect(OUT, text, "private_key_pem", body);
+	snprintf(text, sizeof(text),
+		 "key: |\n  -----BEGIN RSA PRIVATE KEY-----\n  Proc-Type: 4,ENCRYPTED\n"
+		 "  DEK-Info: AES-128-CBC,3B6CE83A2D310C42\n\n  %.64s\n",
+		 body);
 	expect(OUT, text, "private_key_pem", body);
 	/* `base64 ~/.ssh/id_rsa`: the header itself is base64. */
 	expect(OUT,
