@@ -4,9 +4,10 @@
  * each TLS stack's uprobes live in their own object (openssl.bpf.c, ...) and
  * share this one's maps (core.bpf.h).
  *
- * - raw syscall tracepoints (tp_btf/sys_enter, sys_exit: no tracefs needed):
- *   TCP socket data, connect/accept 4-tuples, close, and the TLS connection
- *   -> socket correlation (docs/capture.md);
+ * - syscall tracepoints (one per tracked syscall, or the raw sys_enter/
+ *   sys_exit pair where tracefs is missing): TCP socket data, connect/accept
+ *   4-tuples, close, and the TLS connection -> socket correlation
+ *   (docs/capture.md);
  * - sched_process_fork/exec/exit: the target TGID set follows children and
  *   forgets the dead.
  * Every program returns at once unless the current TGID is a target. Every
@@ -221,35 +222,34 @@ static __always_inline void sys_close(__s32 fd)
 	submit(e);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(cs_sys_enter, struct pt_regs *regs, long nr)
+/*
+ * A socket syscall of a target starts: remember what its exit needs. The
+ * front ends below pass the syscall's first three arguments; `peek` is set
+ * for MSG_PEEK receives (peeked bytes are read again later: captured then).
+ */
+static __always_inline void sys_enter(__u32 kind, __u64 a0, __u64 a1, __u64 a2, int peek)
 {
-	/* syscall number first: a compare is cheaper than the TGID lookup */
-	__u32 kind = sys_kind_of(nr);
 	__u64 pt = bpf_get_current_pid_tgid();
 	struct sys_call a = {};
 
-	if (kind == SK_NONE || !is_target(pt >> 32))
-		return 0;
+	if (!is_target(pt >> 32))
+		return;
 	a.kind = kind;
-	a.fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	a.fd = (__s32)a0;
 	if (kind == SK_CLOSE) {
 		sys_close(a.fd);
-		return 0;
+		return;
 	}
-	/* peeked bytes are read again later: capture them then */
-	if ((nr == NR_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)) ||
-	    (nr == NR_RECVMSG && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK)))
-		return 0;
+	if (peek)
+		return;
 	if (kind != SK_ACCEPT) {
 		a.sk = (__u64)tcp_sock_of(a.fd);
 		if (!a.sk)
-			return 0;
-		a.arg = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		a.cnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
+			return;
+		a.arg = a1;
+		a.cnt = a2;
 	}
 	bpf_map_update_elem(&sys_calls, &pt, &a, BPF_ANY);
-	return 0;
 }
 
 /* TLS record header: content type 20..24, version 3.x. */
@@ -346,24 +346,21 @@ static __always_inline void sys_data(__u64 pt, struct sys_call *a, long ret)
 	emit_call(CS_SRC_SOCK, egress ? CS_DATA_EGRESS : CS_DATA_INGRESS, a->fd, buf, iovcnt, ret);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(cs_sys_exit, struct pt_regs *regs, long ret)
+/* The syscall saved at entry returned `ret`. */
+static __always_inline void sys_exit(__u32 kind, long ret)
 {
-	__u32 kind = sys_kind_of(SYSCALL_NR(regs));
 	__u64 pt = bpf_get_current_pid_tgid();
 	struct sys_call a, *p;
 	struct sock *sk;
 
-	if (kind == SK_NONE || kind == SK_CLOSE)
-		return 0;
 	/* only targets' calls were saved at entry */
 	p = bpf_map_lookup_elem(&sys_calls, &pt);
 	if (!p)
-		return 0;
+		return;
 	a = *p;
 	bpf_map_delete_elem(&sys_calls, &pt);
 	if (a.kind != kind)
-		return 0;
+		return;
 	if (kind == SK_CONNECT) {
 		if (ret == 0 || ret == -EINPROGRESS)
 			track_sock(CS_EV_SOCK_CONNECT, a.fd, (struct sock *)a.sk);
@@ -374,6 +371,66 @@ int BPF_PROG(cs_sys_exit, struct pt_regs *regs, long ret)
 	} else if (ret > 0) {
 		sys_data(pt, &a, ret);
 	}
+}
+
+/*
+ * Two front ends; the agent loads one (probes.c). The per-syscall
+ * tracepoints run a program only for the syscalls tracked here: the
+ * machine's other syscalls (epoll_wait, futex, mmap, ...: about half of a
+ * busy HTTPS server's) cost no BPF run. They need tracefs. Without it, the
+ * raw sys_enter/sys_exit tracepoints, which run for every syscall of every
+ * process and sort by number inside.
+ */
+#define SYS_TP_ENTER(name, kind, peek)                                           \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                              \
+	int cs_e_##name(struct trace_event_raw_sys_enter *ctx)                   \
+	{                                                                        \
+		sys_enter(kind, ctx->args[0], ctx->args[1], ctx->args[2], peek); \
+		return 0;                                                        \
+	}
+#define SYS_TP(name, kind, peek)                              \
+	SYS_TP_ENTER(name, kind, peek)                        \
+	SEC("tracepoint/syscalls/sys_exit_" #name)            \
+	int cs_x_##name(struct trace_event_raw_sys_exit *ctx) \
+	{                                                     \
+		sys_exit(kind, ctx->ret);                     \
+		return 0;                                     \
+	}
+
+SYS_TP(write, SK_WRITE, 0)
+SYS_TP(sendto, SK_WRITE, 0)
+SYS_TP(writev, SK_WRITEV, 0)
+SYS_TP(sendmsg, SK_SENDMSG, 0)
+SYS_TP(read, SK_READ, 0)
+SYS_TP(recvfrom, SK_READ, ctx->args[3] & MSG_PEEK)
+SYS_TP(readv, SK_READV, 0)
+SYS_TP(recvmsg, SK_RECVMSG, ctx->args[2] & MSG_PEEK)
+SYS_TP(connect, SK_CONNECT, 0)
+SYS_TP(accept, SK_ACCEPT, 0)
+SYS_TP(accept4, SK_ACCEPT, 0)
+SYS_TP_ENTER(close, SK_CLOSE, 0)
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(cs_sys_enter, struct pt_regs *regs, long nr)
+{
+	/* syscall number first: a compare is cheaper than the TGID lookup */
+	__u32 kind = sys_kind_of(nr);
+	int peek = (nr == NR_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK)) ||
+		   (nr == NR_RECVMSG && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK));
+
+	if (kind != SK_NONE)
+		sys_enter(kind, PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM2_CORE_SYSCALL(regs),
+			  PT_REGS_PARM3_CORE_SYSCALL(regs), peek);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(cs_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 kind = sys_kind_of(SYSCALL_NR(regs));
+
+	if (kind != SK_NONE && kind != SK_CLOSE)
+		sys_exit(kind, ret);
 	return 0;
 }
 

@@ -614,6 +614,8 @@ static int open_probes(struct agent *a)
 
 	if (rc)
 		logmsg("cannot load the eBPF capture: %s", err[0] ? err : strerror(-rc));
+	else
+		logmsg("socket syscalls hooked by %s", cs_probes_syscall_hooks(a->probes));
 	return rc;
 }
 

@@ -49,6 +49,7 @@ struct cs_probes {
 	cs_probes_record_fn fn;
 	void *fn_ctx;
 	int handled;
+	bool per_syscall_hooks;
 };
 
 /* libbpf's warnings (a verifier log) help; its debug chatter does not. */
@@ -80,23 +81,60 @@ static int sample_cb(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/*
+ * The per-syscall tracepoints (capture.bpf.c's cs_e_* and cs_x_*) cost no
+ * BPF run for the syscalls they do not track, but are found through tracefs;
+ * the raw sys_enter/sys_exit pair needs none. Load one front end.
+ */
+static bool have_syscall_tracepoints(void)
+{
+	static const char *const ids[] = {
+		"/sys/kernel/tracing/events/syscalls/sys_enter_read/id",
+		"/sys/kernel/debug/tracing/events/syscalls/sys_enter_read/id",
+	};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (access(ids[i], R_OK) == 0)
+			return true;
+	return false;
+}
+
+static void choose_syscall_hooks(struct cs_probes *p, bool per_syscall)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
+		const char *sec = bpf_program__section_name(prog);
+
+		if (!strncmp(sec, "tracepoint/syscalls/", 20))
+			bpf_program__set_autoload(prog, per_syscall);
+		else if (!strncmp(sec, "tp_btf/sys_e", 12))
+			bpf_program__set_autoload(prog, !per_syscall);
+	}
+	p->per_syscall_hooks = per_syscall;
+}
+
+const char *cs_probes_syscall_hooks(const struct cs_probes *p)
+{
+	return p->per_syscall_hooks ? "per-syscall tracepoints" : "raw sys_enter/sys_exit";
+}
+
+/* Every program of the core object that was loaded: syscalls and processes. */
 static int attach_tracking(struct cs_probes *p, char *err, size_t errlen)
 {
-	struct bpf_program *progs[] = {
-		p->skel->progs.cs_sys_enter, p->skel->progs.cs_sys_exit, p->skel->progs.cs_fork,
-		p->skel->progs.cs_exec,	     p->skel->progs.cs_exit,
-	};
-	struct bpf_link **links[] = {
-		&p->skel->links.cs_sys_enter, &p->skel->links.cs_sys_exit, &p->skel->links.cs_fork,
-		&p->skel->links.cs_exec,      &p->skel->links.cs_exit,
-	};
+	const struct bpf_object_skeleton *s = p->skel->skeleton;
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		*links[i] = bpf_program__attach(progs[i]);
-		if (!*links[i]) {
+	for (int i = 0; i < s->prog_cnt; i++) {
+		struct bpf_program *prog = *s->progs[i].prog;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		*s->progs[i].link = bpf_program__attach(prog);
+		if (!*s->progs[i].link) {
 			int e = -errno;
 
-			cs_set_err(err, errlen, "cannot attach %s: %s", bpf_program__name(progs[i]),
+			cs_set_err(err, errlen, "cannot attach %s: %s", bpf_program__name(prog),
 				   strerror(-e));
 			return e;
 		}
@@ -119,6 +157,7 @@ static int load(struct cs_probes *p, const struct cs_probes_opts *o, char *err, 
 		return e;
 	p->skel->rodata->capture_cap = o->capture_cap ? o->capture_cap : CS_CAP_DEFAULT;
 	p->skel->rodata->exec_all = o->exec_all ? 1 : 0;
+	choose_syscall_hooks(p, !o->raw_syscall_hooks && have_syscall_tracepoints());
 	e = capture_bpf__load(p->skel);
 	if (e) {
 		cs_set_err(err, errlen, "cannot load the BPF programs: %s%s", strerror(-e),
@@ -446,6 +485,16 @@ size_t cs_probes_prog_ids(const struct cs_probes *p, uint32_t *ids, size_t max)
 		if (p->slots[i].obj)
 			cs_tls_prog_ids(p->slots[i].bobj, ids, max, &n);
 	}
+	return n;
+}
+
+size_t cs_probes_tracking_links(const struct cs_probes *p)
+{
+	const struct bpf_object_skeleton *s = p->skel->skeleton;
+	size_t n = 0;
+
+	for (int i = 0; i < s->prog_cnt; i++)
+		n += *s->progs[i].link != NULL;
 	return n;
 }
 

@@ -49,9 +49,11 @@
 struct cs_probes;
 
 struct cs_probes_opts {
-	size_t ringbuf_bytes; /* 0: 8 MiB; rounded up to a power of two >= 4 KiB */
-	uint32_t capture_cap; /* bytes per call; 0: CS_CAP_DEFAULT; max CS_CAP_MAX */
-	int exec_all;	      /* report every exec on the machine, not just targets' */
+	size_t ringbuf_bytes;  /* 0: 8 MiB; rounded up to a power of two >= 4 KiB */
+	uint32_t capture_cap;  /* bytes per call; 0: CS_CAP_DEFAULT; max CS_CAP_MAX */
+	int exec_all;	       /* report every exec on the machine, not just targets' */
+	int raw_syscall_hooks; /* the raw sys_enter/sys_exit pair even where tracefs has
+				  the per-syscall tracepoints (tests both front ends) */
 };
 
 /* Called once per record; return 0 to go on, non-zero to stop this poll. */
@@ -65,6 +67,9 @@ typedef int (*cs_probes_record_fn)(const void *rec, size_t len, void *ctx);
  */
 int cs_probes_open(const struct cs_probes_opts *opts, struct cs_probes **out, char *err,
 		   size_t errlen);
+
+/* How socket syscalls are hooked: "per-syscall tracepoints" or "raw sys_enter/sys_exit". */
+const char *cs_probes_syscall_hooks(const struct cs_probes *p);
 
 /* Starts/stops capturing tgid (and, from now on, its new children). */
 int cs_probes_add_target(struct cs_probes *p, uint32_t tgid);
@@ -114,6 +119,9 @@ int cs_probes_read_stats(const struct cs_probes *p, uint64_t out[CS_STAT_MAX]);
  * no link or program with these ids remains). Returns how many (<= max).
  */
 size_t cs_probes_prog_ids(const struct cs_probes *p, uint32_t *ids, size_t max);
+
+/* Links of the syscall and process tracking (the rest are TLS uprobes). */
+size_t cs_probes_tracking_links(const struct cs_probes *p);
 
 /* Detaches and unloads everything; p may be NULL. */
 void cs_probes_close(struct cs_probes *p);
