@@ -3,7 +3,9 @@
 # The eBPF agent's /metrics (issue 14), scraped by a real Prometheus started
 # here: after a probed HTTPS client leaks a FAKE key, Prometheus has the
 # agent's capture, target and finding series; promtool accepts the
-# exposition; no label carries the client's pid or the destination.
+# exposition; no label carries the client's pid or the destination. With
+# bpf_stats on, the capture's cost (agent CPU, BPF run time in the traced
+# processes) is in /metrics and in status (issue 13).
 source "$(dirname "$0")/agent_lib.sh"
 setup
 command -v prometheus >/dev/null && command -v promtool >/dev/null ||
@@ -14,7 +16,7 @@ free_port() {
 }
 mport=$(free_port)
 promport=$(free_port)
-printf '{ "metrics": { "listen": "127.0.0.1:%s" } }\n' "$mport" >"$T/agent.json"
+printf '{ "bpf_stats": true, "metrics": { "listen": "127.0.0.1:%s" } }\n' "$mport" >"$T/agent.json"
 chmod 600 "$T/agent.json"
 
 start_server
@@ -58,6 +60,16 @@ wait_for 10 holds 'clawsec_traffic_capture_enabled' 'r.length === 1 && r[0].valu
 	fail "capture_enabled"
 wait_for 10 holds 'clawsec_traffic_captured_bytes_total{path="ebpf"}' 'r.length === 1 && +r[0].value[1] > 0' ||
 	fail "captured_bytes_total{path=ebpf}"
+
+wait_for 10 holds 'clawsec_traffic_bpf_runs_total' 'r.length === 1 && +r[0].value[1] > 0' ||
+	fail "bpf_runs_total (bpf_stats on)"
+wait_for 10 holds 'clawsec_traffic_bpf_run_seconds_total' 'r.length === 1 && +r[0].value[1] > 0' ||
+	fail "bpf_run_seconds_total"
+wait_for 10 holds 'clawsec_traffic_agent_cpu_seconds_total' 'r.length === 1 && +r[0].value[1] > 0' ||
+	fail "agent_cpu_seconds_total"
+"$CLI" status --state-file "$T/home/state.json" >"$T/status.out" || fail "status: agent down"
+grep -qE '^cost: agent [0-9.]+ s CPU.*; BPF programs [0-9.]+ s in [1-9][0-9]* runs \([0-9]+ ns per run\)' \
+	"$T/status.out" || fail "status has no cost line: $(grep cost "$T/status.out")"
 
 curl -sf "http://127.0.0.1:$mport/metrics" -o "$T/m1.txt" || fail "scrape"
 promtool check metrics <"$T/m1.txt" >"$T/lint.txt" 2>&1 && [[ ! -s $T/lint.txt ]] ||

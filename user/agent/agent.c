@@ -424,6 +424,7 @@ static void refresh_stats(struct agent *a)
 
 	if (cs_probes_read_stats(a->probes, a->stats))
 		return;
+	cs_probes_cost(a->probes, &a->bpf_cost);
 	if (now > a->rate_ms) {
 		a->events_per_sec =
 			(a->stats[CS_STAT_EVENTS] - a->rate_events) * 1000 / (now - a->rate_ms);
@@ -608,6 +609,7 @@ static int open_probes(struct agent *a)
 		.ringbuf_bytes = a->conf->cfg.ringbuf_bytes,
 		.capture_cap = a->conf->cfg.capture_cap_bytes,
 		.exec_all = 1,
+		.bpf_stats = a->conf->cfg.bpf_stats,
 	};
 	char err[256] = "";
 	int rc = cs_probes_open(&po, &a->probes, err, sizeof(err));

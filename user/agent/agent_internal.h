@@ -70,6 +70,7 @@ struct agent {
 	/* capture counters and the event rate over the last second */
 	uint64_t stats[CS_STAT_MAX];
 	uint64_t rate_events, rate_ms, events_per_sec;
+	struct cs_probes_cost bpf_cost; /* refreshed with stats */
 	unsigned ticks;
 	bool stop;
 	bool state_failing; /* said once, not every second */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cjson/cJSON.h>
 
@@ -19,6 +20,25 @@ static void add_str_or_null(cJSON *o, const char *key, const char *s)
 		cJSON_AddNullToObject(o, key);
 }
 
+/*
+ * What watching costs: this process's CPU (all its threads: capture,
+ * decoding, IPC, proxy) and the BPF programs' run time in the traced
+ * processes, counted by the kernel only with bpf_stats (or the sysctl).
+ */
+static void add_cost(cJSON *c, const struct agent *a)
+{
+	struct rusage ru;
+	double cpu = 0;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	cJSON_AddNumberToObject(c, "agent_cpu_seconds", cpu);
+	cJSON_AddBoolToObject(c, "bpf_run_time_counted", a->bpf_cost.counted);
+	cJSON_AddNumberToObject(c, "bpf_runs", (double)a->bpf_cost.runs);
+	cJSON_AddNumberToObject(c, "bpf_run_seconds", (double)a->bpf_cost.run_ns / 1e9);
+}
+
 static cJSON *capture_json(const struct agent *a)
 {
 	cJSON *c = cJSON_CreateObject();
@@ -32,6 +52,7 @@ static cJSON *capture_json(const struct agent *a)
 	cJSON_AddNumberToObject(c, "bytes_lost", (double)a->stats[CS_STAT_BYTES_LOST]);
 	cJSON_AddNumberToObject(c, "missed_returns", (double)a->stats[CS_STAT_MISSED_RET]);
 	cJSON_AddNumberToObject(c, "read_failures", (double)a->stats[CS_STAT_READ_FAIL]);
+	add_cost(c, a);
 	return c;
 }
 

@@ -50,6 +50,7 @@ struct cs_probes {
 	void *fn_ctx;
 	int handled;
 	bool per_syscall_hooks;
+	int stats_fd; /* BPF_ENABLE_STATS while held, or -1 */
 };
 
 /* libbpf's warnings (a verifier log) help; its debug chatter does not. */
@@ -192,6 +193,8 @@ int cs_probes_open(const struct cs_probes_opts *opts, struct cs_probes **out, ch
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	/* a kernel without BPF_ENABLE_STATS leaves the cost uncounted, nothing else */
+	p->stats_fd = o.bpf_stats ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
 	libbpf_set_print(libbpf_log);
 	e = load(p, &o, err, errlen);
 	if (!e)
@@ -488,6 +491,31 @@ size_t cs_probes_prog_ids(const struct cs_probes *p, uint32_t *ids, size_t max)
 	return n;
 }
 
+/* kernel.bpf_stats_enabled also turns counting on (an operator, a benchmark) */
+static bool stats_sysctl_on(void)
+{
+	char c = '0';
+	int fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '0';
+		close(fd);
+	}
+	return c == '1';
+}
+
+void cs_probes_cost(const struct cs_probes *p, struct cs_probes_cost *out)
+{
+	memset(out, 0, sizeof(*out));
+	cs_tls_prog_cost(p->skel->obj, &out->runs, &out->run_ns);
+	for (size_t i = 0; i < N_STACKS; i++) {
+		if (p->slots[i].obj)
+			cs_tls_prog_cost(p->slots[i].bobj, &out->runs, &out->run_ns);
+	}
+	out->counted = p->stats_fd >= 0 || stats_sysctl_on();
+}
+
 size_t cs_probes_tracking_links(const struct cs_probes *p)
 {
 	const struct bpf_object_skeleton *s = p->skel->skeleton;
@@ -510,5 +538,7 @@ void cs_probes_close(struct cs_probes *p)
 	}
 	ring_buffer__free(p->rb);
 	capture_bpf__destroy(p->skel);
+	if (p->stats_fd >= 0)
+		close(p->stats_fd);
 	free(p);
 }

@@ -40,6 +40,7 @@
 #define CLAWSEC_PROBES_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,7 @@ struct cs_probes_opts {
 	int exec_all;	       /* report every exec on the machine, not just targets' */
 	int raw_syscall_hooks; /* the raw sys_enter/sys_exit pair even where tracefs has
 				  the per-syscall tracepoints (tests both front ends) */
+	int bpf_stats;	       /* have the kernel count our programs' run time while open */
 };
 
 /* Called once per record; return 0 to go on, non-zero to stop this poll. */
@@ -119,6 +121,14 @@ int cs_probes_read_stats(const struct cs_probes *p, uint64_t out[CS_STAT_MAX]);
  * no link or program with these ids remains). Returns how many (<= max).
  */
 size_t cs_probes_prog_ids(const struct cs_probes *p, uint32_t *ids, size_t max);
+
+/* What our BPF programs cost the traced processes, summed over all of them. */
+struct cs_probes_cost {
+	uint64_t runs;
+	uint64_t run_ns;
+	bool counted; /* the kernel counts run time (bpf_stats, or the sysctl is on) */
+};
+void cs_probes_cost(const struct cs_probes *p, struct cs_probes_cost *out);
 
 /* Links of the syscall and process tracking (the rest are TLS uprobes). */
 size_t cs_probes_tracking_links(const struct cs_probes *p);

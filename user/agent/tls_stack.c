@@ -33,18 +33,38 @@ int cs_tls_share_maps(struct bpf_object *core, struct bpf_object *obj)
 	return 0;
 }
 
+/* 0 and *info for a loaded program, -1 for one not loaded (autoload off). */
+static int prog_info(const struct bpf_program *prog, struct bpf_prog_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(bpf_program__fd(prog), info, &len) ? -1 : 0;
+}
+
 void cs_tls_prog_ids(struct bpf_object *obj, uint32_t *ids, size_t max, size_t *n)
 {
 	struct bpf_program *prog;
+	struct bpf_prog_info info;
 
 	bpf_object__for_each_program(prog, obj)
 	{
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-
-		memset(&info, 0, sizeof(info));
-		if (*n < max && !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		if (*n < max && !prog_info(prog, &info))
 			ids[(*n)++] = info.id;
+	}
+}
+
+void cs_tls_prog_cost(struct bpf_object *obj, uint64_t *runs, uint64_t *run_ns)
+{
+	struct bpf_program *prog;
+	struct bpf_prog_info info;
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		if (!prog_info(prog, &info)) {
+			*runs += info.run_cnt;
+			*run_ns += info.run_time_ns;
+		}
 	}
 }
 

@@ -117,4 +117,8 @@ struct bpf_link *cs_tls_uprobe(struct bpf_program *prog, const char *path, const
 /* Kernel ids of obj's loaded programs appended to ids[*n..max). */
 void cs_tls_prog_ids(struct bpf_object *obj, uint32_t *ids, size_t max, size_t *n);
 
+/* Runs and run time of obj's loaded programs added to *runs, *run_ns (the
+ * kernel counts them only while BPF run-time stats are enabled). */
+void cs_tls_prog_cost(struct bpf_object *obj, uint64_t *runs, uint64_t *run_ns);
+
 #endif

@@ -130,6 +130,26 @@ static void print_proxy(const cJSON *px)
 	       num(px, "upstream_errors"));
 }
 
+/* What watching costs: the agent's CPU, and the BPF programs' time in the traced processes. */
+static void print_cost(const cJSON *cap, const cJSON *det)
+{
+	double msgs = num(det, "messages"), cpu = num(cap, "agent_cpu_seconds");
+	double runs = num(cap, "bpf_runs"), bpf = num(cap, "bpf_run_seconds");
+
+	printf("cost: agent %.2f s CPU", cpu);
+	if (msgs > 0)
+		printf(" (%.2f ms per 1,000 messages)", cpu * 1e6 / msgs);
+	if (!flag(cap, "bpf_run_time_counted")) {
+		printf("; BPF run time not counted (config bpf_stats: true, or sysctl "
+		       "kernel.bpf_stats_enabled=1)\n");
+		return;
+	}
+	printf("; BPF programs %.2f s in %.0f runs", bpf, runs);
+	if (runs > 0)
+		printf(" (%.0f ns per run)", bpf * 1e9 / runs);
+	printf(" in the traced processes\n");
+}
+
 static void print_capture(const cJSON *st, const cJSON *cap)
 {
 	printf("capture: on, %.0f events (%.0f/s), %.0f bytes captured\n", num(cap, "events"),
@@ -138,6 +158,7 @@ static void print_capture(const cJSON *st, const cJSON *cap)
 	       "read_failures %.0f\n",
 	       num(cap, "ringbuf_full"), num(cap, "bytes_cut"), num(cap, "bytes_lost"),
 	       num(cap, "missed_returns"), num(cap, "read_failures"));
+	print_cost(cap, cJSON_GetObjectItemCaseSensitive(st, "detector"));
 	print_targets(cJSON_GetObjectItemCaseSensitive(st, "targets"));
 }
 

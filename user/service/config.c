@@ -124,6 +124,7 @@ static const struct key root_keys[] = {
 	{"credential_strict_sources", K_ORIGINS, 0, 0, 0, 0, 0, NULL},
 	{"capture_cap_bytes", K_U32, F(capture_cap_bytes), 0, 256, 4 << 20, NULL},
 	{"ringbuf_bytes", K_U32, F(ringbuf_bytes), 0, 1 << 16, 1 << 30, NULL},
+	{"bpf_stats", K_BOOL, F(bpf_stats), 0, 0, 0, NULL},
 	{"target_pids", K_PIDLIST, L(target_pids, n_target_pids), 1, 4194304, NULL},
 	{"target_cmdline", K_STRLIST, L(target_cmdline, n_target_cmdline), 0, 0, NULL},
 	{"container_prefix", K_STR, F(container_prefix), 0, 0, 0, NULL},
@@ -860,7 +861,8 @@ static void check_values(const struct cs_config *c, struct cs_config_problems *p
 			"must be host:port with a port 1..65535, or \"\" (off)");
 	if (c->ship_syslog[0] && !valid_syslog_target(c->ship_syslog))
 		problem(p, "$.ship.syslog",
-			"must be \"\" (off), unix:/absolute/path, udp://host:port or tcp://host:port");
+			"must be \"\" (off), unix:/absolute/path, udp://host:port or "
+			"tcp://host:port");
 	if (c->parent_proxy[0] &&
 	    (strncmp(c->parent_proxy, "http://", 7) || !valid_host_port(c->parent_proxy + 7)))
 		problem(p, "$.proxy.parent_proxy", "must be \"\" or http://host:port");

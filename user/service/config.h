@@ -63,6 +63,7 @@ struct cs_config {
 	/* capture */
 	uint32_t capture_cap_bytes; /* per SSL/socket call */
 	uint32_t ringbuf_bytes;	    /* power of two */
+	bool bpf_stats;		    /* kernel counts our BPF programs' run time */
 	int target_pids[CS_CFG_MAX_LIST];
 	size_t n_target_pids;
 	char target_cmdline[CS_CFG_MAX_LIST][CS_CFG_STR]; /* POSIX extended regexes on cmdline */

@@ -140,6 +140,26 @@ static void process_info(struct out *o, const struct cs_metrics_view *v)
 	    "1 when this process has published its state at least once, else 0.", v->state ? 1 : 0);
 }
 
+/*
+ * Only an eBPF agent reports its cost, and BPF run time only when the kernel
+ * counts it: a constant 0 would read as "free".
+ */
+static void capture_cost(struct out *o, const cJSON *cap)
+{
+	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(cap, "agent_cpu_seconds")))
+		return;
+	one(o, "agent_cpu_seconds_total", "counter",
+	    "CPU time of this process (capture, decoding, IPC, proxy threads).",
+	    num(cap, "agent_cpu_seconds"));
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cap, "bpf_run_time_counted")))
+		return;
+	one(o, "bpf_run_seconds_total", "counter",
+	    "Run time of the capture's BPF programs in the traced processes (config bpf_stats).",
+	    num(cap, "bpf_run_seconds"));
+	one(o, "bpf_runs_total", "counter", "Runs of the capture's BPF programs.",
+	    num(cap, "bpf_runs"));
+}
+
 static void capture(struct out *o, const struct cs_metrics_view *v)
 {
 	const cJSON *cap = block(v, "capture"), *px = block(v, "proxy");
@@ -167,6 +187,7 @@ static void capture(struct out *o, const struct cs_metrics_view *v)
 	by_label(o, "capture_lost_bytes_total", "counter",
 		 "Captured bytes not delivered whole (cut at capture_cap_bytes, or lost).",
 		 "reason", cap, lost, N(lost));
+	capture_cost(o, cap);
 }
 
 static void detector(struct out *o, const struct cs_metrics_view *v)
