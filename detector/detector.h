@@ -104,9 +104,9 @@ void cs_flow_set_dest(struct cs_flow *f, const char *dest);
 void cs_flow_set_protocol(struct cs_flow *f, const char *protocol);
 /*
  * Offline traffic with no known peer (call before feeding): each request's
- * Host field names the dest of its findings and of its response's (":80",
- * or ":443" for protocol "https", when it has no port). A missing, repeated
- * or invalid Host keeps the dest before it. A function rather than a
+ * Host field (HTTP/2: its :authority) names the dest of its findings and of
+ * its response's (":80", or ":443" for protocol "https", when it has no
+ * port). A missing, repeated or invalid Host keeps the dest before it. A function rather than a
  * cs_flow_info field so that callers' initialisers stay complete.
  * -1 when out of memory.
  */

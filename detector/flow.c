@@ -155,10 +155,16 @@ struct body {
  * it runs on from it, as HTTP/1 bodies do from message to message.
  */
 struct h2_body {
-	uint32_t id;   /* 0: free */
-	uint64_t used; /* when its stream last had DATA or ended (the dir's h2_tick) */
+	uint32_t id;	     /* 0: free */
+	uint64_t used;	     /* when its stream last had DATA or ended (the dir's h2_tick) */
+	char dest[DEST_MAX]; /* of the stream it serves or served last */
 	struct body b;
 	struct lane lane;
+};
+
+struct h2_dest {
+	uint32_t id;
+	char dest[DEST_MAX];
 };
 
 struct dir {
@@ -190,6 +196,13 @@ struct dir {
 	struct h2_body *h2b[H2_BODIES]; /* allocated as streams need them */
 	struct h2_body *h2_last;	/* the slot that had DATA last: it may hold staged text */
 	uint64_t h2_tick;
+	/* dest_from_host on HTTP/2: the dest of the stream being decoded (set: h2_dest[0]). */
+	char h2_dest[DEST_MAX];
+	bool h2_in_block;
+	/* A request block's pseudo-header fields, held until its :authority is known. */
+	uint8_t *held;
+	size_t held_len;
+	bool holding;
 };
 
 struct cs_flow {
@@ -203,6 +216,10 @@ struct cs_flow {
 	/* dest_from_host: the dest of each pending request, and of the response read now. */
 	char (*pend_dest)[DEST_MAX];
 	char resp_dest[DEST_MAX];
+	/* dest_from_host on HTTP/2: each recent stream's :authority (CS_H2_STREAMS, reused in
+	 * turn). */
+	struct h2_dest *h2_dests;
+	unsigned h2_dest_next;
 };
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -225,6 +242,8 @@ static const char *dir_dest(const struct dir *ds)
 {
 	const struct cs_flow *f = ds->flow;
 
+	if (ds->h2_dest[0])
+		return ds->h2_dest;
 	return f->pend_dest && ds->dir == CS_DIR_INBOUND ? f->resp_dest : f->dest;
 }
 
@@ -724,17 +743,26 @@ static bool host_ok(const uint8_t *v, size_t n, bool *has_port)
 	return port <= 65535;
 }
 
-/* dest_from_host: this request's findings (and its response's) go to its Host. */
-static void request_dest(struct cs_flow *f, const struct cs_http_head *h)
+/* A Host or :authority value as a dest (host:port); false, out untouched, if unfit. */
+static bool dest_of_host(const struct cs_flow *f, char out[DEST_MAX], const uint8_t *host,
+			 size_t len)
 {
 	bool has_port;
 
-	if (!f->pend_dest || !h->host || !host_ok(h->host, h->host_len, &has_port))
-		return;
-	snprintf(f->dest, sizeof(f->dest), "%.*s%s", (int)h->host_len, (const char *)h->host,
+	if (!host || !host_ok(host, len, &has_port))
+		return false;
+	snprintf(out, DEST_MAX, "%.*s%s", (int)len, (const char *)host,
 		 has_port			 ? ""
 		 : !strcmp(f->protocol, "https") ? ":443"
 						 : ":80");
+	return true;
+}
+
+/* dest_from_host: this request's findings (and its response's) go to its Host. */
+static void request_dest(struct cs_flow *f, const struct cs_http_head *h)
+{
+	if (f->pend_dest)
+		dest_of_host(f, f->dest, h->host, h->host_len);
 }
 
 static bool method_is(const struct cs_http_head *h, const char *m)
@@ -1098,15 +1126,55 @@ static void h2_flush_last(struct dir *ds)
 		lane_flush(&ds->h2_last->lane);
 }
 
-/* A header field as "name: value" on a line; :path is percent-decoded like a request target. */
-static void h2_field(void *ctx, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl)
+/* dest_from_host: the dest a recent stream's request named, NULL if none. */
+static struct h2_dest *h2_dest_find(struct cs_flow *f, uint32_t id)
 {
-	struct dir *ds = ctx;
+	if (!f->h2_dests || !id)
+		return NULL;
+	for (unsigned i = 0; i < CS_H2_STREAMS; i++)
+		if (f->h2_dests[i].id == id)
+			return &f->h2_dests[i];
+	return NULL;
+}
 
-	if (ds->part != CS_PART_HEAD) {
-		h2_flush_last(ds); /* gathered DATA is reported as body */
-		ds->part = CS_PART_HEAD;
+/* A request's :authority is its stream's dest in both directions, like HTTP/1's Host. */
+static void h2_dest_set(struct dir *ds, uint32_t id, const uint8_t *v, size_t n)
+{
+	struct cs_flow *f = ds->flow;
+	struct h2_dest *e = h2_dest_find(f, id);
+	char dest[DEST_MAX];
+
+	if (!dest_of_host(f, dest, v, n))
+		return; /* unfit: the dest before it is kept */
+	if (!f->h2_dests)
+		f->h2_dests = calloc(CS_H2_STREAMS, sizeof(*f->h2_dests));
+	if (!f->h2_dests)
+		return; /* out of memory: the flow's dest */
+	if (!e) {
+		e = &f->h2_dests[f->h2_dest_next++ % CS_H2_STREAMS];
+		e->id = id;
 	}
+	copy_str(e->dest, DEST_MAX, dest);
+	copy_str(ds->h2_dest, DEST_MAX, dest);
+}
+
+/* What is scanned from now on belongs to stream id: its dest, or the flow's. */
+static void h2_dest_use(struct dir *ds, uint32_t id)
+{
+	const struct h2_dest *e = h2_dest_find(ds->flow, id);
+
+	ds->h2_dest[0] = 0;
+	if (e)
+		copy_str(ds->h2_dest, DEST_MAX, e->dest);
+}
+
+/* Pseudo-header fields held per request block, at most. */
+#define HELD_MAX 4096
+
+/* A header field as "name: value" on a line; :path is percent-decoded like a request target. */
+static void h2_scan_field(struct dir *ds, const uint8_t *name, size_t nl, const uint8_t *value,
+			  size_t vl)
+{
 	scan(ds, &ds->side, name, nl);
 	scan(ds, &ds->side, (const uint8_t *)": ", 2);
 	if (nl == 5 && !memcmp(name, ":path", 5))
@@ -1116,11 +1184,76 @@ static void h2_field(void *ctx, const uint8_t *name, size_t nl, const uint8_t *v
 	scan(ds, &ds->side, (const uint8_t *)"\n", 1);
 }
 
+/* Scan the held fields in their order; hold no more in this block. */
+static void h2_release(struct dir *ds)
+{
+	size_t i = 0;
+
+	while (i < ds->held_len) {
+		const uint8_t *e = ds->held + i;
+		size_t nl = e[0], vl = (size_t)e[1] << 8 | e[2];
+
+		h2_scan_field(ds, e + 3, nl, e + 3 + nl, vl);
+		i += 3 + nl + vl;
+	}
+	ds->held_len = 0;
+	ds->holding = false;
+}
+
+/* Keep a pseudo-header field until the block's dest is known; false if it does not fit. */
+static bool h2_hold(struct dir *ds, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl)
+{
+	uint8_t *e;
+
+	if (nl > 255 || 3 + nl + vl > HELD_MAX - ds->held_len)
+		return false;
+	if (!ds->held && !(ds->held = malloc(HELD_MAX)))
+		return false;
+	e = ds->held + ds->held_len;
+	e[0] = (uint8_t)nl;
+	e[1] = (uint8_t)(vl >> 8);
+	e[2] = (uint8_t)vl;
+	memcpy(e + 3, name, nl);
+	memcpy(e + 3 + nl, value, vl);
+	ds->held_len += 3 + nl + vl;
+	return true;
+}
+
+/* A header block starts: its fields belong to its stream. */
+static void h2_block_begin(struct dir *ds)
+{
+	h2_flush_last(ds); /* gathered DATA is reported as body, towards its own dest */
+	ds->part = CS_PART_HEAD;
+	ds->h2_in_block = true;
+	h2_dest_use(ds, ds->h2->block_stream);
+	/* A request's :authority may come after other pseudo-header fields (all come first). */
+	ds->holding = ds->flow->pend_dest && ds->dir == CS_DIR_OUTBOUND && !ds->h2_dest[0];
+}
+
+static void h2_field(void *ctx, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl)
+{
+	struct dir *ds = ctx;
+
+	if (!ds->h2_in_block)
+		h2_block_begin(ds);
+	if (ds->holding) {
+		if (nl == 10 && !memcmp(name, ":authority", 10))
+			h2_dest_set(ds, ds->h2->block_stream, value, vl);
+		else if (nl && name[0] == ':' && h2_hold(ds, name, nl, value, vl))
+			return;
+		h2_release(ds);
+	}
+	h2_scan_field(ds, name, nl, value, vl);
+}
+
 static void h2_block_end(void *ctx, const struct cs_h2_stream *st)
 {
 	struct dir *ds = ctx;
 
 	(void)st;
+	if (ds->holding)
+		h2_release(ds);
+	ds->h2_in_block = false;
 	COUNT(ds, messages, 1);
 	lane_end(&ds->side);
 }
@@ -1155,6 +1288,7 @@ static void h2_leave(struct dir *ds)
 static void h2_body_end(struct dir *ds, struct h2_body *s, bool complete)
 {
 	h2_enter(ds, s);
+	h2_dest_use(ds, s->id);
 	h2_part(ds, s); /* a trailer block may have come last: what is flushed now is body */
 	on_end(ds, complete);
 	h2_leave(ds);
@@ -1203,8 +1337,14 @@ static void h2_data(void *ctx, const struct cs_h2_stream *st, const uint8_t *p, 
 		return;
 	}
 	h2_enter(ds, s);
+	h2_dest_use(ds, st->id);
 	if (s->id != st->id) {
 		struct cs_http_head h = {.body = CS_HTTP_BODY_LENGTH};
+
+		/* Text runs on from the slot's last stream only towards the same dest. */
+		if (strcmp(s->dest, dir_dest(ds)))
+			lane_end(&s->lane);
+		copy_str(s->dest, sizeof(s->dest), dir_dest(ds));
 
 		copy_str(h.content_type, sizeof(h.content_type), st->content_type);
 		copy_str(h.content_encoding, sizeof(h.content_encoding), st->content_encoding);
@@ -1276,8 +1416,12 @@ static void h2_stop(struct dir *ds)
 {
 	if (!ds->h2)
 		return;
+	if (ds->holding)
+		h2_release(ds);
 	h2_bodies_end(ds);
 	lane_end(&ds->side);
+	ds->h2_dest[0] = 0;
+	ds->h2_in_block = false;
 	h2_publish(ds);
 	cs_h2_free(ds->h2);
 	free(ds->h2);
@@ -1446,6 +1590,7 @@ static void dir_free(struct dir *ds)
 		free(ds->h2);
 	}
 	h2_bodies_free(ds);
+	free(ds->held);
 	body_free(ds);
 	cs_http_free(&ds->http);
 	lane_free(&ds->main);
@@ -1537,6 +1682,7 @@ void cs_flow_close(struct cs_flow *f)
 	flow_publish(f); /* the counts of what closing scanned */
 	__atomic_fetch_sub(&cs_detector_stats_mut(f->d)->flows_open, 1, __ATOMIC_RELAXED);
 	free(f->pend_dest);
+	free(f->h2_dests);
 	free(f);
 }
 

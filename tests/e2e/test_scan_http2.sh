@@ -66,6 +66,12 @@ grep -qaF "x-api-key: $api_key" "$work/cap/conn1.out" && fail "the header went o
 grep -q '"pattern":"ai_api_key"' "$work/out" || fail "x-api-key in HPACK not found"
 grep -q '"pattern":"private_key_pem"' "$work/out" || fail "the gzip'd key in DATA not found"
 "$CS_CLI" scan -d inbound "$work/cap/conn1.in" >>"$work/out" 2>>"$work/err" || fail "scan of the responses failed"
+# Without --dest the request's :authority (curl's, from the URL) names the dest, as Host does.
+"$CS_CLI" scan -d outbound "$work/cap/conn1.out" >"$work/out2" 2>>"$work/err" || fail "scan without --dest failed"
+grep -q '"pattern":"ai_api_key".*"dest":"127.0.0.1:'"$port"'"' "$work/out2" ||
+	grep -q '"dest":"127.0.0.1:'"$port"'".*"pattern":"ai_api_key"' "$work/out2" ||
+	fail "the :authority was not used as dest: $(cat "$work/out2")"
+cat "$work/out2" >>"$work/out"
 for s in "$api_key" "${api_key:20:40}" "$key_line"; do
 	grep -qF -- "$s" "$work/out" "$work/err" && fail "a raw secret reached the output"
 done

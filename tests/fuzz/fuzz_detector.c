@@ -4,19 +4,36 @@
  * script of (direction, length) records followed by their bytes, with
  * occasional capture gaps, fed through cs_flow in both directions. The
  * detector must never crash, leak, or report a finding that breaks the
- * record's invariants, and its counters must add up.
+ * record's invariants, and its counters must add up. A first byte >= 128
+ * takes each request's dest from its Host or :authority (dest_from_host):
+ * a dest is then the flow's or a printable host:port without '/'.
  */
 #include <string.h>
 
 #include "detector.h"
 #include "fuzz_util.h"
 
+static bool from_host;
+
+static bool dest_ok(const char *d)
+{
+	if (!strcmp(d, "fuzz.example:443"))
+		return true;
+	if (!from_host || !*d || !strchr(d, ':'))
+		return false;
+	for (; *d; d++)
+		if (*d <= ' ' || *d >= 0x7f || *d == '/')
+			return false;
+	return true;
+}
+
 static void on_finding(void *ctx, const struct cs_finding *f)
 {
 	(void)ctx;
 	CHECK(f->direction == CS_DIR_OUTBOUND || f->direction == CS_DIR_INBOUND);
 	CHECK(memchr(f->snippet, 0, sizeof(f->snippet)));
-	CHECK(!strcmp(f->dest, "fuzz.example:443"));
+	CHECK(memchr(f->dest, 0, sizeof(f->dest)));
+	CHECK(dest_ok(f->dest));
 }
 
 static struct cs_detector *detector(void)
@@ -54,6 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cs_detector_get_stats(d, &before);
 	f = cs_flow_new(d, &info);
 	CHECK(f);
+	from_host = size && data[0] >= 128;
+	if (from_host)
+		CHECK(cs_flow_dest_from_host(f) == 0);
 	while (i < size) {
 		uint8_t op = data[i++];
 		size_t n = (size_t)(op >> 2) * 3 + 1;

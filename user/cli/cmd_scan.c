@@ -59,7 +59,8 @@ static void usage(FILE *out)
 		"                   anything else is scanned in both directions\n"
 		"  -f, --format auto|http|raw   framing (default auto: HTTP when it parses)\n"
 		"      --dest HOST:PORT         remote side to report (default: the Host\n"
-		"                               header of each request, else unknown:0)\n"
+		"                               header or HTTP/2 :authority of each\n"
+		"                               request, else unknown:0)\n"
 		"      --source S               local side to report (default scan/<file>)\n"
 		"      --max-scan-bytes N       decoded bytes scanned per message\n"
 		"                               (default %u, at most %u)\n"
@@ -287,7 +288,8 @@ static int scan_stream(struct cs_detector *det, const struct scan_opts *o, const
 	};
 	struct cs_flow *flow = cs_flow_new(det, &info);
 
-	/* Without --dest each request's Host names its dest, set before it is scanned. */
+	/* Without --dest each request's Host (:authority) names its dest, set before it is scanned.
+	 */
 	if (flow && !o->dest && cs_flow_dest_from_host(flow) < 0) {
 		cs_flow_close(flow);
 		flow = NULL;
