@@ -192,7 +192,12 @@ struct dir {
 	bool sniffed;
 	bool format_raw;
 	struct cs_h2 *h2;
-	bool h2_dead; /* HTTP/2 framing broke or was lost: the rest is raw bytes */
+	bool h2_first; /* HTTP/2 from the first byte (not after an h2c upgrade) */
+	bool h2_dead;  /* HTTP/2 framing broke or was lost: the rest is raw bytes */
+	/* h2c: a request asked to upgrade; raw bytes may start with the preface (matched so far).
+	 */
+	bool h2c_wait;
+	size_t h2c_seen;
 	struct h2_body *h2b[H2_BODIES]; /* allocated as streams need them */
 	struct h2_body *h2_last;	/* the slot that had DATA last: it may hold staged text */
 	uint64_t h2_tick;
@@ -845,6 +850,24 @@ static void ws_feed(struct dir *ds, const uint8_t *p, size_t n)
 	}
 }
 
+static void h2_start(struct dir *ds, bool preface);
+static void h2_feed(struct dir *ds, const uint8_t *p, size_t n);
+
+/*
+ * A 101 to h2c (RFC 7540 3.2): the server's frames follow this head, the
+ * client's follow its connection preface; the upgrade request is stream 1.
+ */
+static void h2c_start(struct cs_flow *f)
+{
+	struct dir *out = &f->dirs[CS_DIR_OUTBOUND];
+
+	h2_start(&f->dirs[CS_DIR_INBOUND], false);
+	if (out->h2)
+		return; /* its preface came first: its frames are decoded already */
+	out->h2c_wait = true;
+	cs_http_tunnel(&out->http);
+}
+
 static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h)
 {
 	struct cs_flow *f = ds->flow;
@@ -852,6 +875,8 @@ static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h
 
 	if (h->is_request) {
 		request_dest(f, h);
+		if (ds->dir == CS_DIR_OUTBOUND && cs_h2_upgrade(h->raw, h->raw_len))
+			ds->h2c_wait = true;
 		pending_push(f, method_is(h, "HEAD")	  ? REQ_HEAD
 				: method_is(h, "CONNECT") ? REQ_CONNECT
 							  : REQ_OTHER);
@@ -859,7 +884,12 @@ static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h
 	}
 	response_dest(f);
 	if (h->status == 101) {
-		/* Upgraded: WebSocket frames are decoded, other protocols are raw bytes. */
+		/* Upgraded: WebSocket frames and HTTP/2 are decoded, other protocols are raw bytes.
+		 */
+		if (cs_h2_upgrade(h->raw, h->raw_len)) {
+			h2c_start(f);
+			return CS_HTTP_TUNNEL;
+		}
 		ws_start(f, h);
 		cs_http_tunnel(&f->dirs[CS_DIR_OUTBOUND].http);
 		return CS_HTTP_TUNNEL;
@@ -1082,10 +1112,10 @@ static void on_end(void *ctx, bool complete)
 
 /* ---- raw bytes ---- */
 
-static void on_raw(void *ctx, const uint8_t *p, size_t n)
+static void raw_text(struct dir *ds, const uint8_t *p, size_t n)
 {
-	struct dir *ds = ctx;
-
+	if (!n)
+		return;
 	if (!ds->raw_active) {
 		lane_end(&ds->main); /* a tunnel or a non-HTTP stretch: nothing runs on into it */
 		ds->raw_active = true;
@@ -1099,11 +1129,55 @@ static void on_raw(void *ctx, const uint8_t *p, size_t n)
 		text_feed(ds, p, n);
 }
 
+/*
+ * h2c: once a request asked to upgrade, the client's raw bytes may start
+ * with the HTTP/2 preface (sent after the 101). Returns the bytes used
+ * matching it; once it is whole, frames are decoded from the next byte.
+ * Bytes that turn out not to be the preface are raw text.
+ */
+static size_t h2c_preface(struct dir *ds, const uint8_t *p, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n && ds->h2c_seen < CS_H2_PREFACE_LEN &&
+	       p[i] == (uint8_t)CS_H2_PREFACE[ds->h2c_seen]) {
+		i++;
+		ds->h2c_seen++;
+	}
+	if (ds->h2c_seen == CS_H2_PREFACE_LEN) {
+		ds->h2c_wait = false;
+		h2_start(ds, false);
+		if (ds->h2)
+			cs_http_opaque(&ds->http); /* no HTTP/1 is looked for inside frames */
+	} else if (i < n) {
+		k = ds->h2c_seen;
+		ds->h2c_wait = false;
+		ds->h2c_seen = 0;
+		raw_text(ds, (const uint8_t *)CS_H2_PREFACE, k);
+	}
+	return i;
+}
+
+static void on_raw(void *ctx, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+	size_t used = 0;
+
+	if (ds->h2c_wait && !ds->h2)
+		used = h2c_preface(ds, p, n);
+	if (ds->h2)
+		h2_feed(ds, p + used, n - used); /* h2c, after the 101 */
+	else
+		raw_text(ds, p + used, n - used);
+}
+
 static void on_raw_end(void *ctx)
 {
 	struct dir *ds = ctx;
 
-	ws_stop(ds); /* a gap or the end: frames cannot be followed any further */
+	if (ds->h2)
+		return; /* the parser's raw stretch ended, HTTP/2 frames go on */
+	ws_stop(ds);	/* a gap or the end: frames cannot be followed any further */
 	text_flush(ds);
 	lane_end(&ds->main);
 	lane_end(&ds->side);
@@ -1429,11 +1503,14 @@ static void h2_stop(struct dir *ds)
 	ds->h2_dead = true;
 }
 
-/* Both directions are scanned in full, budget after budget, like raw streams. */
-static void h2_start(struct dir *ds)
+/*
+ * Both directions are scanned in full, budget after budget, like raw
+ * streams. preface: the client's connection preface is still to come.
+ */
+static void h2_start(struct dir *ds, bool preface)
 {
 	ds->h2 = malloc(sizeof(*ds->h2));
-	if (ds->h2 && cs_h2_init(ds->h2, ds->dir == CS_DIR_OUTBOUND) < 0) {
+	if (ds->h2 && cs_h2_init(ds->h2, preface) < 0) {
 		free(ds->h2);
 		ds->h2 = NULL;
 	}
@@ -1498,7 +1575,7 @@ static enum sniff judge(struct dir *ds)
 			return SNIFF_NOT;
 		return n == CS_H2_PREFACE_LEN ? SNIFF_H2 : SNIFF_MAYBE;
 	}
-	if (client->h2 || client->h2_dead)
+	if (client->h2_first)
 		return SNIFF_H2;
 	if (client->sniffed)
 		return SNIFF_NOT;
@@ -1517,8 +1594,10 @@ static void sniff_feed(struct dir *ds, const uint8_t *p, size_t n)
 	if (v == SNIFF_MAYBE && k == n && ds->sniff_len < sizeof(ds->sniff))
 		return;
 	ds->sniffed = true;
-	if (v == SNIFF_H2)
-		h2_start(ds);
+	if (v == SNIFF_H2) {
+		h2_start(ds, ds->dir == CS_DIR_OUTBOUND);
+		ds->h2_first = ds->h2 != NULL;
+	}
 	dir_feed(ds, ds->sniff, ds->sniff_len);
 	dir_feed(ds, p + k, n - k);
 }

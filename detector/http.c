@@ -54,15 +54,21 @@ static void error(struct cs_http *p)
 	p->cb.error(p->cb.ctx);
 }
 
-/* Give up on framing: what was buffered and what follows is raw. */
+/*
+ * Give up on framing: what was buffered and what follows is raw. The state
+ * is set before the buffered bytes go out, so the raw callback may call
+ * cs_http_opaque().
+ */
 static void to_raw(struct cs_http *p)
 {
-	p->at_line_start = !p->head_len || p->head[p->head_len - 1] == '\n';
-	raw_out(p, p->head, p->head_len);
+	size_t n = p->head_len;
+
+	p->at_line_start = !n || p->head[n - 1] == '\n';
 	p->head_len = 0;
 	p->classified = false;
 	p->state = ST_RAW;
 	p->sig_len = 0;
+	raw_out(p, p->head, n);
 }
 
 static void new_message(struct cs_http *p)
@@ -359,10 +365,16 @@ static bool head_append(struct cs_http *p, const uint8_t *b, size_t n)
 	return true;
 }
 
-/* Not HTTP after all: an error only where HTTP was expected. */
+/*
+ * Not HTTP after all: an error only where HTTP was expected, and not for
+ * the HTTP/2 preface (h2c: it follows an upgrade request).
+ */
 static void not_http(struct cs_http *p)
 {
-	if (p->format == CS_FORMAT_HTTP || p->seen_http)
+	static const char preface[] = "PRI * HTTP/2.0\r\n";
+	bool h2 = p->head_len == sizeof(preface) - 1 && !memcmp(p->head, preface, p->head_len);
+
+	if ((p->format == CS_FORMAT_HTTP || p->seen_http) && !h2)
 		error(p);
 	to_raw(p);
 }
@@ -585,6 +597,11 @@ void cs_http_gap(struct cs_http *p, size_t lost)
 void cs_http_tunnel(struct cs_http *p)
 {
 	abandon(p);
+	p->state = ST_TUNNEL;
+}
+
+void cs_http_opaque(struct cs_http *p)
+{
 	p->state = ST_TUNNEL;
 }
 

@@ -103,6 +103,12 @@ void cs_http_feed(struct cs_http *p, const uint8_t *in, size_t len);
 void cs_http_gap(struct cs_http *p, size_t lost);
 /* The rest of the stream is opaque (CONNECT tunnel, protocol upgrade). */
 void cs_http_tunnel(struct cs_http *p);
+/*
+ * From the next byte on, the stream is opaque: raw bytes handed on as they
+ * come, with no search for a message start (HTTP/2 after h2c). Unlike
+ * cs_http_tunnel nothing is flushed, so the raw callback may call it.
+ */
+void cs_http_opaque(struct cs_http *p);
 /* The connection closed: end what is open. */
 void cs_http_finish(struct cs_http *p);
 void cs_http_free(struct cs_http *p);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "headfield.h"
+
 enum { F_DATA = 0, F_HEADERS = 1, F_RST_STREAM = 3, F_PUSH_PROMISE = 5, F_CONTINUATION = 9 };
 enum { FL_END_STREAM = 0x1, FL_END_HEADERS = 0x4, FL_PADDED = 0x8, FL_PRIORITY = 0x20 };
 
@@ -79,6 +81,17 @@ static void *hp_realloc(void *p, size_t size, void *ud)
 	h->hd_mem = h->hd_mem - nb->size + size;
 	nb->size = size;
 	return nb->align;
+}
+
+bool cs_h2_upgrade(const uint8_t *head, size_t len)
+{
+	const uint8_t *v;
+	size_t vlen, pos = 0;
+
+	while (cs_head_next_field(head, len, &pos, "upgrade", &v, &vlen))
+		if (cs_head_has_word(v, vlen, "h2c"))
+			return true;
+	return false;
 }
 
 int cs_h2_init(struct cs_h2 *h, bool client)

