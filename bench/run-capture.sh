@@ -116,7 +116,12 @@ json() { # FILE EXPR over `d`
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
 	-days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
-node "$fixtures/tls_server.js" --bench --cert "$work/cert.pem" --key "$work/key.pem" >"$work/server.out" &
+# The server runs from a private copy of node: the agent pre-attaches
+# /usr/bin/node and every libssl.so (docs/capture.md, "No cold start"), which
+# would put its uprobe traps on the server in client-side runs too; the
+# server-side client links OpenSSL statically for the same reason.
+cp "$(command -v node)" "$work/node"
+"$work/node" "$fixtures/tls_server.js" --bench --cert "$work/cert.pem" --key "$work/key.pem" >"$work/server.out" &
 server=$!
 pids+=($server)
 wait_file "$work/server.out" listening
@@ -168,7 +173,6 @@ start_client() {
 bpftrace_script() {
 	local f=/proc/$2/exe:SSL_write a="arg1, arg2"
 	case $1 in
-	openssl) f=$(ldd "$build/bench/clients/bench_post_openssl" | awk '/libssl.so/ {print $3}'):SSL_write ;;
 	esac
 	[[ $3 == server ]] && f=/proc/$2/exe:SSL_write a="arg1, arg2"
 	echo 'BEGIN { printf("ready\n"); }'
@@ -207,6 +211,7 @@ run() {
 		"$cli" agent --pid "$watched" --log-dir "$work/logs" --state-file "$work/home/state.json" \
 			2>"$work/$tag.err" &
 		watcher=$!
+		pids+=($watcher) # at once: a failed wait below must not leave it running
 		wait_ready "$watched"
 		ev0=$(json "$work/home/state.json" d.capture.events)
 		ids=$(prog_ids "$watcher")
@@ -216,10 +221,11 @@ run() {
 		BPFTRACE_STRLEN=200 bpftrace -e "$(bpftrace_script "$client_kind" "$watched" "$target")" \
 			>"$work/$tag.bt" 2>"$work/$tag.err" &
 		watcher=$!
+		pids+=($watcher)
 		wait_file "$work/$tag.bt" "^ready"
 		;;
 	esac
-	[[ -n $watcher ]] && pids+=($watcher) && t0=$(cpu_ticks "$watcher")
+	[[ -n $watcher ]] && t0=$(cpu_ticks "$watcher")
 	touch "$work/$tag.go"
 	wait "$client" || { echo "run-capture: $client_kind client failed: $(cat "$work/$tag.out")" >&2; exit 1; }
 	local rps ccpu nreq
