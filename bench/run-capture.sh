@@ -15,8 +15,14 @@
 #             at bpftrace's 200-byte maximum, so it does less work than we do)
 # The same client also runs in Bun 1.4 (tests/fixtures/node/node_modules/bun14: its
 # fetch() goes through BoringSSL's AEAD seal/open, the boringssl_aead path), none and
-# agent only (bpftrace has no SSL_write to hook there).
-# CLIENTS (default "node bun") picks the client-side scenarios.
+# agent only (bpftrace has no SSL_write to hook there). Two more client stacks
+# (issue 12), each doing the same sequential keep-alive POSTs on one connection:
+#   gnutls    bench/clients/post_gnutls.c (libgnutls.so.30, as git and wget use it);
+#             bpftrace: a uprobe on its gnutls_record_send copying 200 bytes
+#   go        bench/go/post_load.go (net/http, crypto/tls), built here offline with
+#             golang-go; bpftrace: a uprobe on its crypto/tls.(*Conn).Write copying
+#             200 bytes of the slice (Go's register ABI: pointer in rbx, length in rcx)
+# CLIENTS (default "node bun gnutls go") picks the client-side scenarios.
 # Server side (TARGETS="client server" by default; issue 13): the watchers attach
 # to the Node HTTPS SERVER (agent --pid SERVER; bpftrace: the SSL_write uprobe
 # copying 200 bytes plus an SSL_read uretprobe, the server's two hot calls), the
@@ -131,7 +137,7 @@ export NANOCLAW_TRAFFIC_GUARDIAN_HOME="$work/home"
 mkdir -m 700 -p "$work/home"
 
 bun=$fixtures/node_modules/bun14/bin/bun
-clients=${CLIENTS:-node bun}
+clients=${CLIENTS:-node bun gnutls go}
 server_client=${SERVER_CLIENT:-openssl}
 targets=${TARGETS:-client server}
 [[ " $targets " == *" client "* ]] || clients=""
@@ -141,12 +147,20 @@ if uses bun && [[ ! -x $bun ]]; then
 	echo "run-capture: $bun missing (scripts/setup.sh)"
 	exit 1
 fi
-for c in openssl; do
-	if uses $c && [[ ! -x $build/bench/clients/bench_post_$c ]]; then
-		echo "run-capture: $build/bench/clients/bench_post_$c missing (scripts/build.sh $build)"
-		exit 1
-	fi
-done
+if uses openssl && [[ ! -x $build/bench/clients/bench_post_openssl ]]; then
+	echo "run-capture: $build/bench/clients/bench_post_openssl missing (scripts/build.sh $build)"
+	exit 1
+fi
+if uses gnutls && [[ ! -x $build/bench/clients/bench_post_gnutls ]]; then
+	echo "run-capture: bench_post_gnutls not built (libgnutls28-dev: scripts/setup.sh --bench): its scenario is left out"
+	clients=${clients//gnutls/}
+fi
+if uses go; then
+	command -v go >/dev/null || { echo "run-capture: go missing (scripts/setup.sh installs golang-go)"; exit 1; }
+	(export GOCACHE="$work/gobuild/cache" GOPATH="$work/gobuild/gopath" GOFLAGS= GO111MODULE=off \
+		GOTOOLCHAIN=local GOPROXY=off && go build -o "$work/post_load" bench/go/post_load.go)
+	chmod -R u+w "$work/gobuild" # the module cache is read-only
+fi
 
 # start_client KIND SIZE TAG: a bench client in the background ($client is its
 # own pid, no subshell between, since the watchers attach by pid); it prints
@@ -156,7 +170,8 @@ start_client() {
 	case $1 in
 	node) cmd=(node "$fixtures/client.js") ;;
 	bun) cmd=("$bun" "$fixtures/client.js") ;;
-	openssl) cmd=("$build/bench/clients/bench_post_$1") ;;
+	openssl | gnutls) cmd=("$build/bench/clients/bench_post_$1") ;;
+	go) cmd=("$work/post_load") ;; # Go's flag package takes --name too
 	esac
 	if [[ $1 == node || $1 == bun ]]; then
 		cmd+=(--url "https://localhost:$port/bench" --bench)
@@ -173,6 +188,8 @@ start_client() {
 bpftrace_script() {
 	local f=/proc/$2/exe:SSL_write a="arg1, arg2"
 	case $1 in
+	gnutls) f=$(ldd "$build/bench/clients/bench_post_gnutls" | awk '/libgnutls.so/ {print $3}'):gnutls_record_send ;;
+	go) f="$work/post_load:\"crypto/tls.(*Conn).Write\"" a='reg("bx"), reg("cx")' ;;
 	esac
 	[[ $3 == server ]] && f=/proc/$2/exe:SSL_write a="arg1, arg2"
 	echo 'BEGIN { printf("ready\n"); }'

@@ -18,7 +18,8 @@ packages=(
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 # Extra packages for benchmarks: scripts/setup.sh --bench
 if [[ "${1:-}" == "--bench" ]]; then
-	packages+=(bpftrace wrk mitmproxy hyperfine)
+	# libgnutls28-dev: bench/clients/post_gnutls.c, the GnuTLS client of run-capture.sh
+	packages+=(bpftrace wrk mitmproxy hyperfine libgnutls28-dev)
 fi
 
 missing=()
