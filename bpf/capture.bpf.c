@@ -19,6 +19,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "core.bpf.h"
+#include "hold.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -436,18 +437,28 @@ int BPF_PROG(cs_sys_exit, struct pt_regs *regs, long ret)
 
 /* ---- process tracking ------------------------------------------------- */
 
-static __always_inline void emit_proc(__u32 type, __u32 tgid, __u32 ppid, __u32 child)
+static __always_inline struct cs_ev_proc *proc_rec(__u32 type, __u32 tgid)
 {
 	struct cs_ev_proc *e = reserve(sizeof(*e));
 
 	if (!e)
-		return;
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
 	fill_hdr(&e->h, type);
 	e->h.tgid = tgid;
-	e->ppid = ppid;
-	e->child = child;
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return e;
+}
+
+static __always_inline void emit_proc(__u32 type, __u32 tgid, __u32 ppid, __u32 child)
+{
+	struct cs_ev_proc *e = proc_rec(type, tgid);
+
+	if (!e)
+		return;
+	e->ppid = ppid;
+	e->child = child;
 	submit(e);
 }
 
@@ -467,14 +478,36 @@ int BPF_PROG(cs_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * A target's exec of an executable the agent has not examined yet is held
+ * (hold.bpf.h); the record says so. If the record cannot be written the
+ * hold stays until the agent's deadline releases it.
+ */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(cs_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	int target = is_target(tgid);
+	struct cs_exe_key k = {};
+	struct cs_ev_proc *e;
+	__u64 start, now;
+	__u32 flags = 0;
 
-	if (!exec_all && !is_target(tgid))
+	if (!exec_all && !target)
 		return 0;
-	emit_proc(CS_EV_PROC_EXEC, tgid, 0, 0);
+	start = BPF_CORE_READ(p, start_boottime);
+	now = bpf_ktime_get_ns();
+	exe_key_of(bprm, &k);
+	if (target)
+		flags = hold_exec(p, &k, start, now);
+	e = proc_rec(CS_EV_PROC_EXEC, tgid);
+	if (!e)
+		return 0;
+	e->h.ts_ns = now;
+	e->start_ns = start;
+	e->exe = k;
+	e->flags = flags;
+	submit(e);
 	return 0;
 }
 
@@ -483,12 +516,24 @@ int BPF_PROG(cs_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 
+	if (tgid == hold_ctl.agent_tgid && !BPF_CORE_READ(p, signal, live.counter))
+		hold_agent_exit();
 	if (!is_target(tgid))
 		return 0;
 	/* one event per process: when its last thread goes */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	bpf_map_delete_elem(&targets, &tgid);
+	bpf_map_delete_elem(&held, &tgid);
 	emit_proc(CS_EV_PROC_EXIT, tgid, 0, 0);
+	return 0;
+}
+
+/* Stops and continues sent to a held process by others (hold.bpf.h). */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(cs_signal, int sig, struct kernel_siginfo *info, struct task_struct *task, int group,
+	     int result)
+{
+	hold_on_signal(sig, info, task, result);
 	return 0;
 }

@@ -81,12 +81,50 @@ struct cs_ev_ssl {
 	char sni[CS_SNI_LEN]; /* CS_EV_SSL_SNI, NUL-terminated */
 };
 
+/*
+ * An executable as the kernel saw it at exec (bprm->file's inode): the key of
+ * the map of executables already examined (hold at exec, bpf/hold.bpf.h).
+ * mtime is part of it: a file rewritten in place is examined again.
+ */
+struct cs_exe_key {
+	__u64 dev; /* super_block s_dev, kernel encoding */
+	__u64 ino;
+	__s64 mtime_sec;
+	__u32 mtime_nsec;
+	__u32 _pad;
+};
+
+/* A process held stopped at exec (map `held`, by tgid). */
+struct cs_hold {
+	__u64 start_ns; /* task start_boottime: tells a reused pid apart */
+	__u64 since_ns; /* bpf_ktime_get_ns() of the hold, = the exec record's ts_ns */
+	__u32 flags;	/* CS_HOLD_* */
+	__u32 _pad;
+};
+
+#define CS_HOLD_FOREIGN_STOP 1 /* someone else sent it a stop signal while held */
+#define CS_HOLD_FOREIGN_CONT 2 /* someone else sent it SIGCONT while held */
+
+/* Userspace -> kernel: the hold's switch and the agent's heartbeat (.bss). */
+struct cs_hold_ctl {
+	__u64 heartbeat_ns; /* CLOCK_MONOTONIC (= bpf_ktime_get_ns) of the last beat */
+	__u32 agent_tgid;   /* its exit releases every hold (bpf/hold.bpf.h) */
+	__u32 enabled;
+};
+
+#define CS_PROC_HELD 1 /* exec record: the process is held stopped (SIGSTOP) */
+
 struct cs_ev_proc {
 	struct cs_ev_hdr h;
 	__u32 ppid;  /* parent tgid for fork */
 	__u32 child; /* child tgid for fork */
 	__u64 cgroup_id;
 	char comm[CS_COMM_LEN];
+	/* exec only: */
+	__u64 start_ns;	       /* the process's start_boottime */
+	struct cs_exe_key exe; /* the executable */
+	__u32 flags;	       /* CS_PROC_* */
+	__u32 _pad;
 };
 
 /* Loss and activity counters, one slot each in a per-CPU array map. */
@@ -98,6 +136,7 @@ enum cs_stat {
 	CS_STAT_BYTES_LOST, /* plaintext bytes in records dropped for ring-buffer space */
 	CS_STAT_MISSED_RET, /* return probe without a saved entry (or entry map full) */
 	CS_STAT_READ_FAIL,  /* bpf_probe_read_user failed */
+	CS_STAT_HOLD_FAIL,  /* exec not held: held map full or the signal refused */
 	CS_STAT_MAX,
 };
 

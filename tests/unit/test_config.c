@@ -118,6 +118,8 @@ static void test_defaults(void **state)
 	/* Not one of the v2 credential gateway's ports (10254 UI, 10255 proxy, 10256 API). */
 	assert_string_equal(c.proxy_listen, "127.0.0.1:10260");
 	assert_int_equal(c.ipc_uid, -1);
+	assert_true(c.hold_exec);
+	assert_int_equal(c.hold_exec_timeout_ms, 5000);
 
 	/* cs_config_defaults gives the same thing without a file. */
 	struct cs_config d;
@@ -141,6 +143,7 @@ static void test_valid_file(void **state)
 		"\"dedup_window_ms\":0,\"target_pids\":[1,2],\"target_cmdline\":[\"^node \"],"
 		"\"ipc_roots\":[\"%1$s/ipc/*\"],\"ipc_poll_ms\":50,\"ipc_uid\":1000,"
 		"\"nanoclaw_dir\":\"%1$s/nc\",\"docker_containers_dir\":\"%1$s/docker\","
+		"\"capture\":{\"hold_exec\":false,\"hold_exec_timeout_ms\":10000},"
 		"\"proxy\":{\"enabled\":true,\"listen\":\"127.0.0.1:3128\","
 		"\"https_inspection\":true,\"inspect_ports\":[443,8443],"
 		"\"inspect_exclude\":[\"*.example.com\"],\"parent_proxy\":\"http://"
@@ -162,6 +165,8 @@ static void test_valid_file(void **state)
 	assert_int_equal(c.n_inspect_ports, 2);
 	assert_int_equal(c.inspect_ports[1], 8443);
 	assert_string_equal(c.parent_proxy, "http://127.0.0.1:10254");
+	assert_false(c.hold_exec);
+	assert_int_equal(c.hold_exec_timeout_ms, 10000);
 }
 
 static void test_every_rejection(void **state)
@@ -177,6 +182,7 @@ static void test_every_rejection(void **state)
 		"\"log_dir\":\"relative/logs\",\"ipc_poll_ms\":1.5,\"target_pids\":[0],"
 		"\"target_cmdline\":[\"(\"],\"ipc_roots\":[],\"retention_days\":3651,"
 		"\"container_prefix\":\"\",\"home\":42,"
+		"\"capture\":{\"hold_exec\":1,\"hold_exec_timeout_ms\":50},"
 		"\"proxy\":{\"listen\":\"nohost\",\"x\":true,\"enabled\":\"yes\","
 		"\"parent_proxy\":\"socks5://h:1\",\"inspect_ports\":[70000]},"
 		"\"rotate_keep\":4}");
@@ -202,6 +208,8 @@ static void test_every_rejection(void **state)
 	assert_problem(&p, "$.proxy.enabled", "true or false");
 	assert_problem(&p, "$.proxy.parent_proxy", "http://host:port");
 	assert_problem(&p, "$.proxy.inspect_ports[0]", "out of range");
+	assert_problem(&p, "$.capture.hold_exec", "true or false");
+	assert_problem(&p, "$.capture.hold_exec_timeout_ms", "out of range");
 }
 
 static void test_pattern_names(void **state)

@@ -647,8 +647,8 @@ static void check_refcounts(struct env *e)
 	int before = links_of(ids, n);
 	int tracking = (int)cs_probes_tracking_links(e->probes);
 
-	/* fork/exec/exit + the syscall hooks (2 raw or 23 per-syscall) */
-	assert_true(tracking == 5 || tracking == 26);
+	/* fork/exec/exit, signal_generate + the syscall hooks (2 raw or 23 per-syscall) */
+	assert_true(tracking == 6 || tracking == 27);
 	/* + 6 entry and 4 return uprobes on node */
 	assert_int_equal(before, tracking + 10);
 	assert_int_equal(cs_probes_detach_tls(e->probes, &e->exe_key, e->server.pid), 0);

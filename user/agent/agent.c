@@ -257,15 +257,23 @@ static void release_binary(struct agent *a, struct cs_target *t)
  * container agent, or the Bun of the next NanoClaw v2 session (the same
  * image layer, so the same inode), is captured from its first call, before
  * the agent could have classified it (proving a never-seen Bun's AEAD
- * functions takes about a second). (Node's exe needs no pin: it is
- * classified long before its first TLS call.)
+ * functions takes about a second). A Go executable is pinned too: Go tools
+ * are run again and again as short tool calls, and once pinned the hold at
+ * exec (bpf/hold.bpf.h) is not needed for their next runs. Node's exe is
+ * not: its probes go with its last process, and a Node outside the
+ * pre-attached paths is held briefly at each exec instead (examined()).
  */
-static void pin(struct agent *a, const char *path, const struct cs_bin_key *key)
+static bool pinned(const struct agent *a, const struct cs_bin_key *key)
 {
 	for (size_t i = 0; i < a->n_pinned; i++)
 		if (a->pinned[i].dev == key->dev && a->pinned[i].ino == key->ino)
-			return;
-	if (a->n_pinned == CS_AGENT_MAX_PINNED ||
+			return true;
+	return false;
+}
+
+static void pin(struct agent *a, const char *path, const struct cs_bin_key *key)
+{
+	if (pinned(a, key) || a->n_pinned == CS_AGENT_MAX_PINNED ||
 	    cs_probes_attach_tls(a->probes, path, key, getpid(), NULL))
 		return;
 	a->pinned[a->n_pinned++] = *key;
@@ -326,8 +334,7 @@ static void attach(struct agent *a, struct cs_target *t)
 	if (t->tls != CS_TLS_NONE && t->attached) {
 		t->probed_dev = t->dev;
 		t->probed_ino = t->ino;
-		if (t->tls == CS_TLS_LIBSSL || t->tls == CS_TLS_GNUTLS ||
-		    t->tls == CS_TLS_BORINGSSL_AEAD)
+		if (t->tls != CS_TLS_STATIC_OPENSSL)
 			pin(a, t->binary, &key);
 		/* what the stack found, e.g. how many AEAD tables, the Bun or Go version */
 		if (t->tls == CS_TLS_BORINGSSL_AEAD || t->tls == CS_TLS_GO)
@@ -386,6 +393,23 @@ static void on_net_io(struct agent *a, uint32_t tgid)
 	       t->note);
 }
 
+/*
+ * Was the executable tgid just exec'd examined for good: classified with
+ * its probes in (attached), and, if it carries TLS, kept probed (pinned)?
+ * Then later runs of it need no hold.
+ */
+static bool examined(const struct agent *a, uint32_t tgid)
+{
+	struct cs_target *t = cs_targets_find(a->targets, (int)tgid);
+	struct cs_bin_key key;
+
+	if (!t || !t->attached)
+		return false;
+	key.dev = (uint64_t)t->dev;
+	key.ino = (uint64_t)t->ino;
+	return t->tls == CS_TLS_NONE || pinned(a, &key);
+}
+
 static int on_record(const void *rec, size_t len, void *ctx)
 {
 	struct agent *a = ctx;
@@ -406,6 +430,7 @@ static int on_record(const void *rec, size_t len, void *ctx)
 	case CS_EV_PROC_EXEC:
 		remember_comm(a, h->tgid, p->comm);
 		cs_targets_on_exec(a->targets, (int)h->tgid);
+		cs_holds_done(a->holds, p, examined(a, h->tgid));
 		break;
 	case CS_EV_PROC_EXIT:
 		cs_targets_on_exit(a->targets, (int)h->tgid);
@@ -422,6 +447,7 @@ static void refresh_stats(struct agent *a)
 {
 	uint64_t now = cs_now_ms();
 
+	cs_holds_get_stats(a->holds, &a->hold_stats);
 	if (cs_probes_read_stats(a->probes, a->stats))
 		return;
 	cs_probes_cost(a->probes, &a->bpf_cost);
@@ -535,8 +561,11 @@ static void reload(struct agent *a)
 		return;
 	}
 	if (ac->cfg.ringbuf_bytes != a->conf->cfg.ringbuf_bytes ||
-	    ac->cfg.capture_cap_bytes != a->conf->cfg.capture_cap_bytes)
-		logmsg("ringbuf_bytes and capture_cap_bytes take effect at the next start");
+	    ac->cfg.capture_cap_bytes != a->conf->cfg.capture_cap_bytes ||
+	    ac->cfg.hold_exec_timeout_ms != a->conf->cfg.hold_exec_timeout_ms)
+		logmsg("ringbuf_bytes, capture_cap_bytes and capture.hold_exec_timeout_ms take "
+		       "effect at the next start");
+	cs_holds_set_enabled(a->holds, ac->cfg.hold_exec);
 	cs_flows_set_detector(a->flows, det);
 	cs_detector_sweep_folds(a->det, true); /* its folded repeats are said, not lost */
 	cs_detector_free(a->det);
@@ -621,6 +650,19 @@ static int open_probes(struct agent *a)
 	return rc;
 }
 
+/* Without the hold, capture works as before: a cold start can be missed. */
+static void start_holds(struct agent *a)
+{
+	struct cs_hold_maps m;
+	char err[256] = "";
+
+	cs_probes_hold_maps(a->probes, &m);
+	a->holds = cs_holds_start(&m, a->conf->cfg.hold_exec_timeout_ms, err, sizeof(err));
+	if (!a->holds)
+		logmsg("no hold at exec: %s", err);
+	cs_holds_set_enabled(a->holds, a->conf->cfg.hold_exec);
+}
+
 static int prepare_state_dir(const struct cs_config *c)
 {
 	char dir[PATH_MAX];
@@ -661,6 +703,7 @@ static int start(struct agent *a)
 	}
 	if (open_probes(a))
 		return CS_AGENT_EXIT_ERROR;
+	start_holds(a);
 	prewarm(a, getpid());
 	/*
 	 * Capture is the job; without IPC the container only loses its status
@@ -699,6 +742,9 @@ static void teardown(struct agent *a)
 	/* Flush what flows hold (findings may come out) while targets name them. */
 	cs_flows_free(a->flows);
 	a->flows = NULL;
+	/* Every process still held goes on before the maps that name them go. */
+	cs_holds_stop(a->holds, &a->hold_stats);
+	a->holds = NULL;
 	cs_probes_close(a->probes);
 	a->probes = NULL;
 	cs_detector_sweep_folds(a->det, true);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "detector.h"
 #include "flows.h"
+#include "hold.h"
 #include "ipc_thread.h"
 #include "state_file_writer.h"
 #include "jsonl.h"
@@ -46,6 +47,8 @@ struct agent {
 	struct cs_detector *det;
 	struct cs_jsonl *log;
 	struct cs_probes *probes;
+	struct cs_holds *holds;		 /* hold at exec; NULL when it could not start */
+	struct cs_hold_stats hold_stats; /* as of the last refresh */
 	struct cs_targets *targets;
 	struct cs_flows *flows;
 	struct cs_bin_key pinned[CS_AGENT_MAX_PINNED];

@@ -39,6 +39,28 @@ static void add_cost(cJSON *c, const struct agent *a)
 	cJSON_AddNumberToObject(c, "bpf_run_seconds", (double)a->bpf_cost.run_ns / 1e9);
 }
 
+/* The hold at exec (docs/capture.md, "No cold start"): how often, how long. */
+static cJSON *hold_json(const struct agent *a)
+{
+	const struct cs_hold_stats *h = &a->hold_stats;
+	uint64_t n = h->released + h->released_late + h->released_exit + h->left_stopped +
+		     h->resumed_other + h->gone;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(o, "enabled", a->holds && a->conf->cfg.hold_exec);
+	cJSON_AddNumberToObject(o, "holds", (double)n);
+	cJSON_AddNumberToObject(o, "released", (double)h->released);
+	cJSON_AddNumberToObject(o, "released_late", (double)h->released_late);
+	cJSON_AddNumberToObject(o, "released_at_exit", (double)h->released_exit);
+	cJSON_AddNumberToObject(o, "left_to_other_stopper", (double)h->left_stopped);
+	cJSON_AddNumberToObject(o, "resumed_by_other", (double)h->resumed_other);
+	cJSON_AddNumberToObject(o, "gone", (double)h->gone);
+	cJSON_AddNumberToObject(o, "not_held", (double)a->stats[CS_STAT_HOLD_FAIL]);
+	cJSON_AddNumberToObject(o, "ms_max", (double)h->max_ns / 1e6);
+	cJSON_AddNumberToObject(o, "ms_avg", n ? (double)h->total_ns / 1e6 / (double)n : 0);
+	return o;
+}
+
 static cJSON *capture_json(const struct agent *a)
 {
 	cJSON *c = cJSON_CreateObject();
@@ -53,6 +75,7 @@ static cJSON *capture_json(const struct agent *a)
 	cJSON_AddNumberToObject(c, "missed_returns", (double)a->stats[CS_STAT_MISSED_RET]);
 	cJSON_AddNumberToObject(c, "read_failures", (double)a->stats[CS_STAT_READ_FAIL]);
 	add_cost(c, a);
+	cJSON_AddItemToObject(c, "hold_exec", hold_json(a));
 	return c;
 }
 

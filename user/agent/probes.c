@@ -9,6 +9,7 @@
 #include "tls_stack.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -229,6 +230,26 @@ int cs_probes_remove_target(struct cs_probes *p, uint32_t tgid)
 	if (bpf_map__delete_elem(p->skel->maps.targets, &tgid, sizeof(tgid), 0))
 		return errno == ENOENT ? 0 : -errno;
 	return 0;
+}
+
+/* The kfuncs the kernel side needs to resume held processes when the agent dies. */
+static bool kernel_release(void)
+{
+	struct btf *v = btf__load_vmlinux_btf();
+	bool ok = v && btf__find_by_name_kind(v, "bpf_send_signal_task", BTF_KIND_FUNC) > 0 &&
+		  btf__find_by_name_kind(v, "bpf_task_from_pid", BTF_KIND_FUNC) > 0 &&
+		  btf__find_by_name_kind(v, "bpf_task_release", BTF_KIND_FUNC) > 0;
+
+	btf__free(v);
+	return ok;
+}
+
+void cs_probes_hold_maps(const struct cs_probes *p, struct cs_hold_maps *out)
+{
+	out->kernel_release = kernel_release();
+	out->ctl = p->skel->bss ? &p->skel->bss->hold_ctl : NULL;
+	out->held_fd = bpf_map__fd(p->skel->maps.held);
+	out->seen_fd = bpf_map__fd(p->skel->maps.exe_seen);
 }
 
 /* ---- TLS attachments ---------------------------------------------------- */

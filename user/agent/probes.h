@@ -30,6 +30,8 @@
  *    (CS_EV_PROC_EXIT); CS_EV_PROC_EXEC means "re-scan this pid" (its
  *    binary changed: attach its TLS library again). With exec_all set, every
  *    exec on the machine is reported, so new targets can be discovered.
+ *    An exec record with CS_PROC_HELD: the process is held stopped until
+ *    cs_holds_done() (hold.h; only once cs_holds_start() enabled holds).
  *  - TLS attachments are per binary (dev, inode), shared by every process
  *    using it and reference-counted per pid: attach for each pid that uses
  *    it, cs_probes_forget_pid() when a pid exits.
@@ -46,6 +48,7 @@
 
 #include "capture.h"
 #include "elfsym.h"
+#include "hold.h"
 
 struct cs_probes;
 
@@ -76,6 +79,9 @@ const char *cs_probes_syscall_hooks(const struct cs_probes *p);
 /* Starts/stops capturing tgid (and, from now on, its new children). */
 int cs_probes_add_target(struct cs_probes *p, uint32_t tgid);
 int cs_probes_remove_target(struct cs_probes *p, uint32_t tgid);
+
+/* The hold at exec's control block and maps (hold.h), for cs_holds_start(). */
+void cs_probes_hold_maps(const struct cs_probes *p, struct cs_hold_maps *out);
 
 /*
  * Makes pid a user of the binary at path (key from elfsym.h, e.g. from

@@ -106,6 +106,13 @@ static const struct key ship_keys[] = {
 	{NULL, 0, 0, 0, 0, 0, 0, NULL},
 };
 
+/* cold start (h13): hold a target stopped at exec of an unexamined executable. */
+static const struct key capture_keys[] = {
+	{"hold_exec", K_BOOL, F(hold_exec), 0, 0, 0, NULL},
+	{"hold_exec_timeout_ms", K_U32, F(hold_exec_timeout_ms), 0, 100, 10000, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL},
+};
+
 static const struct key root_keys[] = {
 	{"home", K_PATH, F(home), 0, 0, 0, NULL},
 	{"mode", K_MODE, F(mode), 0, 0, 0, NULL},
@@ -138,6 +145,7 @@ static const struct key root_keys[] = {
 	{"proxy", K_SECTION, 0, 0, 0, 0, 0, proxy_keys},
 	{"metrics", K_SECTION, 0, 0, 0, 0, 0, metrics_keys},
 	{"ship", K_SECTION, 0, 0, 0, 0, 0, ship_keys},
+	{"capture", K_SECTION, 0, 0, 0, 0, 0, capture_keys},
 	{"status_socket", K_PATH, F(status_socket), 0, 0, 0, NULL},
 	{"state_file", K_PATH, F(state_file), 0, 0, 0, NULL},
 	{"pid_file", K_PATH, F(pid_file), 0, 0, 0, NULL},
@@ -213,6 +221,8 @@ static void base_defaults(struct cs_config *c)
 	c->capture_cap_bytes =
 		256 << 10; /* a whole 30+ KB API request, with room; bpf/capture.h CS_CAP_DEFAULT */
 	c->ringbuf_bytes = 8u << 20;
+	c->hold_exec = true;
+	c->hold_exec_timeout_ms = 5000;
 	copy_str(c->container_prefix, sizeof(c->container_prefix), "nanoclaw-");
 	copy_str(c->nanoclaw_dir, sizeof(c->nanoclaw_dir), "/opt/nanoclaw");
 	c->ipc_poll_ms = 1000;

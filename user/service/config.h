@@ -64,6 +64,9 @@ struct cs_config {
 	uint32_t capture_cap_bytes; /* per SSL/socket call */
 	uint32_t ringbuf_bytes;	    /* power of two */
 	bool bpf_stats;		    /* kernel counts our BPF programs' run time */
+	/* capture.hold_exec: targets held at exec until their executable is examined */
+	bool hold_exec;
+	uint32_t hold_exec_timeout_ms; /* resumed by then whatever happens */
 	int target_pids[CS_CFG_MAX_LIST];
 	size_t n_target_pids;
 	char target_cmdline[CS_CFG_MAX_LIST][CS_CFG_STR]; /* POSIX extended regexes on cmdline */
