@@ -53,7 +53,8 @@
  * decoder per direction (plus a 44 KiB zlib state with permessage-deflate);
  * on HTTP/2 an HPACK inflater per direction (<= CS_H2_HPACK_MAX_MEM,
  * 256 KiB) and, per stream with DATA, up to H2_BODIES at once, the body
- * decoders and main scanner an HTTP/1 body has; while a git push body is decoded a zlib state (44
+ * decoders and main scanner an HTTP/1 body has, plus a scanner for the
+ * frames' opaque bytes (padding, PING, ...) once there are some; while a git push body is decoded a zlib state (44
  * KiB); the rest is the flow itself with its fixed-size decoder state, about 10 KiB. Worst case
  * without brotli about 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain HTTP flow
  * uses about 2 x 22 + 10 = 54 KiB. HTTP/2 adds per direction the HPACK inflater and H2_BODIES x (22
@@ -128,6 +129,7 @@ struct lane {
 	bool decodes_b64;    /* below the detector's base64 depth */
 	uint64_t limit_hits; /* the scanner's regex limit hits already counted */
 	struct ring tail;    /* depth 0: bytes past the budget, scanned at the part's end */
+	bool raw_part;	     /* its findings are CS_PART_RAW whatever the direction reads now */
 	struct dir *ds;
 };
 
@@ -173,6 +175,7 @@ struct dir {
 	struct cs_http http;
 	struct lane main;
 	struct lane side;	      /* SSE non-text fields, trailers */
+	struct lane opaque;	      /* HTTP/2 bytes with no HTTP meaning (padding, PING, ...) */
 	size_t max_scan;	      /* the detector's max_scan_bytes */
 	size_t tail_cap;	      /* ring size: min(max_scan / 4, TAIL_MAX) */
 	uint64_t scanned_unpublished; /* bytes_scanned not yet added to the shared stats */
@@ -256,14 +259,18 @@ static void on_match(void *ctx, const struct cs_match *m)
 {
 	struct lane *l = ctx;
 	struct cs_flow *f = l->ds->flow;
-	const struct cs_flow_meta meta = {f->source, dir_dest(l->ds), f->protocol, l->ds->part};
+	const struct cs_flow_meta meta = {f->source, dir_dest(l->ds), f->protocol,
+					  l->raw_part ? CS_PART_RAW : l->ds->part};
 
 	cs_detector_report(f->d, &meta, l->ds->dir, m);
 }
 
 static int lane_init(struct lane *l, struct dir *ds, unsigned depth)
 {
+	bool raw_part = l->raw_part;
+
 	memset(l, 0, sizeof(*l));
+	l->raw_part = raw_part;
 	l->ds = ds;
 	l->depth = depth;
 	l->decodes_b64 = depth < cs_detector_base64_depth(ds->flow->d);
@@ -284,7 +291,9 @@ static void inner_data(void *ctx, const uint8_t *p, size_t n)
 	struct lane *l = ctx;
 
 	if (!l->inner) {
-		l->inner = malloc(sizeof(*l->inner));
+		l->inner = calloc(1, sizeof(*l->inner));
+		if (l->inner)
+			l->inner->raw_part = l->raw_part;
 		if (!l->inner || lane_init(l->inner, l->ds, l->depth + 1) < 0) {
 			free(l->inner);
 			l->inner = NULL;
@@ -466,6 +475,7 @@ static void dir_new_budget(struct dir *ds)
 {
 	lane_new_budget(&ds->main);
 	lane_new_budget(&ds->side);
+	lane_new_budget(&ds->opaque);
 	for (unsigned i = 0; i < H2_BODIES; i++)
 		if (ds->h2b[i])
 			lane_new_budget(&ds->h2b[i]->lane);
@@ -1453,6 +1463,19 @@ static void h2_stream_end(void *ctx, uint32_t id)
 		h2_body_end(ds, s, true);
 }
 
+/*
+ * Padding, PING and GOAWAY data, unknown frames: room a peer fills as it
+ * likes, so a covert channel. Scanned as raw text on a lane of their own,
+ * one text for the connection, so a key cut over many frames is found.
+ */
+static void h2_opaque(void *ctx, const uint8_t *p, size_t n)
+{
+	struct dir *ds = ctx;
+
+	ds->opaque.raw_part = true;
+	scan(ds, &ds->opaque, p, n);
+}
+
 static void h2_publish(struct dir *ds)
 {
 	COUNT(ds, decode_errors, ds->h2->errors);
@@ -1494,6 +1517,7 @@ static void h2_stop(struct dir *ds)
 		h2_release(ds);
 	h2_bodies_end(ds);
 	lane_end(&ds->side);
+	lane_end(&ds->opaque);
 	ds->h2_dest[0] = 0;
 	ds->h2_in_block = false;
 	h2_publish(ds);
@@ -1522,7 +1546,8 @@ static void h2_start(struct dir *ds, bool preface)
 
 static void h2_feed(struct dir *ds, const uint8_t *p, size_t n)
 {
-	const struct cs_h2_sink sink = {h2_field, h2_block_end, h2_data, h2_stream_end, ds};
+	const struct cs_h2_sink sink = {h2_field,      h2_block_end, h2_data,
+					h2_stream_end, h2_opaque,    ds};
 	size_t used = cs_h2_feed(ds->h2, p, n, &sink);
 
 	h2_publish(ds);
@@ -1653,6 +1678,7 @@ static void flow_publish(struct cs_flow *f)
 
 		lane_flush(&ds->main);
 		lane_flush(&ds->side);
+		lane_flush(&ds->opaque);
 		h2_flush_last(ds);
 		if (ds->scanned_unpublished) {
 			COUNT(ds, bytes_scanned, ds->scanned_unpublished);
@@ -1674,6 +1700,7 @@ static void dir_free(struct dir *ds)
 	cs_http_free(&ds->http);
 	lane_free(&ds->main);
 	lane_free(&ds->side);
+	lane_free(&ds->opaque);
 }
 
 struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *info)

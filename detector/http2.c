@@ -10,7 +10,17 @@
 
 #include "headfield.h"
 
-enum { F_DATA = 0, F_HEADERS = 1, F_RST_STREAM = 3, F_PUSH_PROMISE = 5, F_CONTINUATION = 9 };
+enum {
+	F_DATA = 0,
+	F_HEADERS = 1,
+	F_RST_STREAM = 3,
+	F_PUSH_PROMISE = 5,
+	F_PING = 6,
+	F_GOAWAY = 7,
+	F_CONTINUATION = 9,
+};
+/* GOAWAY: last stream id and error code before the debug data. */
+#define GOAWAY_FIXED 8
 enum { FL_END_STREAM = 0x1, FL_END_HEADERS = 0x4, FL_PADDED = 0x8, FL_PRIORITY = 0x20 };
 
 /* The dynamic table size a peer may announce; 4 KiB is the default. */
@@ -249,9 +259,23 @@ static void frame_begin(struct cs_h2 *h)
 	}
 }
 
+/* Free bytes with no HTTP meaning: a peer may carry anything in them. */
+static void opaque(const uint8_t *p, size_t n, const struct cs_h2_sink *out)
+{
+	if (n && out->opaque)
+		out->opaque(out->ctx, p, n);
+}
+
 static void content(struct cs_h2 *h, const uint8_t *p, size_t n, const struct cs_h2_sink *out)
 {
-	if (h->type == F_DATA) {
+	if (h->type > F_CONTINUATION || h->type == F_PING) {
+		opaque(p, n, out);
+	} else if (h->type == F_GOAWAY) {
+		size_t fixed = h->pos < GOAWAY_FIXED ? GOAWAY_FIXED - h->pos : 0;
+
+		if (n > fixed)
+			opaque(p + fixed, n - fixed, out);
+	} else if (h->type == F_DATA) {
 		struct cs_h2_stream *st = stream_get(h, h->stream);
 
 		if (out->data)
@@ -282,6 +306,8 @@ static size_t payload(struct cs_h2 *h, const uint8_t *p, size_t n, const struct 
 			t = h->pos < end ? (n < end - h->pos ? n : end - h->pos) : n;
 			if (h->pos < end)
 				content(h, p, t, out);
+			else
+				opaque(p, t, out); /* padding */
 			h->pos += (uint32_t)t;
 		}
 		p += t;

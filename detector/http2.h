@@ -10,7 +10,9 @@
  * handed on one field at a time; the end of each block says which stream
  * it opened and with which content type and coding. DATA payloads (padding
  * removed) are handed on per stream, and the end of each stream (END_STREAM
- * or RST_STREAM) is signalled. Other frames are skipped.
+ * or RST_STREAM) is signalled. Padding, PING and GOAWAY debug data and the
+ * payload of unknown frame types are handed on as opaque bytes (room a peer
+ * could fill with anything); the fixed fields of other frames are skipped.
  *
  * Failure: framing that breaks the protocol (a frame where a CONTINUATION
  * must follow, a padding longer than its frame) stops decoding: cs_h2_feed
@@ -54,6 +56,12 @@ struct cs_h2_sink {
 	void (*block_end)(void *ctx, const struct cs_h2_stream *st);
 	void (*data)(void *ctx, const struct cs_h2_stream *st, const uint8_t *p, size_t n);
 	void (*stream_end)(void *ctx, uint32_t id);
+	/*
+	 * Bytes that carry no HTTP meaning but whatever a peer puts there:
+	 * padding, PING data, GOAWAY debug data, frames of unknown types.
+	 * May be NULL.
+	 */
+	void (*opaque)(void *ctx, const uint8_t *p, size_t n);
 	void *ctx;
 };
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fuzz_http2.c - HTTP/2 frames and HPACK header blocks from arbitrary
- * bytes: the same fields, DATA, block and stream ends, counters and
+ * bytes: the same fields, DATA, opaque bytes, block and stream ends, counters and
  * stopping point whatever the split; HPACK memory within its cap and all
  * returned. The first byte picks the client side (preface) or the server.
  */
@@ -35,11 +35,16 @@ static void end_fn(void *ctx, uint32_t id)
 	flog_event(ctx, 'e');
 }
 
+static void opaque_fn(void *ctx, const uint8_t *p, size_t n)
+{
+	flog_add(ctx, 'O', p, n);
+}
+
 static size_t decode(bool client, const uint8_t *data, size_t size, size_t a, size_t b,
 		     struct flog *l, uint64_t counts[2], bool *failed)
 {
 	struct cs_h2 h;
-	const struct cs_h2_sink s = {field_fn, block_fn, data_fn, end_fn, l};
+	const struct cs_h2_sink s = {field_fn, block_fn, data_fn, end_fn, opaque_fn, l};
 	const size_t cuts[] = {a, b, size};
 	size_t from = 0, used = 0;
 

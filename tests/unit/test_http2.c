@@ -618,6 +618,66 @@ static void test_h2c_declined(void **state)
 	cs_tbuf_free(&out);
 }
 
+/*
+ * Room in frames a peer may fill with anything: a key cut into PING data,
+ * a PEM in a frame of an unknown type, a key in DATA padding and in
+ * GOAWAY debug data. All are scanned (as raw text), never skipped.
+ */
+static void test_h2_opaque_room(void **state)
+{
+	(void)state;
+	char k1[128], k2[128], k3[128];
+	struct cs_tbuf pem = {0}, w = {0};
+	static const uint8_t zero8[8];
+	struct wh_hits h = {0};
+	struct cs_detector *d = wh_detector(&h, 0);
+	struct cs_detector_stats st;
+	struct cs_flow *f;
+	size_t n;
+
+	assert_non_null(d);
+	wh_anthropic_key(k1, 61);
+	wh_anthropic_key(k2, 62);
+	wh_anthropic_key(k3, 63);
+	wh_pem(&pem, 64);
+	cs_tbuf_add(&w, CS_H2_PREFACE, CS_H2_PREFACE_LEN);
+	settings(&w);
+	n = strlen(k1);
+	for (size_t i = 0; i < n; i += 8) { /* 8 bytes a PING */
+		uint8_t ping[8] = {0};
+
+		memcpy(ping, k1 + i, n - i < 8 ? n - i : 8);
+		frame_hd(&w, 8, 6, 0, 0);
+		cs_tbuf_add(&w, ping, 8);
+	}
+	frame_hd(&w, pem.n, 0xfa, 0, 0); /* an extension frame type */
+	cs_tbuf_add(&w, pem.p, pem.n);
+	strcat(k2, " ");
+	n = strlen(k2); /* DATA of one byte, padded with the key */
+	frame_hd(&w, 1 + 1 + n, 0, 0x8 | 0x1, 1);
+	cs_tbuf_add(&w, (const uint8_t[]){(uint8_t)n, 'x'}, 2);
+	cs_tbuf_add(&w, k2, n);
+	n = strlen(k3);
+	frame_hd(&w, 8 + n, 7, 0, 0); /* GOAWAY */
+	cs_tbuf_add(&w, zero8, 8);
+	cs_tbuf_add(&w, k3, n);
+	k2[strlen(k2) - 1] = 0;
+	for (size_t piece = 1; piece <= 1001; piece += 1000) {
+		h.n = 0;
+		f = cs_flow_new(d, &wh_info);
+		wh_feed(f, CS_DIR_OUTBOUND, w.p, w.n, piece);
+		cs_flow_close(f);
+		cs_detector_get_stats(d, &st);
+		assert_int_equal(wh_count(&h, "ai_api_key"), 3);
+		assert_int_equal(wh_count(&h, "private_key_pem"), 1);
+		assert_false(wh_leaked(&h, k1) || wh_leaked(&h, k2) || wh_leaked(&h, k3));
+		assert_int_equal(st.decode_errors, 0);
+	}
+	cs_detector_free(d);
+	cs_tbuf_free(&pem);
+	cs_tbuf_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_h2_authority_dest),
 		cmocka_unit_test(test_h2c_upgrade),
 		cmocka_unit_test(test_h2c_declined),
+		cmocka_unit_test(test_h2_opaque_room),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
