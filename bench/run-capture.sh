@@ -13,6 +13,10 @@
 #   bpftrace  Debian's bpftrace with the equivalent one-liner: a uprobe on
 #             the client's SSL_write copying the plaintext out (str(), capped
 #             at bpftrace's 200-byte maximum, so it does less work than we do)
+#   traps     (only if asked: MODES="none agent bpftrace traps"; MODES picks and
+#             orders the watchers) bpftrace with the agent's data hooks, entry
+#             and return of the write and read calls, that only count: what the
+#             uprobe traps cost the watched process apart from the work in them
 # The same client also runs in Bun 1.4 (tests/fixtures/node/node_modules/bun14: its
 # fetch() goes through BoringSSL's AEAD seal/open, the boringssl_aead path), none and
 # agent only (bpftrace has no SSL_write to hook there). Two more client stacks
@@ -58,6 +62,13 @@ command -v bpftrace >/dev/null || {
 	have_bpftrace=0
 	echo "run-capture: bpftrace missing (scripts/setup.sh --bench): its column is left out"
 }
+
+modes=()
+for m in ${MODES:-none agent bpftrace}; do
+	[[ $m =~ ^(none|agent|bpftrace|traps)$ ]] || { echo "run-capture: unknown mode '$m' in MODES"; exit 1; }
+	[[ $m == bpftrace || $m == traps ]] && ((!have_bpftrace)) && continue
+	modes+=("$m")
+done
 
 work=$(mktemp -d /tmp/clawsec-bench-capture.XXXXXX)
 pids=()
@@ -181,20 +192,32 @@ start_client() {
 	"${cmd[@]}" --size "$2" --seconds "$secs" --go "$go" >"$work/$3.out" 2>&1 &
 	client=$!
 }
-# bpftrace_script KIND PID TARGET: the one-liner peer of the agent for that
-# client (or the server), copying out what is written, as the agent does.
+# bpftrace_script KIND PID TARGET MODE: the one-liner peer of the agent for
+# that client (or the server), copying out what is written, as the agent does;
+# MODE traps: the agent's data hooks (entry and return of the write and read
+# calls; for Go the entries only: no uretprobe on Go, and the agent's probes on
+# Read's RETs are not reproduced) doing nothing but count, so the cost of the
+# uprobe traps themselves shows apart from the work done in them.
 # BEGIN prints "ready" once the probes are attached; "Attaching N probes..."
 # comes before, and a client let go on it ran unprobed for up to 0.4 s.
 bpftrace_script() {
-	local f=/proc/$2/exe:SSL_write a="arg1, arg2"
+	local exe=/proc/$2/exe w=SSL_write r=SSL_read a="arg1, arg2" p="/pid == $2/"
 	case $1 in
-	gnutls) f=$(ldd "$build/bench/clients/bench_post_gnutls" | awk '/libgnutls.so/ {print $3}'):gnutls_record_send ;;
-	go) f="$work/post_load:\"crypto/tls.(*Conn).Write\"" a='reg("bx"), reg("cx")' ;;
+	gnutls)
+		exe=$(ldd "$build/bench/clients/bench_post_gnutls" | awk '/libgnutls.so/ {print $3}')
+		w=gnutls_record_send r=gnutls_record_recv
+		;;
+	go) exe=$work/post_load w='"crypto/tls.(*Conn).Write"' r='"crypto/tls.(*Conn).Read"' a='reg("bx"), reg("cx")' ;;
 	esac
-	[[ $3 == server ]] && f=/proc/$2/exe:SSL_write a="arg1, arg2"
+	[[ $3 == server ]] && exe=/proc/$2/exe w=SSL_write r=SSL_read a="arg1, arg2"
 	echo 'BEGIN { printf("ready\n"); }'
-	printf 'uprobe:%s /pid == %s/ { @calls = count(); printf("%%s\\n", str(%s)); }\n' "$f" "$2" "$a"
-	[[ $3 == server ]] && printf 'uretprobe:/proc/%s/exe:SSL_read /pid == %s/ { @reads = count(); }\n' "$2" "$2"
+	if [[ $4 == traps ]]; then
+		echo "uprobe:$exe:$w $p { @calls = count(); } uprobe:$exe:$r $p { @reads = count(); }"
+		[[ $1 == go && $3 == client ]] || echo "uretprobe:$exe:$w $p { } uretprobe:$exe:$r $p { }"
+		return 0
+	fi
+	echo "uprobe:$exe:$w $p { @calls = count(); printf(\"%s\\n\", str($a)); }"
+	[[ $3 == server ]] && echo "uretprobe:$exe:$r $p { @reads = count(); }"
 	return 0
 }
 # agent_ready PID: state.json lists PID as an attached target with a TLS path
@@ -234,8 +257,8 @@ run() {
 		ids=$(prog_ids "$watcher")
 		p0=$(prog_snap "$ids")
 		;;
-	bpftrace)
-		BPFTRACE_STRLEN=200 bpftrace -e "$(bpftrace_script "$client_kind" "$watched" "$target")" \
+	bpftrace | traps)
+		BPFTRACE_STRLEN=200 bpftrace -e "$(bpftrace_script "$client_kind" "$watched" "$target" "$mode")" \
 			>"$work/$tag.bt" 2>"$work/$tag.err" &
 		watcher=$!
 		pids+=($watcher)
@@ -266,7 +289,7 @@ run() {
 		kill -TERM "$watcher" && wait "$watcher" || true
 		sysctl -qw kernel.bpf_stats_enabled="$bpf_stats0"
 		;;
-	bpftrace)
+	bpftrace | traps)
 		stop_bpftrace "$watcher"
 		events=$(awk -v s="$secs" '/^@calls: / {printf "%.0f", $2 / s}' "$work/$tag.bt")
 		events=${events:-null}
@@ -280,8 +303,6 @@ run() {
 		"$target" "$client_kind" "$size" "$mode" "$rps" "$ccpu" "$events" "$lost" "$cpu" "$cpu_k" "$rss" "$progs"
 }
 
-modes=(none agent)
-((have_bpftrace)) && modes+=(bpftrace)
 echo "run-capture: warm-up" >&2
 run 1024 none warmup node client >/dev/null
 : >"$work/rows.jsonl"
@@ -292,7 +313,7 @@ for ((rep = 1; rep <= reps; rep++)); do
 		for client in $kinds; do
 			for size in 1024 65536; do
 				for mode in "${modes[@]}"; do
-					[[ $client == bun && $mode == bpftrace ]] && continue
+					[[ $client == bun && $mode != none && $mode != agent ]] && continue
 					echo "run-capture: round $rep/$reps, $target watched, $client client, ${size}-byte POSTs, $mode, ${secs}s" >&2
 					run "$size" "$mode" "$rep" "$client" "$target" >>"$work/rows.jsonl"
 				done
