@@ -34,6 +34,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by userspace before load. */
 const volatile __u8 exec_all; /* emit CS_EV_PROC_EXEC for every process */
+/* Set by userspace at any time (.bss): wake the agent at every exec. */
+__u32 exec_wake_all;
 
 enum sys_kind {
 	SK_NONE,
@@ -479,6 +481,24 @@ int BPF_PROG(cs_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 /*
+ * Does the agent need another process's exec now? A forced wake-up is ~95%
+ * of this program's cost (the irq_work's self-IPI: ~16-21 us per exec on
+ * this VM against ~1.2 us without, docs/capture.md "Cost"), so only execs
+ * that may make a new target wake it: in a container's pid namespace, or a
+ * `node` (the default cmdline rule), or any when the config has cmdline
+ * rules of its own. The others arrive with the next batch (<= 100 ms).
+ */
+static __always_inline int exec_wakes(struct task_struct *p)
+{
+	char comm[4];
+
+	if (exec_wake_all || BPF_CORE_READ(p, thread_pid, level) > 0)
+		return 1;
+	bpf_get_current_comm(comm, sizeof(comm));
+	return comm[0] == 'n' && comm[1] == 'o' && comm[2] == 'd';
+}
+
+/*
  * A target's exec of an executable the agent has not examined yet is held
  * (hold.bpf.h); the record says so. If the record cannot be written the
  * hold stays until the agent's deadline releases it.
@@ -507,7 +527,10 @@ int BPF_PROG(cs_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->start_ns = start;
 	e->exe = k;
 	e->flags = flags;
-	submit(e);
+	if (target || exec_wakes(p))
+		submit(e);
+	else
+		submit_data(e);
 	return 0;
 }
 

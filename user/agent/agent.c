@@ -566,6 +566,7 @@ static void reload(struct agent *a)
 		logmsg("ringbuf_bytes, capture_cap_bytes and capture.hold_exec_timeout_ms take "
 		       "effect at the next start");
 	cs_holds_set_enabled(a->holds, ac->cfg.hold_exec);
+	cs_probes_set_exec_wake_all(a->probes, ac->cfg.n_target_cmdline > 0);
 	cs_flows_set_detector(a->flows, det);
 	cs_detector_sweep_folds(a->det, true); /* its folded repeats are said, not lost */
 	cs_detector_free(a->det);
@@ -704,6 +705,7 @@ static int start(struct agent *a)
 	if (open_probes(a))
 		return CS_AGENT_EXIT_ERROR;
 	start_holds(a);
+	cs_probes_set_exec_wake_all(a->probes, a->conf->cfg.n_target_cmdline > 0);
 	prewarm(a, getpid());
 	/*
 	 * Capture is the job; without IPC the container only loses its status

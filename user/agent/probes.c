@@ -244,6 +244,12 @@ static bool kernel_release(void)
 	return ok;
 }
 
+void cs_probes_set_exec_wake_all(struct cs_probes *p, bool on)
+{
+	if (p->skel->bss)
+		p->skel->bss->exec_wake_all = on;
+}
+
 void cs_probes_hold_maps(const struct cs_probes *p, struct cs_hold_maps *out)
 {
 	out->kernel_release = kernel_release();

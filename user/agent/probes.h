@@ -80,6 +80,13 @@ const char *cs_probes_syscall_hooks(const struct cs_probes *p);
 int cs_probes_add_target(struct cs_probes *p, uint32_t tgid);
 int cs_probes_remove_target(struct cs_probes *p, uint32_t tgid);
 
+/*
+ * With exec_all, other processes' exec records wake the agent at once only
+ * when they may make a target (a container's, a `node`); on: every one (a
+ * config with its own cmdline rules). The rest come with the next batch.
+ */
+void cs_probes_set_exec_wake_all(struct cs_probes *p, bool on);
+
 /* The hold at exec's control block and maps (hold.h), for cs_holds_start(). */
 void cs_probes_hold_maps(const struct cs_probes *p, struct cs_hold_maps *out);
 
