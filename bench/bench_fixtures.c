@@ -7,8 +7,9 @@
  *
  * Judges every fixture of bench/gen-credential-fixtures.js through the whole
  * pipeline (fixture_eval.h) and prints, per group, how many keys were found
- * and at what severity, and how many negatives were reported (false
- * positives); the same as JSON in OUT. Not a speed measurement: the counts
+ * (at the severity their kind asks for) and the highest severity reported
+ * for each, and how many negatives were reported (false positives); the
+ * same as JSON in OUT. Not a speed measurement: the counts
  * are exact and repeatable. BENCH_VERBOSE=1 prints every miss and false
  * positive.
  */
@@ -19,7 +20,7 @@ static const char *const sev_names[4] = {"low", "medium", "high", "critical"};
 static void print_table(const struct fx_tally *t)
 {
 	printf("%-20s %-18s %-5s %5s %5s %7s  %s\n", "group", "family", "class", "n", "found",
-	       "recall", "severity of the found (l/m/h/c)");
+	       "recall", "highest severity reported (l/m/h/c)");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct fx_group *g = &t->g[i];
 

@@ -7,8 +7,11 @@
  * asserts the goals): both judge the same set the same way.
  *
  * A true-positive fixture is found when a finding of its family is
- * reported for its request; a negative is a false positive when any
- * credential (EXFIL) finding is. Every finding's snippet is searched for
+ * reported for its request at high or critical (the collector is no
+ * provider's host, so nothing lowers it); a low-confidence one (a GitHub
+ * token with a wrong checksum) when its family's highest finding is
+ * medium; a negative is a false positive when any credential (EXFIL)
+ * finding is. Every finding's snippet is searched for
  * the raw secret: a leak is counted apart and fails the goals.
  */
 #ifndef CS_BENCH_FIXTURE_EVAL_H
@@ -28,7 +31,7 @@
 #define FX_LEAK_WINDOW 10
 
 struct fx_rec {
-	char kind[4]; /* "tp" or "fp" */
+	char kind[4]; /* "tp", "lc" or "fp" */
 	char group[FX_NAME], family[FX_NAME], cls[8];
 	const uint8_t *secret, *req;
 	size_t secret_len, req_len;
@@ -38,7 +41,7 @@ struct fx_group {
 	char name[FX_NAME], family[FX_NAME], cls[8];
 	bool negative;
 	unsigned n, found, leaks;
-	unsigned sev[4]; /* highest severity reported per fixture, when found */
+	unsigned sev[4]; /* per fixture: the highest severity of its family reported */
 };
 
 struct fx_tally {
@@ -101,18 +104,27 @@ static inline void fx_on_finding(void *ctx, const struct cs_finding *f)
 {
 	struct fx_state *st = ctx;
 	const struct fx_rec *r = st->rec;
-	bool tp = strcmp(r->kind, "tp") == 0;
+	bool neg = strcmp(r->kind, "fp") == 0;
 
 	if (fx_leaks(f->snippet, r->secret, r->secret_len))
 		st->leaked = true;
-	if (tp ? strcmp(f->pattern, r->family) != 0 : f->threat != CS_THREAT_EXFIL)
+	if (neg ? f->threat != CS_THREAT_EXFIL : strcmp(f->pattern, r->family) != 0)
 		return;
-	st->found = true;
 	if ((int)f->severity > st->best_sev)
 		st->best_sev = (int)f->severity;
-	if (st->verbose && !tp)
+	if (st->verbose && neg)
 		fprintf(st->verbose, "false positive (%s) %s/%s: %s\n", r->group, f->pattern,
 			f->rule, f->snippet);
+}
+
+/* Whether the fixture's findings are what its kind asks for (see above). */
+static inline bool fx_found(const struct fx_state *st)
+{
+	if (strcmp(st->rec->kind, "tp") == 0)
+		return st->best_sev >= (int)CS_SEV_HIGH;
+	if (strcmp(st->rec->kind, "lc") == 0)
+		return st->best_sev == (int)CS_SEV_MEDIUM;
+	return st->best_sev >= 0;
 }
 
 static inline struct fx_group *fx_group(struct fx_tally *t, const struct fx_rec *r)
@@ -160,10 +172,9 @@ static inline void fx_count(struct fx_tally *t, struct fx_group *g, const struct
 		t->tp++;
 		t->tp_found += st->found;
 	}
-	if (!st->found)
-		return;
-	g->found++;
-	g->sev[st->best_sev]++;
+	g->found += st->found;
+	if (st->best_sev >= 0)
+		g->sev[st->best_sev]++;
 }
 
 /*
@@ -196,6 +207,7 @@ static inline int fx_evaluate(const uint8_t *buf, size_t len, struct fx_tally *t
 			rc = -1;
 			break;
 		}
+		st.found = fx_found(&st);
 		fx_count(t, g, &st);
 		if (verbose && !g->negative && !st.found)
 			fprintf(verbose, "missed (%s): %.*s\n", r.group, (int)r.req_len, r.req);

@@ -26,8 +26,10 @@
  *   "CSFIXT1\n", then per fixture
  *   "<kind> <group> <family> <class> <secret_len> <request_len>\n"
  *   + secret bytes (what must never be shown) + request bytes
- * kind: tp (a real-shaped key: must be found), fp (must not be found).
- * class: ai, aws, pem (goal: all found) or other (goal: >= 90% found).
+ * kind: tp (a real-shaped key: must be found at high or critical), lc (a
+ * GitHub token with a wrong checksum: must be found at medium exactly), fp
+ * (must not be found).
+ * class: ai, aws, pem, crc (goal: all found) or other (>= 90% found).
  */
 'use strict';
 
@@ -85,6 +87,13 @@ function base62(n, width) {
 function githubToken(prefix) {
 	const body = chars(30);
 	return prefix + body + base62(crc32(body), 6);
+}
+/* The same shape with a checksum that is not the body's. */
+function githubBadChecksum(prefix) {
+	const good = githubToken(prefix);
+	let sum;
+	do sum = chars(6, B62); while (sum === good.slice(-6));
+	return good.slice(0, -6) + sum;
 }
 
 /* A Discord bot token: base64 of the bot's snowflake id, a timestamp, an HMAC. */
@@ -199,6 +208,9 @@ const GROUPS = [
 		make: () => githubToken('ghs_')},
 	{group: 'github_ghr', family: 'dev_platform_token', cls: 'other', names: ['GH_REFRESH_TOKEN', 'refreshToken', 'gh_refresh_token'],
 		make: () => githubToken('ghr_')},
+	{group: 'github_bad_checksum', family: 'dev_platform_token', cls: 'crc', kind: 'lc',
+		names: ['GITHUB_TOKEN', 'githubToken', 'github_token'], auth: 'Authorization: token %s',
+		make: () => githubBadChecksum(pick(['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_']))},
 	{group: 'github_pat', family: 'dev_platform_token', cls: 'other', names: ['GITHUB_PAT', 'githubPat', 'github_pat'],
 		auth: 'Authorization: Bearer %s', make: () => `github_pat_11${chars(20, UPPER + DIGITS)}_${chars(59)}`},
 	{group: 'gitlab', family: 'dev_platform_token', cls: 'other', names: ['GITLAB_TOKEN', 'gitlabToken', 'gitlab_token'],
@@ -279,7 +291,7 @@ for (const g of GROUPS) {
 	for (let i = 0; i < perGroup; i++) {
 		const key = g.make();
 		const [, fn] = ctx[i % ctx.length];
-		add('tp', g.group, g.family, g.cls, g.secret ? g.secret(key) : key, fn(namesFor(g, i), key));
+		add(g.kind || 'tp', g.group, g.family, g.cls, g.secret ? g.secret(key) : key, fn(namesFor(g, i), key));
 	}
 }
 

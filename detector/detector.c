@@ -176,10 +176,16 @@ static void build_finding(struct cs_detector *d, const struct cs_flow_meta *meta
 	f->direction = dir;
 	f->threat = rule->threat;
 	/* An operator's override is the family's severity everywhere; else the context ranks it. */
-	if (fam >= 0 && d->severity[fam] >= 0)
+	if (fam >= 0 && d->severity[fam] >= 0) {
 		f->severity = (enum cs_severity)d->severity[fam];
-	else
+	} else {
 		f->severity = cs_context_severity(d->policy, meta, dir, m, rule->severity);
+		/* A key no real one looks like (a wrong checksum) is reported, at most medium. */
+		if (f->severity > CS_SEV_MEDIUM &&
+		    cs_validate_demotes(rule, m->buf + m->secret_start,
+					m->secret_end - m->secret_start))
+			f->severity = CS_SEV_MEDIUM;
+	}
 	copy_str(f->protocol, sizeof(f->protocol), meta ? meta->protocol : NULL, "tcp");
 	copy_str(f->pattern, sizeof(f->pattern), rule->family, "unknown");
 	copy_str(f->rule, sizeof(f->rule), rule->id, "unknown");

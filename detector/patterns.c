@@ -654,13 +654,14 @@ const struct cs_rule cs_rules[] = {
 		.threat = CS_THREAT_EXFIL,
 		.dir = CS_DIR_OUTBOUND,
 		.severity = CS_SEV_CRITICAL,
-		.description = "GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)",
+		.description = "GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_); "
+			"a wrong checksum (ghp_ and the others) is reported at most medium",
 		.regex = TOK_START "(?:gh[pousr]_[A-Za-z0-9]{36}"
 			"|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" TOK_END,
 		.literals = LITS("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
 		.secret_group = 0,
 		.keep_prefix = 4,
-		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST,
+		.validators = CS_VAL_ENTROPY | CS_VAL_ALLOWLIST | CS_VAL_GITHUB_CRC,
 		.min_entropy = 3.5,
 		.home = "github",
 	},

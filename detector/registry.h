@@ -22,10 +22,11 @@
 
 /* Validators applied to the secret bytes before a match becomes a finding. */
 enum {
-	CS_VAL_ENTROPY = 1u << 0,   /* Shannon entropy >= rule's min_entropy */
-	CS_VAL_ALLOWLIST = 1u << 1, /* documented examples and placeholders */
-	CS_VAL_PEM_B64 = 1u << 2,   /* base64 decodes to a private-key PEM header */
-	CS_VAL_SNOWFLAKE = 1u << 3, /* first dot-separated part is base64 of a numeric id */
+	CS_VAL_ENTROPY = 1u << 0,    /* Shannon entropy >= rule's min_entropy */
+	CS_VAL_ALLOWLIST = 1u << 1,  /* documented examples and placeholders */
+	CS_VAL_PEM_B64 = 1u << 2,    /* base64 decodes to a private-key PEM header */
+	CS_VAL_SNOWFLAKE = 1u << 3,  /* first dot-separated part is base64 of a numeric id */
+	CS_VAL_GITHUB_CRC = 1u << 4, /* a wrong GitHub checksum lowers the severity */
 };
 
 /* Largest `lookback` a rule may ask for (the scanner keeps this much tail). */

@@ -5,12 +5,14 @@
  * Structure is checked by the regexes; these validators remove what a
  * regex cannot: low-randomness placeholders, documentation examples, and
  * shapes whose parts must decode to something (a PEM header in base64, a
- * Discord bot's numeric id).
+ * Discord bot's numeric id). A GitHub token's checksum only lowers the
+ * severity (cs_validate_demotes): see docs/finding-schema.md.
  */
 #include "validators.h"
 
 #include <math.h>
 #include <string.h>
+#include <zlib.h>
 
 double cs_entropy(const uint8_t *p, size_t n)
 {
@@ -144,6 +146,36 @@ bool cs_b64_snowflake(const uint8_t *p, size_t n)
 		digits++;
 	}
 	return digits >= 17 && digits <= 20;
+}
+
+/* GitHub's checksum digits: 0-9, A-Z, a-z. */
+static const char base62_digits[] =
+	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/*
+ * ghp_/gho_/ghu_/ghs_/ghr_ tokens end in the CRC32 of their 30 random
+ * characters, written as 6 base62 digits, most significant first, padded
+ * with 0 (GitHub's 2021 token format). Fine-grained github_pat_ tokens have
+ * no published checksum.
+ */
+bool cs_github_checksum_ok(const uint8_t *p, size_t n)
+{
+	char want[6];
+	uint32_t crc;
+
+	if (n != 40 || p[0] != 'g' || p[1] != 'h' || p[3] != '_')
+		return false;
+	crc = (uint32_t)crc32(0L, p + 4, 30);
+	for (int i = 5; i >= 0; i--, crc /= 62)
+		want[i] = base62_digits[crc % 62];
+	return memcmp(want, p + 34, sizeof(want)) == 0;
+}
+
+bool cs_validate_demotes(const struct cs_rule *rule, const uint8_t *secret, size_t n)
+{
+	/* Only the checksummed shape: a github_pat_ token has nothing to check. */
+	return (rule->validators & CS_VAL_GITHUB_CRC) && n == 40 && secret[3] == '_' &&
+	       !cs_github_checksum_ok(secret, n);
 }
 
 bool cs_validate(const struct cs_rule *rule, const uint8_t *secret, size_t n)

@@ -17,6 +17,7 @@
 
 #include "engine_helpers.h"
 #include "registry.h"
+#include "validators.h"
 
 #define OUT CS_DIR_OUTBOUND
 #define IN CS_DIR_INBOUND
@@ -774,6 +775,77 @@ static void test_registry_table(void **state)
 	assert_non_null(strstr(err, "bogus"));
 }
 
+/* The one finding of `family` for text, or fail. */
+static struct cs_finding one_finding(const struct cs_detector_config *base, const char *text,
+				     const char *family)
+{
+	struct cs_detector_config cfg = *base;
+	struct eh_sink sink = {0};
+	char err[256];
+	struct cs_detector *d;
+
+	cfg.fingerprint_key = eh_key;
+	d = cs_detector_new(&cfg, eh_collect, &sink, err, sizeof(err));
+	assert_non_null(d);
+	eh_scan(d, OUT, text, strlen(text), 0);
+	cs_detector_free(d);
+	if (sink.n != 1 || strcmp(sink.f[0].pattern, family) != 0)
+		fail_msg("want one %s finding in %s, got %zu", family, text, sink.n);
+	return sink.f[0];
+}
+
+/*
+ * GitHub tokens end in the base62 CRC32 of their 30 random characters.
+ * These were made for this test by an independent implementation (Python's
+ * zlib.crc32 over fresh random text): real-format tokens, not real tokens.
+ */
+static void test_github_checksum(void **state)
+{
+	static const char *const good[] = {
+		"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",
+		"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",
+		"ghs_5x72g4ecr0pCErYwMHt6zhWuY1rQbl1FgsYB",
+	};
+	const struct cs_detector_config none = {0};
+	struct cs_severity_override ovr = {.family = "dev_platform_token",
+					   .severity = CS_SEV_CRITICAL};
+	const struct cs_detector_config override = {.overrides = &ovr, .n_overrides = 1};
+	char bad[48], text[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const uint8_t *g = (const uint8_t *)good[i];
+
+		assert_true(cs_github_checksum_ok(g, 40));
+		/* One character changed anywhere, in the random part or the checksum. */
+		for (size_t at = 4; at < 40; at += 7) {
+			snprintf(bad, sizeof(bad), "%s", good[i]);
+			bad[at] = bad[at] == 'A' ? 'B' : 'A';
+			assert_false(cs_github_checksum_ok((const uint8_t *)bad, 40));
+		}
+		assert_false(cs_github_checksum_ok(g, 39));
+		/* A real-format token keeps its severity: critical to a stranger's host. */
+		snprintf(text, sizeof(text), "{\"token\":\"%s\"}", good[i]);
+		assert_int_equal(one_finding(&none, text, "dev_platform_token").severity,
+				 CS_SEV_CRITICAL);
+		/*
+		 * A wrong checksum is still reported, at medium: the 30 random
+		 * characters are the token, and the checksum can be recomputed.
+		 */
+		snprintf(bad, sizeof(bad), "%.34s%s", good[i], "000000");
+		snprintf(text, sizeof(text), "{\"token\":\"%s\"}", bad);
+		assert_int_equal(one_finding(&none, text, "dev_platform_token").severity,
+				 CS_SEV_MEDIUM);
+		/* An operator's override is the family's severity everywhere. */
+		assert_int_equal(one_finding(&override, text, "dev_platform_token").severity,
+				 CS_SEV_CRITICAL);
+	}
+	/* Fine-grained tokens have no published checksum: full severity. */
+	snprintf(text, sizeof(text), "{\"token\":\"github_pat_11%s_%s\"}", "ABCDE2345FGHIJ6789KL",
+		 "q7Wk2Lp9Xz4Vb8Nm3Hc6Rt1Yd5Gs0Fj2Qa7We4Ru9Ti3Yo8Pa6Sd1Fg5Hj0");
+	assert_int_equal(one_finding(&none, text, "dev_platform_token").severity, CS_SEV_CRITICAL);
+}
+
 /* A disabled family is not compiled and never reported; overrides change severity. */
 static void test_disable_and_override(void **state)
 {
@@ -840,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_shell_exec_severity_split),
 		cmocka_unit_test(test_registry_table),
 		cmocka_unit_test(test_disable_and_override),
+		cmocka_unit_test(test_github_checksum),
 	};
 
 	return cmocka_run_group_tests(tests, make_secrets, NULL);
