@@ -107,11 +107,63 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
  * what may sit between two letters.
  */
 #define QB "(?:''|\"\"|\\\\|[\"'])?"
-#define SPLICED_DOWNLOAD "[\"']?(?:c" QB "u" QB "r" QB "l|w" QB "g" QB "e" QB "t)[\"']?"
+/* A plain word with only a quote before it ("curl -s URL") is the plain rule's. */
+#define SPLICED_DOWNLOAD                       \
+	"(?![\"']?(?:curl|wget)(?![\"'\\\\]))" \
+	"[\"']?(?:c" QB "u" QB "r" QB "l|w" QB "g" QB "e" QB "t)[\"']?"
+/*
+ * The first 4 bytes of every spliced spelling of curl and wget (a quote or
+ * backslash at one or more of its gaps, or a quote before it): a word
+ * spliced at several points starts like one spliced at its first.
+ * Generated from the spellings, sorted.
+ */
+#define SPLICED_DOWNLOAD_STARTS                                                                   \
+	"\"c\"\"", "\"c\"u", "\"c''", "\"c'u", "\"c\\u", "\"cu\"", "\"cu'", "\"cu\\", "\"cur",    \
+		"\"w\"\"", "\"w\"g", "\"w''", "\"w'g", "\"w\\g", "\"wg\"", "\"wg'", "\"wg\\",     \
+		"\"wge", "'c\"\"", "'c\"u", "'c''", "'c'u", "'c\\u", "'cu\"", "'cu'", "'cu\\",    \
+		"'cur", "'w\"\"", "'w\"g", "'w''", "'w'g", "'w\\g", "'wg\"", "'wg'", "'wg\\",     \
+		"'wge", "c\"\"u", "c\"u\"", "c\"u'", "c\"u\\", "c\"ur", "c''u", "c'u\"", "c'u'",  \
+		"c'u\\", "c'ur", "c\\u\"", "c\\u'", "c\\u\\", "c\\ur", "cu\"\"", "cu\"r", "cu''", \
+		"cu'r", "cu\\r", "cur\"", "cur'", "cur\\", "w\"\"g", "w\"g\"", "w\"g'", "w\"g\\", \
+		"w\"ge", "w''g", "w'g\"", "w'g'", "w'g\\", "w'ge", "w\\g\"", "w\\g'", "w\\g\\",   \
+		"w\\ge", "wg\"\"", "wg\"e", "wg''", "wg'e", "wg\\e", "wge\"", "wge'", "wge\\"
 /* A spliced shell name: at least one quote or backslash in it (plain ones are SHELLS). */
 #define SPLICED_SH                                                        \
 	"(?=[a-z\"'\\\\]{2,16}(?![A-Za-z0-9_.-]))(?=[a-z]{0,3}[\"'\\\\])" \
 	"[\"']?(?:b" QB "a" QB "|z" QB "|d" QB "a" QB "|k" QB ")?s" QB "h[\"']?(?![A-Za-z0-9_.-])"
+/*
+ * The end of a pipe into a shell: up to 3 filters that pass the script on
+ * (tee, base64 -d, gunzip...), then the shell, through runners, maybe
+ * spliced.
+ */
+#define INTO_SHELL                                                                    \
+	"(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP "{0,4}" RUNNER "{0,3}(?:" SHELLS \
+	"|" SPLICED_SH ")"
+
+/*
+ * A shell variable holding a download command: x=curl, X="curl -s URL",
+ * X='wget -qO- URL' (VAR_NAME is group 1); then a later use of it as a
+ * word ($X, ${X}, "$X").
+ */
+#define VAR_NAME "(?<![A-Za-z0-9_$])([A-Za-z_][A-Za-z0-9_]{0,31})="
+#define VAR_DOWNLOAD                                                                \
+	"(?:(?:curl|wget)(?![A-Za-z0-9_.-])|\"(?:curl|wget)" SP "[^\"\\n]{0,200}\"" \
+	"|'(?:curl|wget)" SP "[^'\\n]{0,200}')"
+/*
+ * Where the plain pipe-to-shell rule takes the download word on (X="curl
+ * -s URL"; $X | sh on one line), the variable rule stays silent: the same
+ * line reaches a pipe into what starts like a shell or a runner. (The
+ * whole of that rule twice makes the regex too large to compile.)
+ */
+#define PLAIN_PIPE                                                                                \
+	"[\"']?(?:curl|wget)" SP "{1,4}[^\\n|]{1,400}+(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP \
+	"{0,4}(?:sudo|doas|env|nohup|exec|command|nice|stdbuf|/|[\"'\\\\]|(?:ba|z|da|k)?sh"       \
+	"|python|perl|ruby|node)"
+/* What may come between the assignment and the use: a few lines. */
+#define VAR_GAP "[\\s\\S]{0,300}?"
+#define VAR_USE "(?<![A-Za-z0-9_\\\\])\"?\\$(?:\\{\\1\\}|\\1(?![A-Za-z0-9_]))\"?"
+#define VAR_LITERALS "=curl", "=wget", "=\"curl", "=\"wget", "='curl", "='wget"
+
 /* The interpreters a one-liner may run (python3 -c, node -e, perl -e, ruby -e, php -r). */
 #define ONE_LINER                                                                             \
 	BIN_DIR "(?:" PYTHON_NAME SP "{1,4}(?:-[A-Za-z]{0,3}" SP "{1,4}){0,2}-[A-Za-z]{0,3}c" \
@@ -725,8 +777,7 @@ const struct cs_rule cs_rules[] = {
 		 * table row "| curl | HTTP client | bash |" is not a pipeline.
 		 */
 		.regex = CMD_START "(?:curl|wget)" SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
-			"(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP "{0,4}" RUNNER "{0,3}"
-			"(?:" SHELLS "|" SPLICED_SH ")",
+			INTO_SHELL,
 		.literals = LITS("curl", "wget"),
 		.secret_group = CS_SECRET_NONE,
 	},
@@ -737,11 +788,26 @@ const struct cs_rule cs_rules[] = {
 		.dir = CS_DIR_INBOUND,
 		.severity = CS_SEV_CRITICAL,
 		.description = "a download command spelled with quotes or backslashes the shell "
-			"removes, piped into a shell (c''url URL | ba''sh, \"cu\"rl URL | sh)",
+			"removes, at one or more points, piped into a shell (c''url URL | ba''sh, "
+			"c''u''rl, c\"u\"r\"l\" URL | b\\a\\s\\h)",
 		.regex = SPLICED_DOWNLOAD SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
-			"(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP "{0,4}" RUNNER "{0,3}"
-			"(?:" SHELLS "|" SPLICED_SH ")",
-		.literals = LITS("\"c\"url", "\"cu\"rl", "\"cur\"l", "\"w\"get", "\"wg\"et", "\"wge\"t", "'c'url", "'cu'rl", "'cur'l", "'w'get", "'wg'et", "'wge't", "c\"\"url", "c\"u\"rl", "c\"ur\"l", "c\"url\"", "c''url", "c'u'rl", "c'ur'l", "c'url'", "c\\url", "cu\"\"rl", "cu\"r\"l", "cu\"rl\"", "cu''rl", "cu'r'l", "cu'rl'", "cu\\rl", "cur\"\"l", "cur\"l\"", "cur''l", "cur'l'", "cur\\l", "w\"\"get", "w\"g\"et", "w\"ge\"t", "w\"get\"", "w''get", "w'g'et", "w'ge't", "w'get'", "w\\get", "wg\"\"et", "wg\"e\"t", "wg\"et\"", "wg''et", "wg'e't", "wg'et'", "wg\\et", "wge\"\"t", "wge\"t\"", "wge''t", "wge't'", "wge\\t"),
+			INTO_SHELL,
+		.literals = LITS(SPLICED_DOWNLOAD_STARTS),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "variable_download_pipe_shell",
+		.family = "pipe_to_shell",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_CRITICAL,
+		.description = "a download command held in a shell variable, run into a shell "
+			"(c=curl; $c -s URL | sh, X=\"curl -s URL\" then $X | bash)",
+		.regex = VAR_NAME "(?!" PLAIN_PIPE ")" VAR_DOWNLOAD VAR_GAP VAR_USE "[^\\n|]{0,300}+"
+			INTO_SHELL,
+		.literals = LITS(VAR_LITERALS),
+		.lookback = 40,
+		.reach = 960,
 		.secret_group = CS_SECRET_NONE,
 	},
 	{
@@ -781,6 +847,37 @@ const struct cs_rule cs_rules[] = {
 			"decodes base64 or opens /dev/tcp (bash -c \"$(curl URL)\")",
 		.regex = SH_C_HEAD SH_C_STRING(SH_C_PAYLOAD),
 		.literals = LITS("sh -", "sh${IFS}", "sh$IFS"),
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "spliced_shell_dash_c_payload",
+		.family = "shell_exec",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "a shell name spelled with quotes or backslashes the shell removes, "
+			"given a command string that downloads, substitutes or decodes "
+			"(b\\a\\s\\h -c \"$(curl URL)\", ba\"sh\" -c)",
+		/* Found from the end of the name: -c follows it, the splices precede. */
+		.regex = "(?<![A-Za-z0-9_.\\\\-])" SPLICED_SH "(?:" SP "{1,4}(?:" SWITCH "|" SET_OPTION
+			")){0,3}?" SP "{1,4}-[A-Za-z]{0,3}c[A-Za-z]{0,3}" SP "{1,4}" SH_C_STRING(SH_C_PAYLOAD),
+		.literals = LITS("h -c", "h -l", "h -x", "h -e", "h' -", "h\" -"),
+		.lookback = 24,
+		.reach = 400,
+		.secret_group = CS_SECRET_NONE,
+	},
+	{
+		.id = "variable_download_eval",
+		.family = "shell_exec",
+		.threat = CS_THREAT_INJECTION,
+		.dir = CS_DIR_INBOUND,
+		.severity = CS_SEV_HIGH,
+		.description = "eval of a shell variable that holds a download command "
+			"(X=\"curl -s URL\"; eval \"$X\")",
+		.regex = VAR_NAME VAR_DOWNLOAD VAR_GAP CMD_START "eval" SP "{1,4}" VAR_USE,
+		.literals = LITS(VAR_LITERALS),
+		.lookback = 40,
+		.reach = 960,
 		.secret_group = CS_SECRET_NONE,
 	},
 	{

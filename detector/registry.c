@@ -14,6 +14,7 @@
 #include "credhome.h"
 #include "detector.h"
 #include "prefilter.h"
+#include "scanner.h"
 
 size_t cs_family_count(void)
 {
@@ -159,9 +160,10 @@ static int add_rule(struct cs_registry *r, const struct cs_rule *rule, char *err
 		r->max_groups = groups + 1;
 	if (rule->secret_group > (int)groups || !rule->literals || !rule->literals[0] ||
 	    rule->lookback > CS_RULE_LOOKBACK_MAX || rule->keep_prefix > 4 ||
+	    (rule->reach && !rule->lookback) || rule->lookback + rule->reach > CS_SCAN_MAX_MATCH ||
 	    (rule->home && !cs_home_known(rule->home))) {
 		cs_set_err(err, errlen,
-			   "rule %s: bad secret group, literal, lookback, prefix or home",
+			   "rule %s: bad secret group, literal, lookback, reach, prefix or home",
 			   rule->id);
 		return -1;
 	}

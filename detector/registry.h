@@ -49,6 +49,14 @@ struct cs_rule {
 	 */
 	const char *regex;
 	unsigned lookback;
+	/*
+	 * Lookback rules only: how far past the literal's start a match may
+	 * run (0: just past the literal, for rules that end with it). A rule
+	 * whose distinctive word sits in the middle (an assignment x=curl, a
+	 * spliced shell name before -c) sets it; lookback + reach <=
+	 * CS_SCAN_MAX_MATCH.
+	 */
+	unsigned reach;
 	const char *const *literals; /* NULL-terminated, each >= 3 bytes */
 	/* Bytes that may follow a 3-byte literal ("A-Za-z0-9" style ranges). */
 	const char *literal_next;

@@ -140,8 +140,8 @@ enum attempt { ATT_NONE, ATT_MATCH, ATT_PARTIAL };
 /*
  * Run rule ri for the literal at pos. Anchored rules (compiled anchored)
  * start at the literal and may run CS_SCAN_MAX_MATCH bytes; lookback rules
- * end with their literal, so they search from `lookback` bytes before it
- * to just past it.
+ * search from `lookback` bytes before it to just past it (they end with
+ * their literal), or to `reach` bytes past it.
  */
 static enum attempt attempt(struct cs_scanner *s, size_t ri, size_t pos, bool final)
 {
@@ -151,7 +151,7 @@ static enum attempt attempt(struct cs_scanner *s, size_t ri, size_t pos, bool fi
 
 	if (rule->lookback) {
 		from = pos > rule->lookback ? pos - rule->lookback : 0;
-		end = pos + CS_LITERAL_MAX + CS_SCAN_LOOKBACK_SLACK;
+		end = pos + (rule->reach ? rule->reach : CS_LITERAL_MAX + CS_SCAN_LOOKBACK_SLACK);
 		if (s->base + from < s->done[ri])
 			from = (size_t)(s->done[ri] - s->base);
 	}
