@@ -111,8 +111,11 @@ static pcre2_code *compile_rule(struct cs_registry *r, const struct cs_rule *rul
 	/*
 	 * Anchoring must be a compile option: pcre2_jit_match() ignores
 	 * PCRE2_ANCHORED at match time and would search the whole subject.
+	 * A lookback rule's match starts at most at its literal: the scanner
+	 * says so with an offset limit, so a rule that reaches far past the
+	 * literal is not retried from every byte up to its end.
 	 */
-	uint32_t opts = rule->lookback ? 0 : PCRE2_ANCHORED;
+	uint32_t opts = rule->lookback ? PCRE2_USE_OFFSET_LIMIT : PCRE2_ANCHORED;
 	pcre2_code *code = pcre2_compile((PCRE2_SPTR)rule->regex, PCRE2_ZERO_TERMINATED, opts, &ec,
 					 &off, NULL);
 

@@ -159,6 +159,8 @@ static enum attempt attempt(struct cs_scanner *s, size_t ri, size_t pos, bool fi
 		end = s->len;
 	if (!final && end == s->len)
 		opts |= PCRE2_PARTIAL_HARD;
+	/* A lookback match starts at or before its literal (registry.c). */
+	pcre2_set_offset_limit(s->mctx, rule->lookback ? pos : PCRE2_UNSET);
 	int rc =
 		s->reg->jit
 			? pcre2_jit_match(s->reg->code[ri], s->buf, end, from, opts, s->md, s->mctx)
