@@ -63,6 +63,15 @@ static bool binary(const uint8_t *p, size_t n)
 }
 
 /*
+ * A run whose first EARLY_SNIFF decoded bytes are already binary is
+ * binary by its first CS_B64_SNIFF too (binary() only finds more with
+ * more bytes), so it is dropped then: most runs in ordinary text (hex
+ * digests, ids, inline images) are binary, and decoding them up to the
+ * full sniff was the base64 finder's largest cost.
+ */
+#define EARLY_SNIFF 8
+
+/*
  * Hand decoded bytes on. The first CS_B64_SNIFF bytes of a run are held
  * until they can be judged (or the run ends); a binary run is dropped.
  */
@@ -105,8 +114,12 @@ static void put(struct cs_b64 *b, uint8_t byte, const struct cs_b64_sink *sink)
 	}
 	b->out[b->out_len++] = byte;
 	b->out_total++;
-	if (!b->judged && b->out_len == CS_B64_SNIFF)
+	if (!b->judged && b->out_len == EARLY_SNIFF && binary(b->out, EARLY_SNIFF)) {
+		b->skip = true;
+		b->out_len = 0;
+	} else if (!b->judged && b->out_len == CS_B64_SNIFF) {
 		drain(b, sink, false);
+	}
 }
 
 /* The value of an upper-case base32 character (RFC 4648), or -1. */

@@ -94,8 +94,13 @@ static void ref_put(struct ref *r, uint8_t byte)
 		return;
 	}
 	r->held[r->nheld++] = byte;
-	if (r->nheld == CS_B64_SNIFF)
+	if (r->nheld == 8 && !is_text(r->held, 8)) {
+		/* binary in its first 8 bytes, so in its first CS_B64_SNIFF: dropped at once */
+		r->skip = true;
+		r->nheld = 0;
+	} else if (r->nheld == CS_B64_SNIFF) {
 		ref_judge(r);
+	}
 }
 
 static int hexv(uint8_t c)
