@@ -145,7 +145,8 @@ static void sweep(struct cs_holds *h, uint64_t max_age_ns, enum why why)
 
 		if (bpf_map_lookup_elem(h->m.held_fd, &h->keys[i], &hd))
 			continue;
-		if (max_age_ns && now - hd.since_ns < max_age_ns)
+		/* a hold placed after `now` was read is the youngest of all */
+		if (max_age_ns && (hd.since_ns > now || now - hd.since_ns < max_age_ns))
 			continue;
 		release(h, h->keys[i], &hd, why);
 	}
