@@ -54,10 +54,14 @@
  * on HTTP/2 an HPACK inflater per direction (<= CS_H2_HPACK_MAX_MEM,
  * 256 KiB) and, per stream with DATA, up to H2_BODIES at once, the body
  * decoders and main scanner an HTTP/1 body has, plus a scanner for the
- * frames' opaque bytes (padding, PING, ...) once there are some; while a git push body is decoded a zlib state (44
- * KiB); the rest is the flow itself with its fixed-size decoder state, about 10 KiB. Worst case
- * without brotli about 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain HTTP flow
- * uses about 2 x 22 + 10 = 54 KiB. HTTP/2 adds per direction the HPACK inflater and H2_BODIES x (22
+ * frames' opaque bytes (padding, PING, ...) once there are some; for a
+ * stream that began with no HTTP, its first bytes (<= LATE_HOLD, 16 KiB)
+ * until they are judged, and if they are WebSocket frames joined late a
+ * frame decoder and a scanner more; while a git push body is decoded a
+ * zlib state (44 KiB); the rest is the flow itself with its fixed-size decoder state, about 10 KiB.
+ * Worst case without brotli about 2 x (32 + 44 + 64 + 8 + 10 x 18) KiB + 10 KiB = 666 KiB; a plain
+ * HTTP flow uses about 2 x 22 + 10 = 54 KiB. HTTP/2 adds per direction the HPACK inflater and
+ * H2_BODIES x (22
  * + 44) KiB for gzip'd streams: up to 2 x (256 + 264) KiB.
  *
  * Content codings other than gzip, deflate, br and zstd (compress, stacked
@@ -187,7 +191,14 @@ struct dir {
 	 * stream's. */
 	struct body *b;
 	struct lane *text;
-	struct cs_ws *ws;  /* after a WebSocket upgrade, until its framing breaks */
+	struct cs_ws *ws; /* after a WebSocket upgrade, until its framing breaks */
+	/* A WebSocket joined late (no 101 seen): see late_feed(). */
+	struct cs_ws *ws_late;
+	uint8_t *late_hold; /* the stream's first bytes, until judged */
+	size_t late_len;
+	bool late_judged;
+	struct body late_body;
+	struct lane late_lane;
 	enum cs_part part; /* what is being scanned now, for the finding's context */
 	/* HTTP/2: told from the first bytes, which are held until then. */
 	uint8_t sniff[CS_H2_PREFACE_LEN];
@@ -476,6 +487,7 @@ static void dir_new_budget(struct dir *ds)
 	lane_new_budget(&ds->main);
 	lane_new_budget(&ds->side);
 	lane_new_budget(&ds->opaque);
+	lane_new_budget(&ds->late_lane);
 	for (unsigned i = 0; i < H2_BODIES; i++)
 		if (ds->h2b[i])
 			lane_new_budget(&ds->h2b[i]->lane);
@@ -798,7 +810,7 @@ static void ws_end(void *ctx)
 	struct dir *ds = ctx;
 
 	text_flush(ds);
-	lane_settle(&ds->main);
+	lane_settle(ds->text);
 }
 
 static void ws_control(void *ctx, const uint8_t *p, size_t n)
@@ -858,6 +870,116 @@ static void ws_feed(struct dir *ds, const uint8_t *p, size_t n)
 		ws_stop(ds);
 		text_feed(ds, p + used, n - used);
 	}
+}
+
+/*
+ * A WebSocket joined late (the capture started after the 101): a stream
+ * that began with no HTTP and whose first bytes are recognised as frames
+ * (cs_ws_recognise) is also decoded as frames, on a body and lane of its
+ * own, while the raw scan of the same bytes goes on: on a raw connection
+ * an agent could shape bytes like masked frames that its own server reads
+ * as they are. Up to LATE_HOLD first bytes are copied aside until judged.
+ */
+#define LATE_HOLD 16384
+
+static void late_enter(struct dir *ds)
+{
+	ds->b = &ds->late_body;
+	ds->text = &ds->late_lane;
+}
+
+static void late_leave(struct dir *ds)
+{
+	ds->b = &ds->body;
+	ds->text = &ds->main;
+}
+
+/* The decoder's counters; what it could not decode was scanned raw all the same. */
+static void late_publish(struct dir *ds)
+{
+	struct cs_ws *w = ds->ws_late;
+
+	COUNT(ds, decode_errors, w->errors);
+	COUNT(ds, decode_truncated, w->truncated);
+	w->errors = w->truncated = w->unscanned = 0;
+}
+
+static void late_stop(struct dir *ds)
+{
+	if (!ds->ws_late)
+		return;
+	late_publish(ds);
+	late_enter(ds);
+	text_flush(ds);
+	lane_end(ds->text);
+	late_leave(ds);
+	cs_ws_free(ds->ws_late);
+	free(ds->ws_late);
+	ds->ws_late = NULL;
+}
+
+static void late_decode(struct dir *ds, const uint8_t *p, size_t n)
+{
+	const struct cs_ws_sink sink = {ws_data, ws_end, ws_control, ds};
+
+	late_enter(ds);
+	cs_ws_feed(ds->ws_late, p, n, &sink);
+	late_leave(ds);
+	late_publish(ds);
+	if (ds->ws_late->failed)
+		late_stop(ds);
+}
+
+/* Context takeover unknown: a compressed message that needs the lost window is an error. */
+static void late_start(struct dir *ds, bool deflate)
+{
+	ds->ws_late = malloc(sizeof(*ds->ws_late));
+	if (!ds->ws_late)
+		return;
+	cs_ws_init(ds->ws_late, deflate, false, ds->max_scan * INFLATE_FACTOR);
+	late_enter(ds);
+	text_init(ds);
+	late_leave(ds);
+}
+
+/* Raw bytes (already scanned raw): frames of a WebSocket joined late too? */
+static void late_feed(struct dir *ds, const uint8_t *p, size_t n)
+{
+	enum cs_ws_guess g;
+	bool deflate;
+	size_t k;
+
+	if (ds->ws_late) {
+		late_decode(ds, p, n);
+		return;
+	}
+	if (ds->late_judged)
+		return;
+	ds->late_judged = ds->format_raw || ds->http.seen_http || ds->h2_dead;
+	/* Most streams are told from their first bytes, before anything is copied. */
+	if (!ds->late_judged && !ds->late_len)
+		ds->late_judged =
+			cs_ws_recognise(p, n, ds->dir == CS_DIR_OUTBOUND, &deflate) == CS_WS_NO;
+	if (!ds->late_judged && !ds->late_hold && !(ds->late_hold = malloc(LATE_HOLD)))
+		ds->late_judged = true;
+	if (ds->late_judged)
+		return;
+	k = n < LATE_HOLD - ds->late_len ? n : LATE_HOLD - ds->late_len;
+	memcpy(ds->late_hold + ds->late_len, p, k);
+	ds->late_len += k;
+	g = cs_ws_recognise(ds->late_hold, ds->late_len, ds->dir == CS_DIR_OUTBOUND, &deflate);
+	if (g == CS_WS_MAYBE && ds->late_len < LATE_HOLD)
+		return;
+	ds->late_judged = true;
+	if (g == CS_WS_YES)
+		late_start(ds, deflate);
+	if (ds->ws_late)
+		late_decode(ds, ds->late_hold, ds->late_len);
+	if (ds->ws_late)
+		late_decode(ds, p + k, n - k);
+	free(ds->late_hold);
+	ds->late_hold = NULL;
+	ds->late_len = 0;
 }
 
 static void h2_start(struct dir *ds, bool preface);
@@ -1133,10 +1255,12 @@ static void raw_text(struct dir *ds, const uint8_t *p, size_t n)
 		ds->part = CS_PART_RAW;
 		text_init(ds);
 	}
-	if (ds->ws)
+	if (ds->ws) {
 		ws_feed(ds, p, n);
-	else
+	} else {
 		text_feed(ds, p, n);
+		late_feed(ds, p, n);
+	}
 }
 
 /*
@@ -1188,6 +1312,7 @@ static void on_raw_end(void *ctx)
 	if (ds->h2)
 		return; /* the parser's raw stretch ended, HTTP/2 frames go on */
 	ws_stop(ds);	/* a gap or the end: frames cannot be followed any further */
+	late_stop(ds);
 	text_flush(ds);
 	lane_end(&ds->main);
 	lane_end(&ds->side);
@@ -1679,6 +1804,7 @@ static void flow_publish(struct cs_flow *f)
 		lane_flush(&ds->main);
 		lane_flush(&ds->side);
 		lane_flush(&ds->opaque);
+		lane_flush(&ds->late_lane);
 		h2_flush_last(ds);
 		if (ds->scanned_unpublished) {
 			COUNT(ds, bytes_scanned, ds->scanned_unpublished);
@@ -1698,6 +1824,9 @@ static void dir_free(struct dir *ds)
 	free(ds->held);
 	body_free(ds);
 	cs_http_free(&ds->http);
+	late_stop(ds);
+	free(ds->late_hold);
+	lane_free(&ds->late_lane);
 	lane_free(&ds->main);
 	lane_free(&ds->side);
 	lane_free(&ds->opaque);

@@ -228,6 +228,60 @@ size_t cs_ws_feed(struct cs_ws *w, const uint8_t *in, size_t len, const struct c
 
 /* ---- the upgrade ---- */
 
+/* One frame header at p (n bytes there): its size and payload length; MAYBE if cut, NO if malformed. */
+static enum cs_ws_guess guess_header(const uint8_t *p, size_t n, bool client, size_t *hl,
+				     uint64_t *len)
+{
+	uint8_t op;
+
+	if (n < 2)
+		return CS_WS_MAYBE;
+	op = p[0] & 0x0f;
+	if ((p[0] & 0x30) || (op > 2 && op < 8) || op > 10 || ((p[0] & 0x40) && op >= 8) ||
+	    !(p[1] & 0x80) != !client)
+		return CS_WS_NO;
+	*len = p[1] & 0x7f;
+	*hl = 2;
+	if (*len >= 126) {
+		size_t k = *len == 126 ? 2 : 8;
+
+		if (n < 2 + k)
+			return CS_WS_MAYBE;
+		*len = 0;
+		for (size_t i = 0; i < k; i++)
+			*len = *len << 8 | p[2 + i];
+		/* The minimal encoding only, and a 63-bit length. */
+		if ((k == 2 && *len < 126) || (k == 8 && (*len < 65536 || *len >> 63)))
+			return CS_WS_NO;
+		*hl += k;
+	}
+	if (op >= 8 && (!(p[0] & 0x80) || *len > 125))
+		return CS_WS_NO;
+	*hl += client ? 4 : 0;
+	return n < *hl ? CS_WS_MAYBE : CS_WS_YES;
+}
+
+enum cs_ws_guess cs_ws_recognise(const uint8_t *p, size_t n, bool client, bool *deflate)
+{
+	size_t at = 0, hl = 0;
+	uint64_t len = 0;
+
+	*deflate = false;
+	for (unsigned k = 0; k < CS_WS_RECOGNISE_FRAMES; k++) {
+		enum cs_ws_guess g = guess_header(p + at, n - at, client, &hl, &len);
+
+		if (g != CS_WS_YES)
+			return g;
+		*deflate |= (p[at] & 0x40) != 0;
+		if (k + 1 == CS_WS_RECOGNISE_FRAMES)
+			break;
+		if (len > n - at - hl)
+			return CS_WS_MAYBE;
+		at += hl + (size_t)len;
+	}
+	return CS_WS_YES;
+}
+
 bool cs_ws_upgrade(const uint8_t *head, size_t len, bool *deflate, bool no_takeover[2])
 {
 	const uint8_t *v;

@@ -68,6 +68,20 @@ size_t cs_ws_feed(struct cs_ws *w, const uint8_t *in, size_t len, const struct c
 void cs_ws_free(struct cs_ws *w);
 
 /*
+ * Frames seen without their 101 (the capture joined a connection late):
+ * does p start with frames of one WebSocket direction? Each header well
+ * formed (no RSV2/RSV3, a known opcode, RSV1 only on a data frame, control
+ * frames final and at most 125 bytes, lengths in their minimal encoding),
+ * masked exactly when client, and each frame ending where the next header
+ * begins. YES once CS_WS_RECOGNISE_FRAMES headers chain (the last one's
+ * payload need not be there yet), MAYBE while the bytes end before that,
+ * NO otherwise. *deflate: an RSV1 (compressed) frame was seen.
+ */
+#define CS_WS_RECOGNISE_FRAMES 3
+enum cs_ws_guess { CS_WS_NO, CS_WS_MAYBE, CS_WS_YES };
+enum cs_ws_guess cs_ws_recognise(const uint8_t *p, size_t n, bool client, bool *deflate);
+
+/*
  * From a 101 response head: does it switch to WebSocket, and with which
  * permessage-deflate parameters (no_takeover[0] for the client's frames,
  * [1] for the server's).

@@ -56,6 +56,20 @@ static size_t decode(uint8_t mode, const uint8_t *data, size_t size, size_t a, s
 	return used;
 }
 
+/*
+ * The late-join recogniser: a verdict never changes once given (more bytes
+ * only turn MAYBE into YES or NO), nor does what it saw of compression.
+ */
+static void recognise(const uint8_t *data, size_t size, size_t a, bool client)
+{
+	bool d1, d2;
+	enum cs_ws_guess g1 = cs_ws_recognise(data, a, client, &d1);
+	enum cs_ws_guess g2 = cs_ws_recognise(data, size, client, &d2);
+
+	CHECK(g1 == CS_WS_MAYBE || g1 == g2);
+	CHECK(g1 != CS_WS_YES || d1 == d2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct run whole = {0}, split = {0};
@@ -78,5 +92,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(whole.max_msg <= size * 1100 + 64);
 	flog_free(&whole.log);
 	flog_free(&split.log);
+	recognise(data, size, a, mode & 2);
 	return 0;
 }

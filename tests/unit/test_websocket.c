@@ -370,6 +370,100 @@ static void test_pipeline_broken_framing(void **state)
 	cs_tbuf_free(&out);
 }
 
+/*
+ * A WebSocket joined late (no 101 captured): masked client frames are
+ * recognised by their shape and decoded, the key split over two fragments
+ * with a ping between is found; a raw stream that only starts like a frame
+ * is not decoded; and raw bytes shaped like masked frames whose "payload"
+ * is a plain key (a server that reads bytes as they are) are still found
+ * by the raw scan that goes on beside the decoding.
+ */
+static void test_late_join(void **state)
+{
+	(void)state;
+	static const size_t pieces[] = {1 << 30, 1, 7};
+	char key[128], msg[200];
+	struct cs_tbuf out = {0}, fake = {0};
+	size_t half;
+
+	wh_anthropic_key(key, 31);
+	snprintf(msg, sizeof(msg), "{\"type\":\"note\",\"text\":\"my key is %s\"}", key);
+	half = strlen(msg) / 2;
+	frame(&out, true, false, 1, true, "{\"type\":\"hello\"}",
+	      16); /* the message the 101 preceded */
+	frame(&out, false, false, 1, true, msg, half);
+	frame(&out, true, false, 9, true, "ping", 4);
+	frame(&out, true, false, 0, true, msg + half, strlen(msg) - half);
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		struct wh_hits h = {0};
+		struct cs_detector *d = wh_detector(&h, 0);
+		struct cs_detector_stats st;
+		struct cs_flow *f = cs_flow_new(d, &wh_info);
+
+		assert_non_null(f);
+		wh_feed(f, CS_DIR_OUTBOUND, out.p, out.n, pieces[k]);
+		cs_flow_close(f);
+		cs_detector_get_stats(d, &st);
+		if (wh_count(&h, "ai_api_key") != 1)
+			fail_msg("piece %zu: %zu keys", pieces[k], wh_count(&h, "ai_api_key"));
+		assert_false(wh_leaked(&h, key));
+		assert_int_equal(st.decode_errors, 0);
+		cs_detector_free(d);
+	}
+
+	/* Frame-shaped bytes whose payload is the key as it is (mask 0 would be a no-op). */
+	{
+		struct wh_hits h = {0};
+		struct cs_detector *d = wh_detector(&h, 0);
+		uint8_t hdr[6] = {0x82, 0x80 | 0, 1, 2, 3, 4};
+		struct cs_flow *f;
+
+		for (int i = 0; i < 3; i++) {
+			size_t n = strlen(key) + 1;
+
+			hdr[1] = (uint8_t)(0x80 | n);
+			cs_tbuf_add(&fake, hdr, sizeof(hdr));
+			cs_tbuf_add(&fake, key, n - 1);
+			cs_tbuf_add(&fake, "\n", 1);
+		}
+		f = cs_flow_new(d, &wh_info);
+		cs_flow_feed(f, CS_DIR_OUTBOUND, fake.p, fake.n);
+		cs_flow_close(f);
+		assert_true(wh_count(&h, "ai_api_key") >= 1);
+		assert_false(wh_leaked(&h, key));
+		cs_detector_free(d);
+	}
+	cs_tbuf_free(&out);
+	cs_tbuf_free(&fake);
+}
+
+/* The recogniser: chained well-formed headers only. */
+static void test_recognise(void **state)
+{
+	(void)state;
+	struct cs_tbuf w = {0};
+	bool deflate;
+
+	frame(&w, true, false, 1, true, "abc", 3);
+	assert_int_equal(cs_ws_recognise((const uint8_t *)w.p, w.n, true, &deflate), CS_WS_MAYBE);
+	assert_int_equal(cs_ws_recognise((const uint8_t *)w.p, w.n, false, &deflate),
+			 CS_WS_NO); /* masked */
+	frame(&w, true, true, 1, true, "def", 3);
+	frame(&w, true, false, 10, true, "", 0);
+	assert_int_equal(cs_ws_recognise((const uint8_t *)w.p, w.n, true, &deflate), CS_WS_YES);
+	assert_true(deflate);
+	w.n = 0;
+	cs_tbuf_puts(&w, "GET / HTTP/1.1\r\n\r\n");
+	assert_int_equal(cs_ws_recognise((const uint8_t *)w.p, w.n, true, &deflate), CS_WS_NO);
+	w.n = 0;
+	cs_tbuf_add(&w, (const uint8_t[]){0x81, 0xfe, 0, 5}, 4); /* 16-bit length under 126 */
+	assert_int_equal(cs_ws_recognise((const uint8_t *)w.p, w.n, true, &deflate), CS_WS_NO);
+	w.n = 0;
+	cs_tbuf_add(&w, (const uint8_t[]){0x09, 0x80}, 2); /* a ping that is not final */
+	assert_int_equal(cs_ws_recognise((const uint8_t *)w.p, w.n, true, &deflate), CS_WS_NO);
+	cs_tbuf_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +474,8 @@ int main(void)
 		cmocka_unit_test(test_pipeline_masked_key),
 		cmocka_unit_test(test_pipeline_deflate),
 		cmocka_unit_test(test_pipeline_broken_framing),
+		cmocka_unit_test(test_late_join),
+		cmocka_unit_test(test_recognise),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
