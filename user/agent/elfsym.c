@@ -28,27 +28,29 @@ const char *cs_sym_name(unsigned int i)
 	return i < CS_SYM_COUNT ? sym_names[i] : NULL;
 }
 
-/* The names looked for in one scan and the first letters they start with. */
+/* The names looked for in one scan, the first letters they start with, where found. */
 struct wanted {
 	const char *const *names;
 	unsigned int n;
 	uint8_t first[256];
+	uint64_t vaddr[32]; /* a plain function's address, 0 for an IFUNC */
 };
 
-static unsigned int sym_bit(const struct wanted *w, const char *name)
+/* Index of name in w->names, or -1. */
+static int sym_index(const struct wanted *w, const char *name)
 {
 	/* versioned names in .symtab look like "SSL_write@@OPENSSL_3.0.0" */
 	size_t len = strcspn(name, "@");
 
 	for (unsigned int i = 0; i < w->n; i++) {
 		if (strlen(w->names[i]) == len && !strncmp(name, w->names[i], len))
-			return 1u << i;
+			return (int)i;
 	}
-	return 0;
+	return -1;
 }
 
 /* Bits for the defined functions of one symbol table section. */
-static unsigned int scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const struct wanted *w)
+static unsigned int scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, struct wanted *w)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	unsigned int mask = 0;
@@ -60,7 +62,7 @@ static unsigned int scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, con
 	for (size_t i = 0; i < n; i++) {
 		GElf_Sym sym;
 		const char *name;
-		int type;
+		int type, k;
 
 		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
 			continue;
@@ -68,13 +70,32 @@ static unsigned int scan_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, con
 		if (type != STT_FUNC && type != STT_GNU_IFUNC)
 			continue;
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
-		if (name && w->first[(unsigned char)name[0]])
-			mask |= sym_bit(w, name);
+		if (!name || !w->first[(unsigned char)name[0]] || (k = sym_index(w, name)) < 0)
+			continue;
+		mask |= 1u << k;
+		/* an IFUNC's value is its resolver, not the function */
+		w->vaddr[k] = type == STT_FUNC ? sym.st_value : 0;
 	}
 	return mask;
 }
 
-int cs_elf_functions(const char *path, const char *const *names, unsigned int n, unsigned int *mask)
+/* The file offset of vaddr: in the section that holds it, if that has file bytes. */
+static uint64_t file_offset(Elf *elf, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+
+	while (vaddr && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_PROGBITS && vaddr >= sh.sh_addr &&
+		    vaddr - sh.sh_addr < sh.sh_size)
+			return vaddr - sh.sh_addr + sh.sh_offset;
+	}
+	return 0;
+}
+
+int cs_elf_function_offsets(const char *path, const char *const *names, unsigned int n,
+			    unsigned int *mask, uint64_t *offsets)
 {
 	struct wanted w = {.names = names, .n = n};
 	Elf_Scn *scn = NULL;
@@ -104,15 +125,27 @@ int cs_elf_functions(const char *path, const char *const *names, unsigned int n,
 		if (sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_SYMTAB)
 			*mask |= scan_symtab(elf, scn, &sh, &w);
 	}
+	for (unsigned int i = 0; offsets && i < n; i++)
+		offsets[i] = file_offset(elf, w.vaddr[i]);
 out:
 	elf_end(elf);
 	close(fd);
 	return err;
 }
 
+int cs_elf_functions(const char *path, const char *const *names, unsigned int n, unsigned int *mask)
+{
+	return cs_elf_function_offsets(path, names, n, mask, NULL);
+}
+
 int cs_elf_tls_symbols(const char *path, unsigned int *mask)
 {
 	return cs_elf_functions(path, sym_names, CS_SYM_COUNT, mask);
+}
+
+int cs_elf_tls_symbol_offsets(const char *path, unsigned int *mask, uint64_t offsets[CS_SYM_COUNT])
+{
+	return cs_elf_function_offsets(path, sym_names, CS_SYM_COUNT, mask, offsets);
 }
 
 int cs_bin_key_of_path(const char *path, struct cs_bin_key *key)

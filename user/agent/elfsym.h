@@ -47,12 +47,20 @@ struct cs_mapped_bin {
  */
 int cs_elf_tls_symbols(const char *path, unsigned int *mask);
 
+/* The same with each symbol's file offset (see cs_elf_function_offsets). */
+int cs_elf_tls_symbol_offsets(const char *path, unsigned int *mask, uint64_t offsets[CS_SYM_COUNT]);
+
 /*
  * The same for any n <= 32 names: bit i of *mask is set when the file defines
  * a function named names[i] (a versioned ".symtab" name "f@@V" counts as f).
  */
 int cs_elf_functions(const char *path, const char *const *names, unsigned int n,
 		     unsigned int *mask);
+
+/* The same, and offsets[i] = the file offset of names[i]'s first byte, or 0
+ * when not found or not a plain function (an IFUNC). */
+int cs_elf_function_offsets(const char *path, const char *const *names, unsigned int n,
+			    unsigned int *mask, uint64_t *offsets);
 
 /* The (dev, inode) of path (following symlinks). 0 or -errno. */
 int cs_bin_key_of_path(const char *path, struct cs_bin_key *key);

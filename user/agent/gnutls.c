@@ -2,7 +2,8 @@
 /*
  * gnutls.c - the GnuTLS stack: a library exporting gnutls_record_send/recv
  * (libgnutls.so.30, which git and wget use through libcurl-gnutls) gets the
- * probes of bpf/gnutls.bpf.c, attached by symbol name.
+ * probes of bpf/gnutls.bpf.c, at the symbols' file offsets (by name only
+ * when an offset is unknown), as openssl.c.
  */
 #include "elfsym.h"
 #include "tls_stack.h"
@@ -46,7 +47,7 @@ static void detach(void *att)
 /* Both data functions are needed (a session writes and reads); the SNI and
  * deinit probes are kept when they attach, as they only add names. */
 static int attach_all(struct gnutls_bpf *s, struct gnutls_att *a, const char *path,
-		      unsigned int have)
+		      unsigned int have, const uint64_t *offs)
 {
 	struct bpf_program *entry[G_COUNT] = {s->progs.cs_gnutls_send, s->progs.cs_gnutls_recv,
 					      s->progs.cs_gnutls_sni, s->progs.cs_gnutls_deinit};
@@ -55,12 +56,13 @@ static int attach_all(struct gnutls_bpf *s, struct gnutls_att *a, const char *pa
 
 	for (unsigned int i = 0; i < G_COUNT; i++) {
 		struct bpf_link **l = &a->links[2 * i];
+		const char *name = offs[i] ? NULL : names[i];
 
 		if (!(have & (1u << i)))
 			continue;
-		l[0] = cs_tls_uprobe(entry[i], path, names[i], 0, false);
+		l[0] = cs_tls_uprobe(entry[i], path, name, offs[i], false);
 		if (l[0] && ret[i])
-			l[1] = cs_tls_uprobe(ret[i], path, names[i], 0, true);
+			l[1] = cs_tls_uprobe(ret[i], path, name, offs[i], true);
 		if ((!l[0] || (ret[i] && !l[1])) && (G_DATA & (1u << i)))
 			return errno ? -errno : -EINVAL;
 	}
@@ -69,11 +71,12 @@ static int attach_all(struct gnutls_bpf *s, struct gnutls_att *a, const char *pa
 
 static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_attach *out)
 {
+	uint64_t offs[G_COUNT];
 	unsigned int have = 0;
 	struct gnutls_att *a;
 	int e;
 
-	e = cs_elf_functions(path, names, G_COUNT, &have);
+	e = cs_elf_function_offsets(path, names, G_COUNT, &have, offs);
 	if (e)
 		return e;
 	if ((have & G_DATA) != G_DATA) {
@@ -86,7 +89,7 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	e = attach_all(slot->obj, a, path, have);
+	e = attach_all(slot->obj, a, path, have, offs);
 	if (e) {
 		detach(a);
 		return e;

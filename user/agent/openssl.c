@@ -2,7 +2,8 @@
 /*
  * openssl.c - the OpenSSL stack: binaries exporting SSL_write/SSL_read(_ex)
  * (libssl.so, official Node builds) get uprobes and uretprobes on them from
- * bpf/openssl.bpf.c, attached by symbol name.
+ * bpf/openssl.bpf.c, at the symbols' file offsets (so that cs_tls_uprobe can
+ * move each onto a cheaper site; by name only when the offset is unknown).
  */
 #include "elfsym.h"
 #include "tls_stack.h"
@@ -57,20 +58,22 @@ static void detach(void *att)
 /* Attaches every SSL_* function in syms; a function whose entry and return
  * probes cannot both be attached is left out. */
 static int attach_syms(struct openssl_bpf *skel, struct ossl_att *a, const char *path,
-		       unsigned int syms, unsigned int *done)
+		       unsigned int syms, const uint64_t *offs, unsigned int *done)
 {
 	int e = -ENOENT;
 
 	for (unsigned int i = 0; i < CS_SYM_COUNT; i++) {
 		struct bpf_program *entry, *ret;
 		struct bpf_link **l = &a->links[2 * i];
+		const char *name;
 
 		if (!(syms & (1u << i)))
 			continue;
 		sym_progs(skel, i, &entry, &ret);
-		l[0] = cs_tls_uprobe(entry, path, cs_sym_name(i), 0, false);
+		name = offs[i] ? NULL : cs_sym_name(i);
+		l[0] = cs_tls_uprobe(entry, path, name, offs[i], false);
 		if (l[0] && ret)
-			l[1] = cs_tls_uprobe(ret, path, cs_sym_name(i), 0, true);
+			l[1] = cs_tls_uprobe(ret, path, name, offs[i], true);
 		if (!l[0] || (ret && !l[1])) {
 			e = -errno;
 			bpf_link__destroy(l[0]);
@@ -84,11 +87,12 @@ static int attach_syms(struct openssl_bpf *skel, struct ossl_att *a, const char 
 
 static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_attach *out)
 {
+	uint64_t offs[CS_SYM_COUNT];
 	unsigned int syms = 0;
 	struct ossl_att *a;
 	int e;
 
-	e = cs_elf_tls_symbols(path, &syms);
+	e = cs_elf_tls_symbol_offsets(path, &syms, offs);
 	if (e)
 		return e;
 	if (!(syms & CS_SYM_DATA)) {
@@ -101,7 +105,7 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	e = attach_syms(slot->obj, a, path, syms, &out->syms);
+	e = attach_syms(slot->obj, a, path, syms, offs, &out->syms);
 	if (e) {
 		detach(a);
 		return e;

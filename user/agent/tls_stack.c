@@ -5,10 +5,14 @@
  */
 #include "tls_stack.h"
 
+#include "probe_site.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 int cs_tls_share_maps(struct bpf_object *core, struct bpf_object *obj)
 {
@@ -68,10 +72,32 @@ void cs_tls_prog_cost(struct bpf_object *obj, uint64_t *runs, uint64_t *run_ns)
 	}
 }
 
+/* How far past the function at file offset `at` its probe may go (probe_site.h). */
+static uint64_t cheaper_site(const char *path, uint64_t at)
+{
+#if defined(__x86_64__)
+	uint8_t code[CS_PROBE_SITE_BYTES];
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = pread(fd, code, sizeof(code), (off_t)at);
+		close(fd);
+	}
+	return n > 0 ? cs_probe_site(code, (size_t)n) : 0;
+#else
+	(void)path;
+	(void)at;
+	return 0;
+#endif
+}
+
 struct bpf_link *cs_tls_uprobe(struct bpf_program *prog, const char *path, const char *func,
 			       uint64_t offset, bool retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
 
+	if (!func)
+		offset += cheaper_site(path, offset);
 	return bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)offset, &o);
 }

@@ -73,7 +73,11 @@ int cs_tls_share_maps(struct bpf_object *core, struct bpf_object *obj);
 /*
  * One uprobe (retprobe: uretprobe) for every process (pid -1: the kernel
  * keeps targets' events only), at the function named func when func is set,
- * else at the file offset. NULL with errno set when it cannot be attached.
+ * else at the function starting at that file offset, moved past a prologue
+ * of flag-only instructions onto one the kernel emulates (probe_site.h):
+ * ~40x cheaper per hit than a single-stepped one. The entry and return probes
+ * of one function land on the same site. NULL with errno set when it cannot
+ * be attached.
  */
 struct bpf_link *cs_tls_uprobe(struct bpf_program *prog, const char *path, const char *func,
 			       uint64_t offset, bool retprobe);
