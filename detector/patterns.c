@@ -52,6 +52,8 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
  * smuggle a command past filters looking for spaces (curl${IFS}URL|sh).
  */
 #define SP "(?:\\s|\\$\\{IFS\\}|\\$IFS(?![A-Za-z0-9_]))"
+/* The same within one command: a newline ends it (c=curl<LF>echo $x | sh is no pipe). */
+#define LINE_SP "(?:[ \\t]|\\$\\{IFS\\}|\\$IFS(?![A-Za-z0-9_]))"
 
 /* A command's optional directory, and the shell and python names several rules share. */
 #define BIN_DIR "(?:/usr/local/bin/|/usr/bin/|/bin/)?"
@@ -155,9 +157,10 @@ const size_t cs_families_count = sizeof(cs_families) / sizeof(cs_families[0]);
  * line reaches a pipe into what starts like a shell or a runner. (The
  * whole of that rule twice makes the regex too large to compile.)
  */
-#define PLAIN_PIPE                                                                                \
-	"[\"']?(?:curl|wget)" SP "{1,4}[^\\n|]{1,400}+(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP \
-	"{0,4}(?:sudo|doas|env|nohup|exec|command|nice|stdbuf|/|[\"'\\\\]|(?:ba|z|da|k)?sh"       \
+#define PLAIN_PIPE                                                                          \
+	"[\"']?(?:curl|wget)" LINE_SP                                                       \
+	"{1,4}[^\\n|]{1,400}+(?:\\|(?!\\|)[^\\n|;&]{0,200}+){0,3}\\|" SP                    \
+	"{0,4}(?:sudo|doas|env|nohup|exec|command|nice|stdbuf|/|[\"'\\\\]|(?:ba|z|da|k)?sh" \
 	"|python|perl|ruby|node)"
 /* What may come between the assignment and the use: a few lines. */
 #define VAR_GAP "[\\s\\S]{0,300}?"
@@ -776,7 +779,7 @@ const struct cs_rule cs_rules[] = {
 		 * The download names something (a URL, host, flag or variable), so a
 		 * table row "| curl | HTTP client | bash |" is not a pipeline.
 		 */
-		.regex = CMD_START "(?:curl|wget)" SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
+		.regex = CMD_START "(?:curl|wget)" LINE_SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
 			INTO_SHELL,
 		.literals = LITS("curl", "wget"),
 		.secret_group = CS_SECRET_NONE,
@@ -790,7 +793,7 @@ const struct cs_rule cs_rules[] = {
 		.description = "a download command spelled with quotes or backslashes the shell "
 			"removes, at one or more points, piped into a shell (c''url URL | ba''sh, "
 			"c''u''rl, c\"u\"r\"l\" URL | b\\a\\s\\h)",
-		.regex = SPLICED_DOWNLOAD SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
+		.regex = SPLICED_DOWNLOAD LINE_SP "{1,4}(?=[^\\n|]{0,400}[./:$-])[^\\n|]{1,400}+"
 			INTO_SHELL,
 		.literals = LITS(SPLICED_DOWNLOAD_STARTS),
 		.secret_group = CS_SECRET_NONE,

@@ -696,6 +696,9 @@ static const char *const evasion_misses[] = {
 	"c=curl; $c -s https://x.example/a | jq .",
 	"X=\"curl -s https://x.example/a\"\necho \"$X\"",
 	"c=curl; echo $cx | sh",
+	/* A newline ends the command: the next line's pipe is not the download's. */
+	"c=curl\necho $cx | sh",
+	"which curl\nls -la | sh",
 	"eval \"$X\"",
 	"X=\"curl -s https://x.example/a\"; eval \"$Y\"",
 	"X=\"curl -s https://x.example/a\"; echo $X > /tmp/cmd",
