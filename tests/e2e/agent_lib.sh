@@ -191,11 +191,13 @@ agent_links() {
 		awk '{print $2}' | sort -n
 }
 
-# agent_uprobe_links: how many of them are uprobes (perf_event links).
+# agent_uprobe_links: how many of them are uprobes or uretprobes. Those are
+# perf links ("link_type: perf"), as are the syscall tracepoints: the
+# event_type line tells them apart.
 agent_uprobe_links() {
 	local f n=0
 	for f in /proc/"$AGENT_PID"/fdinfo/*; do
-		grep -q '^link_type:.*perf_event' "$f" 2>/dev/null && n=$((n + 1))
+		grep -qE '^event_type:[[:space:]]*uret?probe$' "$f" 2>/dev/null && n=$((n + 1))
 	done
 	echo "$n"
 }

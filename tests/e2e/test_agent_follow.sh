@@ -11,9 +11,12 @@ url="https://localhost:$PORT/v1/messages"
 
 # The cmdline rule names a marker only this test's clients carry; every
 # finding is reported (no deduplication) so each process's own can be seen.
+# No host pre-attachment: the host's node would stay probed for the agent's
+# lifetime, and that probes go with their last process is checked below.
 marker="cs-follow-$$"
 umask 077
-printf '{"target_cmdline": ["client\\\\.js .*--tag %s"], "dedup_window_ms": 0}\n' "$marker" >"$T/config.json"
+printf '{"target_cmdline": ["client\\\\.js .*--tag %s"], "dedup_window_ms": 0, "capture": {"prewarm_host": false}}\n' \
+	"$marker" >"$T/config.json"
 
 start_client parent "$url" --child --tag "$marker"
 parent=$CLIENT_PID

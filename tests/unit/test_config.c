@@ -120,6 +120,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.ipc_uid, -1);
 	assert_true(c.hold_exec);
 	assert_int_equal(c.hold_exec_timeout_ms, 5000);
+	assert_true(c.prewarm_host);
 
 	/* cs_config_defaults gives the same thing without a file. */
 	struct cs_config d;
@@ -143,7 +144,8 @@ static void test_valid_file(void **state)
 		"\"dedup_window_ms\":0,\"target_pids\":[1,2],\"target_cmdline\":[\"^node \"],"
 		"\"ipc_roots\":[\"%1$s/ipc/*\"],\"ipc_poll_ms\":50,\"ipc_uid\":1000,"
 		"\"nanoclaw_dir\":\"%1$s/nc\",\"docker_containers_dir\":\"%1$s/docker\","
-		"\"capture\":{\"hold_exec\":false,\"hold_exec_timeout_ms\":10000},"
+		"\"capture\":{\"hold_exec\":false,\"hold_exec_timeout_ms\":10000,"
+		"\"prewarm_host\":false},"
 		"\"proxy\":{\"enabled\":true,\"listen\":\"127.0.0.1:3128\","
 		"\"https_inspection\":true,\"inspect_ports\":[443,8443],"
 		"\"inspect_exclude\":[\"*.example.com\"],\"parent_proxy\":\"http://"
@@ -167,6 +169,7 @@ static void test_valid_file(void **state)
 	assert_string_equal(c.parent_proxy, "http://127.0.0.1:10254");
 	assert_false(c.hold_exec);
 	assert_int_equal(c.hold_exec_timeout_ms, 10000);
+	assert_false(c.prewarm_host);
 }
 
 static void test_every_rejection(void **state)

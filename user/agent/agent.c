@@ -288,15 +288,20 @@ static void pin_lib(void *ctx, const char *path, const struct cs_bin_key *key)
  * Probe the TLS libraries of a root file system before anything loads them:
  * the host's at start, a container's when its first process is seen (once
  * per mount namespace), so the first TLS call of the first curl/git/wget in
- * it is captured (docs/capture.md, "No cold start").
+ * it is captured (docs/capture.md, "No cold start"). Uprobes fire in every
+ * process mapping the file: in a container all are targets, on the host all
+ * the others pay the traps too, hence capture.prewarm_host.
  */
 static void prewarm(struct agent *a, int pid)
 {
 	char root[64], ns[64];
-	struct stat st;
+	struct stat st, own;
 
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", pid);
 	if (stat(ns, &st))
+		return;
+	if (!a->conf->cfg.prewarm_host && !stat("/proc/self/ns/mnt", &own) &&
+	    own.st_ino == st.st_ino && own.st_dev == st.st_dev)
 		return;
 	for (size_t i = 0; i < a->n_warmed; i++)
 		if (a->warmed[i] == (uint64_t)st.st_ino)

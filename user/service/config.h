@@ -67,6 +67,7 @@ struct cs_config {
 	/* capture.hold_exec: targets held at exec until their executable is examined */
 	bool hold_exec;
 	uint32_t hold_exec_timeout_ms; /* resumed by then whatever happens */
+	bool prewarm_host; /* capture.prewarm_host: the host root's TLS files probed at start */
 	int target_pids[CS_CFG_MAX_LIST];
 	size_t n_target_pids;
 	char target_cmdline[CS_CFG_MAX_LIST][CS_CFG_STR]; /* POSIX extended regexes on cmdline */
