@@ -42,17 +42,7 @@ if (!out || !(perGroup > 0)) {
 	process.exit(2);
 }
 
-/* mulberry32: small, fast, deterministic. */
-let seed = 0x5ec2e75;
-function rnd() {
-	seed = (seed + 0x6d2b79f5) >>> 0;
-	let t = seed;
-	t = Math.imul(t ^ (t >>> 15), t | 1);
-	t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-	return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const int = (n) => Math.floor(rnd() * n);
-const pick = (a) => a[int(a.length)];
+const { int, pick } = require('../scripts/seeded-random.js').seeded(0x5ec2e75);
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const DIGITS = '0123456789';
