@@ -72,192 +72,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
-#include "detector_internal.h"
-#include "gitpack.h"
-#include "http.h"
-#include "http2.h"
-#include "inflate.h"
-#include "jsonstr.h"
-#include "percent.h"
-#include "sse.h"
-#include "websocket.h"
+#include "flow_internal.h"
 
-/* Body bytes kept in case a "compressed" body turns out not to be. */
-#define BODY_PEEK 16
-/* Requests whose responses have not been seen yet, for HEAD / CONNECT. */
-#define PENDING_MAX 32
-#define DEST_MAX 272
-
-struct dir;
-
-/*
- * Decoders hand on tiny pieces (SSE deltas, text between JSON escapes) and
- * the scanner and the base64 finder pay per call, so a top-level lane
- * gathers up to this many bytes before it scans them. It scans what it
- * gathered when full, at the end of a part or budget, and at the end of
- * every cs_flow_feed / cs_flow_gap call, so no finding waits for a later
- * call.
- */
-#define LANE_STAGE 4096
-/*
- * Past a message's budget, its last decoded bytes are kept in a ring of
- * this size (at most a quarter of max_scan_bytes) and scanned when the
- * message ends: padding before a secret does not hide it.
- */
-#define TAIL_MAX (256u << 10)
-/* Compressed bodies inflate up to this many times max_scan_bytes, so their tail is seen. */
-#define INFLATE_FACTOR 8
-/*
- * HTTP/2 streams whose bodies are decoded at the same time, per direction.
- * One more evicts the stream that had DATA least recently: its decoders
- * end, and if it goes on, a compressed body is counted as not scanned,
- * a plain one is scanned from there as a new text.
- */
-#define H2_BODIES CS_H2_BODY_STREAMS
-
-/* The last bytes of a message past its budget (allocated only then). */
-struct ring {
-	uint8_t *p;
-	size_t start, len;
-};
-
-/* A scanner plus the base64 runs found in what it scans, scanned one level deeper. */
-struct lane {
-	struct cs_scanner *sc;
-	struct cs_b64 b64;
-	uint8_t *stage; /* LANE_STAGE bytes at depth 0; NULL deeper (or out of memory) */
-	size_t staged;
-	struct lane *inner;
-	unsigned depth;
-	bool decodes_b64;    /* below the detector's base64 depth */
-	uint64_t limit_hits; /* the scanner's regex limit hits already counted */
-	struct ring tail;    /* depth 0: bytes past the budget, scanned at the part's end */
-	bool raw_part;	     /* its findings are CS_PART_RAW whatever the direction reads now */
-	struct dir *ds;
-};
-
-enum body_kind { BODY_TEXT, BODY_FORM, BODY_SSE, BODY_NDJSON, BODY_GITPACK };
-enum pending_kind { REQ_OTHER, REQ_HEAD, REQ_CONNECT };
-
-/* The decoders of one message body. */
-struct body {
-	enum body_kind kind;
-	struct cs_inflate *z;
-	bool z_failed;
-	bool opaque; /* a content coding we cannot decode */
-	uint8_t peek[BODY_PEEK];
-	size_t body_seen;
-	struct cs_jsonstr js, js2; /* JSON escapes, two levels */
-	struct cs_percent_multi pct;
-	struct cs_sse *sse;
-	struct cs_gitpack *gp; /* a git push body */
-};
-
-/*
- * HTTP/2: a stream's body decoders and text lane, so that interleaved
- * DATA of several streams each decode and scan as one text. A slot whose
- * stream ended (id 0) keeps its settled lane: the next stream that takes
- * it runs on from it, as HTTP/1 bodies do from message to message.
- */
-struct h2_body {
-	uint32_t id;	     /* 0: free */
-	uint64_t used;	     /* when its stream last had DATA or ended (the dir's h2_tick) */
-	char dest[DEST_MAX]; /* of the stream it serves or served last */
-	struct body b;
-	struct lane lane;
-};
-
-struct h2_dest {
-	uint32_t id;
-	char dest[DEST_MAX];
-};
-
-struct dir {
-	struct cs_flow *flow;
-	enum cs_direction dir;
-	struct cs_http http;
-	struct lane main;
-	struct lane side;	      /* SSE non-text fields, trailers */
-	struct lane opaque;	      /* HTTP/2 bytes with no HTTP meaning (padding, PING, ...) */
-	size_t max_scan;	      /* the detector's max_scan_bytes */
-	size_t tail_cap;	      /* ring size: min(max_scan / 4, TAIL_MAX) */
-	uint64_t scanned_unpublished; /* bytes_scanned not yet added to the shared stats */
-	/* The message or raw stretch being decoded. */
-	size_t budget_used;
-	bool raw_active;
-	struct body body; /* HTTP/1 */
-	/* The body being decoded and the lane its text goes to: body and main, or an HTTP/2
-	 * stream's. */
-	struct body *b;
-	struct lane *text;
-	struct cs_ws *ws; /* after a WebSocket upgrade, until its framing breaks */
-	/* A WebSocket joined late (no 101 seen): see late_feed(). */
-	struct cs_ws *ws_late;
-	uint8_t *late_hold; /* the stream's first bytes, until judged */
-	size_t late_len;
-	bool late_judged;
-	struct body late_body;
-	struct lane late_lane;
-	enum cs_part part; /* what is being scanned now, for the finding's context */
-	/* HTTP/2: told from the first bytes, which are held until then. */
-	uint8_t sniff[CS_H2_PREFACE_LEN];
-	size_t sniff_len;
-	bool sniffed;
-	bool format_raw;
-	struct cs_h2 *h2;
-	bool h2_first; /* HTTP/2 from the first byte (not after an h2c upgrade) */
-	bool h2_dead;  /* HTTP/2 framing broke or was lost: the rest is raw bytes */
-	/* h2c: a request asked to upgrade; raw bytes may start with the preface (matched so far).
-	 */
-	bool h2c_wait;
-	size_t h2c_seen;
-	struct h2_body *h2b[H2_BODIES]; /* allocated as streams need them */
-	struct h2_body *h2_last;	/* the slot that had DATA last: it may hold staged text */
-	uint64_t h2_tick;
-	/* dest_from_host on HTTP/2: the dest of the stream being decoded (set: h2_dest[0]). */
-	char h2_dest[DEST_MAX];
-	bool h2_in_block;
-	/* A request block's pseudo-header fields, held until its :authority is known. */
-	uint8_t *held;
-	size_t held_len;
-	bool holding;
-};
-
-struct cs_flow {
-	struct cs_detector *d;
-	char source[128];
-	char dest[DEST_MAX];
-	char protocol[16];
-	struct dir dirs[2];
-	uint8_t pending[PENDING_MAX];
-	unsigned pend_head, pend_count;
-	/* dest_from_host: the dest of each pending request, and of the response read now. */
-	char (*pend_dest)[DEST_MAX];
-	char resp_dest[DEST_MAX];
-	/* dest_from_host on HTTP/2: each recent stream's :authority (CS_H2_STREAMS, reused in
-	 * turn). */
-	struct h2_dest *h2_dests;
-	unsigned h2_dest_next;
-};
-
-static void copy_str(char *dst, size_t cap, const char *src)
+void flow_copy_str(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src ? src : "");
 }
 
-static struct cs_detector_stats *stats(struct dir *ds)
-{
-	return cs_detector_stats_mut(ds->flow->d);
-}
-
-/* Flows of one detector may be fed from several threads: counters add atomically. */
-#define COUNT(ds, field, n) __atomic_fetch_add(&stats(ds)->field, (uint64_t)(n), __ATOMIC_RELAXED)
-
 /* ---- lanes ---- */
 
 /* The dest this direction's findings are reported with now. */
-static const char *dir_dest(const struct dir *ds)
+const char *flow_dir_dest(const struct dir *ds)
 {
 	const struct cs_flow *f = ds->flow;
 
@@ -270,7 +95,7 @@ static void on_match(void *ctx, const struct cs_match *m)
 {
 	struct lane *l = ctx;
 	struct cs_flow *f = l->ds->flow;
-	const struct cs_flow_meta meta = {f->source, dir_dest(l->ds), f->protocol,
+	const struct cs_flow_meta meta = {f->source, flow_dir_dest(l->ds), f->protocol,
 					  l->raw_part ? CS_PART_RAW : l->ds->part};
 
 	cs_detector_report(f->d, &meta, l->ds->dir, m);
@@ -295,7 +120,6 @@ static int lane_init(struct lane *l, struct dir *ds, unsigned depth)
 }
 
 static void lane_feed(struct lane *l, const uint8_t *p, size_t n);
-static void lane_end(struct lane *l);
 
 static void inner_data(void *ctx, const uint8_t *p, size_t n)
 {
@@ -320,7 +144,7 @@ static void inner_end(void *ctx)
 	struct lane *l = ctx;
 
 	if (l->inner)
-		lane_end(l->inner);
+		flow_lane_end(l->inner);
 }
 
 static void lane_feed(struct lane *l, const uint8_t *p, size_t n)
@@ -333,7 +157,7 @@ static void lane_feed(struct lane *l, const uint8_t *p, size_t n)
 }
 
 /* Scan what the lane gathered. */
-static void lane_flush(struct lane *l)
+void flow_lane_flush(struct lane *l)
 {
 	if (l->staged) {
 		lane_feed(l, l->stage, l->staged);
@@ -345,12 +169,12 @@ static void lane_flush(struct lane *l)
 static void lane_put(struct lane *l, const uint8_t *p, size_t n)
 {
 	if (!l->stage || n >= LANE_STAGE / 2) {
-		lane_flush(l);
+		flow_lane_flush(l);
 		lane_feed(l, p, n);
 		return;
 	}
 	if (l->staged + n > LANE_STAGE)
-		lane_flush(l);
+		flow_lane_flush(l);
 	memcpy(l->stage + l->staged, p, n);
 	l->staged += n;
 }
@@ -420,7 +244,7 @@ static void lane_close_part(struct lane *l, bool carry)
 
 	if (!l->sc)
 		return;
-	lane_flush(l);
+	flow_lane_flush(l);
 	tail_scan(l);
 	if (carry)
 		cs_scanner_settle(l->sc);
@@ -433,13 +257,13 @@ static void lane_close_part(struct lane *l, bool carry)
 		cs_b64_end(&l->b64, &sink);
 }
 
-static void lane_end(struct lane *l)
+void flow_lane_end(struct lane *l)
 {
 	lane_close_part(l, false);
 }
 
 /* The end of a message whose stream goes on: a match may span into the next one. */
-static void lane_settle(struct lane *l)
+void flow_lane_settle(struct lane *l)
 {
 	lane_close_part(l, true);
 }
@@ -447,7 +271,7 @@ static void lane_settle(struct lane *l)
 /* A new message: base64 budgets start again at every depth; truncations are counted. */
 static void lane_new_budget(struct lane *l)
 {
-	lane_flush(l); /* gathered bytes belong to the old budget */
+	flow_lane_flush(l); /* gathered bytes belong to the old budget */
 	for (; l && l->sc; l = l->inner) {
 		COUNT(l->ds, decode_truncated, l->b64.truncated);
 		l->b64.truncated = 0;
@@ -455,7 +279,7 @@ static void lane_new_budget(struct lane *l)
 	}
 }
 
-static void lane_free(struct lane *l)
+void flow_lane_free(struct lane *l)
 {
 	struct lane *in;
 
@@ -519,7 +343,7 @@ static void scan_bounded(struct dir *ds, struct lane *l, const uint8_t *p, size_
  * every max_scan_bytes. The scanner is not reset in between, so its tail
  * still spans the boundary; the scanner's cost is bounded per byte.
  */
-static void scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
+void flow_scan(struct dir *ds, struct lane *l, const uint8_t *p, size_t n)
 {
 	size_t max = ds->max_scan;
 
@@ -539,17 +363,17 @@ static void sink_main(void *ctx, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
 
-	scan(ds, ds->text, p, n);
+	flow_scan(ds, ds->text, p, n);
 }
 
 static void sink_side(void *ctx, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
 
-	scan(ds, &ds->side, p, n);
+	flow_scan(ds, &ds->side, p, n);
 }
 
-static void message_start(struct dir *ds)
+void flow_message_start(struct dir *ds)
 {
 	COUNT(ds, messages, 1);
 	ds->budget_used = 0;
@@ -572,13 +396,13 @@ static void sink_unescaped_once(void *ctx, const uint8_t *p, size_t n)
 	cs_jsonstr_feed(&ds->b->js2, p, n, &out);
 }
 
-static void text_init(struct dir *ds)
+void flow_text_init(struct dir *ds)
 {
 	cs_jsonstr_init(&ds->b->js);
 	cs_jsonstr_init(&ds->b->js2);
 }
 
-static void text_feed(struct dir *ds, const uint8_t *p, size_t n)
+void flow_text_feed(struct dir *ds, const uint8_t *p, size_t n)
 {
 	const struct cs_sink once = {sink_unescaped_once, ds};
 
@@ -587,10 +411,10 @@ static void text_feed(struct dir *ds, const uint8_t *p, size_t n)
 
 static void sink_text(void *ctx, const uint8_t *p, size_t n)
 {
-	text_feed(ctx, p, n);
+	flow_text_feed(ctx, p, n);
 }
 
-static void text_flush(struct dir *ds)
+void flow_text_flush(struct dir *ds)
 {
 	const struct cs_sink once = {sink_unescaped_once, ds}, out = {sink_main, ds};
 
@@ -606,7 +430,7 @@ static bool media_is(const char *type, const char *want)
 }
 
 /* A request target percent-decoded ('+' is a space in the query). */
-static void scan_target(struct dir *ds, const uint8_t *target, size_t len)
+void flow_scan_target(struct dir *ds, const uint8_t *target, size_t len)
 {
 	const struct cs_sink out = {sink_side, ds};
 	const uint8_t *q = memchr(target, '?', len);
@@ -623,8 +447,8 @@ static void scan_target(struct dir *ds, const uint8_t *target, size_t len)
 
 static void scan_request_line(struct dir *ds, const struct cs_http_head *h)
 {
-	scan(ds, &ds->side, h->raw, h->method_len + 1);
-	scan_target(ds, h->target, h->target_len);
+	flow_scan(ds, &ds->side, h->raw, h->method_len + 1);
+	flow_scan_target(ds, h->target, h->target_len);
 }
 
 static void scan_head(struct dir *ds, const struct cs_http_head *h)
@@ -635,8 +459,8 @@ static void scan_head(struct dir *ds, const struct cs_http_head *h)
 		scan_request_line(ds, h);
 		rest = h->method_len + 1 + h->target_len;
 	}
-	scan(ds, &ds->side, h->raw + rest, h->raw_len - rest);
-	lane_end(&ds->side);
+	flow_scan(ds, &ds->side, h->raw + rest, h->raw_len - rest);
+	flow_lane_end(&ds->side);
 }
 
 static enum body_kind body_kind(const struct cs_http_head *h)
@@ -663,7 +487,7 @@ static enum cs_coding coding(const char *ce)
 	return media_is(ce, "deflate") ? CS_CODING_DEFLATE : CS_CODING_GZIP;
 }
 
-static void body_start(struct dir *ds, const struct cs_http_head *h)
+void flow_body_start(struct dir *ds, const struct cs_http_head *h)
 {
 	const char *ce = h->content_encoding;
 
@@ -671,7 +495,7 @@ static void body_start(struct dir *ds, const struct cs_http_head *h)
 	ds->b->body_seen = 0;
 	ds->b->z_failed = false;
 	ds->b->opaque = false;
-	text_init(ds);
+	flow_text_init(ds);
 	cs_percent_multi_init(&ds->b->pct, true);
 	if (ds->b->kind == BODY_SSE || ds->b->kind == BODY_NDJSON) {
 		ds->b->sse = malloc(sizeof(*ds->b->sse));
@@ -708,8 +532,8 @@ static void pending_push(struct cs_flow *f, enum pending_kind k)
 	}
 	f->pending[(f->pend_head + f->pend_count) % PENDING_MAX] = (uint8_t)k;
 	if (f->pend_dest)
-		copy_str(f->pend_dest[(f->pend_head + f->pend_count) % PENDING_MAX], DEST_MAX,
-			 f->dest);
+		flow_copy_str(f->pend_dest[(f->pend_head + f->pend_count) % PENDING_MAX], DEST_MAX,
+			      f->dest);
 	f->pend_count++;
 }
 
@@ -729,8 +553,8 @@ static enum pending_kind pending_pop(struct cs_flow *f)
 static void response_dest(struct cs_flow *f)
 {
 	if (f->pend_dest)
-		copy_str(f->resp_dest, DEST_MAX,
-			 f->pend_count ? f->pend_dest[f->pend_head] : f->dest);
+		flow_copy_str(f->resp_dest, DEST_MAX,
+			      f->pend_count ? f->pend_dest[f->pend_head] : f->dest);
 }
 
 /* A Host value fit to report: printable ASCII without '/', an optional valid port. */
@@ -771,8 +595,7 @@ static bool host_ok(const uint8_t *v, size_t n, bool *has_port)
 }
 
 /* A Host or :authority value as a dest (host:port); false, out untouched, if unfit. */
-static bool dest_of_host(const struct cs_flow *f, char out[DEST_MAX], const uint8_t *host,
-			 size_t len)
+bool flow_dest_of_host(const struct cs_flow *f, char out[DEST_MAX], const uint8_t *host, size_t len)
 {
 	bool has_port;
 
@@ -789,7 +612,7 @@ static bool dest_of_host(const struct cs_flow *f, char out[DEST_MAX], const uint
 static void request_dest(struct cs_flow *f, const struct cs_http_head *h)
 {
 	if (f->pend_dest)
-		dest_of_host(f, f->dest, h->host, h->host_len);
+		flow_dest_of_host(f, f->dest, h->host, h->host_len);
 }
 
 static bool method_is(const struct cs_http_head *h, const char *m)
@@ -797,193 +620,7 @@ static bool method_is(const struct cs_http_head *h, const char *m)
 	return h->method_len == strlen(m) && !memcmp(h->method, m, h->method_len);
 }
 
-/* ---- WebSocket ---- */
-
-static void ws_data(void *ctx, const uint8_t *p, size_t n)
-{
-	text_feed(ctx, p, n);
-}
-
-/* A message ended: text runs on into the next one, like HTTP bodies. */
-static void ws_end(void *ctx)
-{
-	struct dir *ds = ctx;
-
-	text_flush(ds);
-	lane_settle(ds->text);
-}
-
-static void ws_control(void *ctx, const uint8_t *p, size_t n)
-{
-	struct dir *ds = ctx;
-
-	scan(ds, &ds->side, p, n);
-}
-
-/* Take the decoder's counters. */
-static void ws_publish(struct dir *ds)
-{
-	struct cs_ws *w = ds->ws;
-
-	COUNT(ds, decode_errors, w->errors);
-	COUNT(ds, decode_truncated, w->truncated);
-	COUNT(ds, bytes_unscanned, w->unscanned);
-	w->errors = w->truncated = w->unscanned = 0;
-}
-
-static void ws_stop(struct dir *ds)
-{
-	if (!ds->ws)
-		return;
-	ws_publish(ds);
-	cs_ws_free(ds->ws);
-	free(ds->ws);
-	ds->ws = NULL;
-}
-
-/* A 101 to WebSocket: both directions decode frames (out of memory: raw bytes). */
-static void ws_start(struct cs_flow *f, const struct cs_http_head *h)
-{
-	bool deflate, no_takeover[2];
-
-	if (!cs_ws_upgrade(h->raw, h->raw_len, &deflate, no_takeover))
-		return;
-	for (int i = 0; i < 2; i++) {
-		struct dir *ds = &f->dirs[i];
-
-		ws_stop(ds);
-		ds->ws = malloc(sizeof(*ds->ws));
-		if (ds->ws)
-			cs_ws_init(ds->ws, deflate, no_takeover[i], ds->max_scan * INFLATE_FACTOR);
-	}
-}
-
-/* Frames in a tunnel; once the framing breaks, the rest is scanned as raw text. */
-static void ws_feed(struct dir *ds, const uint8_t *p, size_t n)
-{
-	const struct cs_ws_sink sink = {ws_data, ws_end, ws_control, ds};
-	size_t used = cs_ws_feed(ds->ws, p, n, &sink);
-	bool failed = ds->ws->failed;
-
-	ws_publish(ds);
-	if (failed) {
-		ws_stop(ds);
-		text_feed(ds, p + used, n - used);
-	}
-}
-
-/*
- * A WebSocket joined late (the capture started after the 101): a stream
- * that began with no HTTP and whose first bytes are recognised as frames
- * (cs_ws_recognise) is also decoded as frames, on a body and lane of its
- * own, while the raw scan of the same bytes goes on: on a raw connection
- * an agent could shape bytes like masked frames that its own server reads
- * as they are. Up to LATE_HOLD first bytes are copied aside until judged.
- */
-#define LATE_HOLD 16384
-
-static void late_enter(struct dir *ds)
-{
-	ds->b = &ds->late_body;
-	ds->text = &ds->late_lane;
-}
-
-static void late_leave(struct dir *ds)
-{
-	ds->b = &ds->body;
-	ds->text = &ds->main;
-}
-
-/* The decoder's counters; what it could not decode was scanned raw all the same. */
-static void late_publish(struct dir *ds)
-{
-	struct cs_ws *w = ds->ws_late;
-
-	COUNT(ds, decode_errors, w->errors);
-	COUNT(ds, decode_truncated, w->truncated);
-	w->errors = w->truncated = w->unscanned = 0;
-}
-
-static void late_stop(struct dir *ds)
-{
-	if (!ds->ws_late)
-		return;
-	late_publish(ds);
-	late_enter(ds);
-	text_flush(ds);
-	lane_end(ds->text);
-	late_leave(ds);
-	cs_ws_free(ds->ws_late);
-	free(ds->ws_late);
-	ds->ws_late = NULL;
-}
-
-static void late_decode(struct dir *ds, const uint8_t *p, size_t n)
-{
-	const struct cs_ws_sink sink = {ws_data, ws_end, ws_control, ds};
-
-	late_enter(ds);
-	cs_ws_feed(ds->ws_late, p, n, &sink);
-	late_leave(ds);
-	late_publish(ds);
-	if (ds->ws_late->failed)
-		late_stop(ds);
-}
-
-/* Context takeover unknown: a compressed message that needs the lost window is an error. */
-static void late_start(struct dir *ds, bool deflate)
-{
-	ds->ws_late = malloc(sizeof(*ds->ws_late));
-	if (!ds->ws_late)
-		return;
-	cs_ws_init(ds->ws_late, deflate, false, ds->max_scan * INFLATE_FACTOR);
-	late_enter(ds);
-	text_init(ds);
-	late_leave(ds);
-}
-
-/* Raw bytes (already scanned raw): frames of a WebSocket joined late too? */
-static void late_feed(struct dir *ds, const uint8_t *p, size_t n)
-{
-	enum cs_ws_guess g;
-	bool deflate;
-	size_t k;
-
-	if (ds->ws_late) {
-		late_decode(ds, p, n);
-		return;
-	}
-	if (ds->late_judged)
-		return;
-	ds->late_judged = ds->format_raw || ds->http.seen_http || ds->h2_dead;
-	/* Most streams are told from their first bytes, before anything is copied. */
-	if (!ds->late_judged && !ds->late_len)
-		ds->late_judged =
-			cs_ws_recognise(p, n, ds->dir == CS_DIR_OUTBOUND, &deflate) == CS_WS_NO;
-	if (!ds->late_judged && !ds->late_hold && !(ds->late_hold = malloc(LATE_HOLD)))
-		ds->late_judged = true;
-	if (ds->late_judged)
-		return;
-	k = n < LATE_HOLD - ds->late_len ? n : LATE_HOLD - ds->late_len;
-	memcpy(ds->late_hold + ds->late_len, p, k);
-	ds->late_len += k;
-	g = cs_ws_recognise(ds->late_hold, ds->late_len, ds->dir == CS_DIR_OUTBOUND, &deflate);
-	if (g == CS_WS_MAYBE && ds->late_len < LATE_HOLD)
-		return;
-	ds->late_judged = true;
-	if (g == CS_WS_YES)
-		late_start(ds, deflate);
-	if (ds->ws_late)
-		late_decode(ds, ds->late_hold, ds->late_len);
-	if (ds->ws_late)
-		late_decode(ds, p + k, n - k);
-	free(ds->late_hold);
-	ds->late_hold = NULL;
-	ds->late_len = 0;
-}
-
-static void h2_start(struct dir *ds, bool preface);
-static void h2_feed(struct dir *ds, const uint8_t *p, size_t n);
+/* ---- message heads: what follows them ---- */
 
 /*
  * A 101 to h2c (RFC 7540 3.2): the server's frames follow this head, the
@@ -993,7 +630,7 @@ static void h2c_start(struct cs_flow *f)
 {
 	struct dir *out = &f->dirs[CS_DIR_OUTBOUND];
 
-	h2_start(&f->dirs[CS_DIR_INBOUND], false);
+	flow_h2_start(&f->dirs[CS_DIR_INBOUND], false);
 	if (out->h2)
 		return; /* its preface came first: its frames are decoded already */
 	out->h2c_wait = true;
@@ -1022,7 +659,7 @@ static enum cs_http_verdict verdict(struct dir *ds, const struct cs_http_head *h
 			h2c_start(f);
 			return CS_HTTP_TUNNEL;
 		}
-		ws_start(f, h);
+		flow_ws_start(f, h);
 		cs_http_tunnel(&f->dirs[CS_DIR_OUTBOUND].http);
 		return CS_HTTP_TUNNEL;
 	}
@@ -1044,17 +681,17 @@ static enum cs_http_verdict on_head(void *ctx, const struct cs_http_head *h)
 	char before[DEST_MAX];
 	enum cs_http_verdict v;
 
-	copy_str(before, sizeof(before), dir_dest(ds));
+	flow_copy_str(before, sizeof(before), flow_dir_dest(ds));
 	v = verdict(ds, h);
 	/* Body text runs on from message to message only towards one dest. */
-	if (strcmp(before, dir_dest(ds)))
-		lane_end(&ds->main);
-	message_start(ds);
+	if (strcmp(before, flow_dir_dest(ds)))
+		flow_lane_end(&ds->main);
+	flow_message_start(ds);
 	ds->part = CS_PART_HEAD;
 	scan_head(ds, h);
 	ds->part = CS_PART_BODY;
 	if (v == CS_HTTP_AS_USUAL && h->body != CS_HTTP_BODY_NONE)
-		body_start(ds, h);
+		flow_body_start(ds, h);
 	if (ds->b->kind == BODY_SSE || ds->b->kind == BODY_NDJSON)
 		ds->part = CS_PART_STREAM;
 	return v;
@@ -1065,15 +702,15 @@ static enum cs_http_verdict on_head(void *ctx, const struct cs_http_head *h)
 /* git push: object texts are bodies of their own, each scanned through the text path. */
 static void gp_data(void *ctx, const uint8_t *p, size_t n)
 {
-	text_feed(ctx, p, n);
+	flow_text_feed(ctx, p, n);
 }
 
 static void gp_end(void *ctx)
 {
 	struct dir *ds = ctx;
 
-	text_flush(ds);
-	lane_end(ds->text);
+	flow_text_flush(ds);
+	flow_lane_end(ds->text);
 }
 
 static void gp_publish(struct dir *ds)
@@ -1106,7 +743,7 @@ static void content(struct dir *ds, const uint8_t *p, size_t n)
 		cs_percent_multi_feed(&ds->b->pct, p, n, &to_text);
 		break;
 	default:
-		text_feed(ds, p, n);
+		flow_text_feed(ds, p, n);
 		break;
 	}
 }
@@ -1151,7 +788,7 @@ static void body_compressed(struct dir *ds, const uint8_t *p, size_t n, size_t s
 	COUNT(ds, bytes_unscanned, n - used);
 }
 
-static void on_body(void *ctx, const uint8_t *p, size_t n)
+void flow_on_body(void *ctx, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
 	size_t seen_before = ds->b->body_seen;
@@ -1184,7 +821,7 @@ static void content_flush(struct dir *ds)
 	if (ds->b->sse)
 		cs_sse_finish(ds->b->sse, &sse);
 	cs_percent_multi_flush(&ds->b->pct, &to_text);
-	text_flush(ds);
+	flow_text_flush(ds);
 }
 
 /* Bytes of the body are missing: what follows is a new part. */
@@ -1198,10 +835,10 @@ static void on_body_gap(void *ctx)
 		ds->b->z->status = CS_INFLATE_ERROR;
 	}
 	content_flush(ds);
-	lane_end(ds->text);
+	flow_lane_end(ds->text);
 }
 
-static void body_free(struct dir *ds)
+void flow_body_free(struct dir *ds)
 {
 	if (ds->b->gp) {
 		const struct cs_gitpack_sink gp = {gp_data, gp_end, ds};
@@ -1225,7 +862,7 @@ static void body_free(struct dir *ds)
 	}
 }
 
-static void on_end(void *ctx, bool complete)
+void flow_on_end(void *ctx, bool complete)
 {
 	struct dir *ds = ctx;
 
@@ -1234,12 +871,12 @@ static void on_end(void *ctx, bool complete)
 	    !cs_inflate_complete(ds->b->z) && ds->b->body_seen)
 		COUNT(ds, decode_errors, 1);
 	content_flush(ds);
-	lane_settle(ds->text);
-	lane_end(&ds->side);
-	body_free(ds);
+	flow_lane_settle(ds->text);
+	flow_lane_end(&ds->side);
+	flow_body_free(ds);
 	ds->b->kind = BODY_TEXT;
 	cs_percent_multi_init(&ds->b->pct, true);
-	text_init(ds);
+	flow_text_init(ds);
 }
 
 /* ---- raw bytes ---- */
@@ -1249,17 +886,18 @@ static void raw_text(struct dir *ds, const uint8_t *p, size_t n)
 	if (!n)
 		return;
 	if (!ds->raw_active) {
-		lane_end(&ds->main); /* a tunnel or a non-HTTP stretch: nothing runs on into it */
+		flow_lane_end(
+			&ds->main); /* a tunnel or a non-HTTP stretch: nothing runs on into it */
 		ds->raw_active = true;
-		message_start(ds);
+		flow_message_start(ds);
 		ds->part = CS_PART_RAW;
-		text_init(ds);
+		flow_text_init(ds);
 	}
 	if (ds->ws) {
-		ws_feed(ds, p, n);
+		flow_ws_feed(ds, p, n);
 	} else {
-		text_feed(ds, p, n);
-		late_feed(ds, p, n);
+		flow_text_feed(ds, p, n);
+		flow_late_feed(ds, p, n);
 	}
 }
 
@@ -1280,7 +918,7 @@ static size_t h2c_preface(struct dir *ds, const uint8_t *p, size_t n)
 	}
 	if (ds->h2c_seen == CS_H2_PREFACE_LEN) {
 		ds->h2c_wait = false;
-		h2_start(ds, false);
+		flow_h2_start(ds, false);
 		if (ds->h2)
 			cs_http_opaque(&ds->http); /* no HTTP/1 is looked for inside frames */
 	} else if (i < n) {
@@ -1292,7 +930,7 @@ static size_t h2c_preface(struct dir *ds, const uint8_t *p, size_t n)
 	return i;
 }
 
-static void on_raw(void *ctx, const uint8_t *p, size_t n)
+void flow_on_raw(void *ctx, const uint8_t *p, size_t n)
 {
 	struct dir *ds = ctx;
 	size_t used = 0;
@@ -1300,7 +938,7 @@ static void on_raw(void *ctx, const uint8_t *p, size_t n)
 	if (ds->h2c_wait && !ds->h2)
 		used = h2c_preface(ds, p, n);
 	if (ds->h2)
-		h2_feed(ds, p + used, n - used); /* h2c, after the 101 */
+		flow_h2_feed(ds, p + used, n - used); /* h2c, after the 101 */
 	else
 		raw_text(ds, p + used, n - used);
 }
@@ -1310,12 +948,12 @@ static void on_raw_end(void *ctx)
 	struct dir *ds = ctx;
 
 	if (ds->h2)
-		return; /* the parser's raw stretch ended, HTTP/2 frames go on */
-	ws_stop(ds);	/* a gap or the end: frames cannot be followed any further */
-	late_stop(ds);
-	text_flush(ds);
-	lane_end(&ds->main);
-	lane_end(&ds->side);
+		return;	  /* the parser's raw stretch ended, HTTP/2 frames go on */
+	flow_ws_stop(ds); /* a gap or the end: frames cannot be followed any further */
+	flow_late_stop(ds);
+	flow_text_flush(ds);
+	flow_lane_end(&ds->main);
+	flow_lane_end(&ds->side);
 	ds->raw_active = false;
 }
 
@@ -1326,368 +964,12 @@ static void on_error(void *ctx)
 	COUNT(ds, decode_errors, 1);
 }
 
-/* ---- HTTP/2 ---- */
-
-/* Later text goes to another lane or part: what the last stream's lane gathered is scanned now. */
-static void h2_flush_last(struct dir *ds)
-{
-	if (ds->h2_last)
-		lane_flush(&ds->h2_last->lane);
-}
-
-/* dest_from_host: the dest a recent stream's request named, NULL if none. */
-static struct h2_dest *h2_dest_find(struct cs_flow *f, uint32_t id)
-{
-	if (!f->h2_dests || !id)
-		return NULL;
-	for (unsigned i = 0; i < CS_H2_STREAMS; i++)
-		if (f->h2_dests[i].id == id)
-			return &f->h2_dests[i];
-	return NULL;
-}
-
-/* A request's :authority is its stream's dest in both directions, like HTTP/1's Host. */
-static void h2_dest_set(struct dir *ds, uint32_t id, const uint8_t *v, size_t n)
-{
-	struct cs_flow *f = ds->flow;
-	struct h2_dest *e = h2_dest_find(f, id);
-	char dest[DEST_MAX];
-
-	if (!dest_of_host(f, dest, v, n))
-		return; /* unfit: the dest before it is kept */
-	if (!f->h2_dests)
-		f->h2_dests = calloc(CS_H2_STREAMS, sizeof(*f->h2_dests));
-	if (!f->h2_dests)
-		return; /* out of memory: the flow's dest */
-	if (!e) {
-		e = &f->h2_dests[f->h2_dest_next++ % CS_H2_STREAMS];
-		e->id = id;
-	}
-	copy_str(e->dest, DEST_MAX, dest);
-	copy_str(ds->h2_dest, DEST_MAX, dest);
-}
-
-/* What is scanned from now on belongs to stream id: its dest, or the flow's. */
-static void h2_dest_use(struct dir *ds, uint32_t id)
-{
-	const struct h2_dest *e = h2_dest_find(ds->flow, id);
-
-	ds->h2_dest[0] = 0;
-	if (e)
-		copy_str(ds->h2_dest, DEST_MAX, e->dest);
-}
-
-/* Pseudo-header fields held per request block, at most. */
-#define HELD_MAX 4096
-
-/* A header field as "name: value" on a line; :path is percent-decoded like a request target. */
-static void h2_scan_field(struct dir *ds, const uint8_t *name, size_t nl, const uint8_t *value,
-			  size_t vl)
-{
-	scan(ds, &ds->side, name, nl);
-	scan(ds, &ds->side, (const uint8_t *)": ", 2);
-	if (nl == 5 && !memcmp(name, ":path", 5))
-		scan_target(ds, value, vl);
-	else
-		scan(ds, &ds->side, value, vl);
-	scan(ds, &ds->side, (const uint8_t *)"\n", 1);
-}
-
-/* Scan the held fields in their order; hold no more in this block. */
-static void h2_release(struct dir *ds)
-{
-	size_t i = 0;
-
-	while (i < ds->held_len) {
-		const uint8_t *e = ds->held + i;
-		size_t nl = e[0], vl = (size_t)e[1] << 8 | e[2];
-
-		h2_scan_field(ds, e + 3, nl, e + 3 + nl, vl);
-		i += 3 + nl + vl;
-	}
-	ds->held_len = 0;
-	ds->holding = false;
-}
-
-/* Keep a pseudo-header field until the block's dest is known; false if it does not fit. */
-static bool h2_hold(struct dir *ds, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl)
-{
-	uint8_t *e;
-
-	if (nl > 255 || 3 + nl + vl > HELD_MAX - ds->held_len)
-		return false;
-	if (!ds->held && !(ds->held = malloc(HELD_MAX)))
-		return false;
-	e = ds->held + ds->held_len;
-	e[0] = (uint8_t)nl;
-	e[1] = (uint8_t)(vl >> 8);
-	e[2] = (uint8_t)vl;
-	memcpy(e + 3, name, nl);
-	memcpy(e + 3 + nl, value, vl);
-	ds->held_len += 3 + nl + vl;
-	return true;
-}
-
-/* A header block starts: its fields belong to its stream. */
-static void h2_block_begin(struct dir *ds)
-{
-	h2_flush_last(ds); /* gathered DATA is reported as body, towards its own dest */
-	ds->part = CS_PART_HEAD;
-	ds->h2_in_block = true;
-	h2_dest_use(ds, ds->h2->block_stream);
-	/* A request's :authority may come after other pseudo-header fields (all come first). */
-	ds->holding = ds->flow->pend_dest && ds->dir == CS_DIR_OUTBOUND && !ds->h2_dest[0];
-}
-
-static void h2_field(void *ctx, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl)
-{
-	struct dir *ds = ctx;
-
-	if (!ds->h2_in_block)
-		h2_block_begin(ds);
-	if (ds->holding) {
-		if (nl == 10 && !memcmp(name, ":authority", 10))
-			h2_dest_set(ds, ds->h2->block_stream, value, vl);
-		else if (nl && name[0] == ':' && h2_hold(ds, name, nl, value, vl))
-			return;
-		h2_release(ds);
-	}
-	h2_scan_field(ds, name, nl, value, vl);
-}
-
-static void h2_block_end(void *ctx, const struct cs_h2_stream *st)
-{
-	struct dir *ds = ctx;
-
-	(void)st;
-	if (ds->holding)
-		h2_release(ds);
-	ds->h2_in_block = false;
-	COUNT(ds, messages, 1);
-	lane_end(&ds->side);
-}
-
-/* The body decoders and lane of slot s serve the next calls. */
-static void h2_enter(struct dir *ds, struct h2_body *s)
-{
-	if (ds->h2_last != s)
-		h2_flush_last(ds);
-	ds->h2_last = s;
-	ds->b = &s->b;
-	ds->text = &s->lane;
-}
-
-/* What the slot's text is, for the findings' context. */
-static void h2_part(struct dir *ds, const struct h2_body *s)
-{
-	ds->part =
-		s->b.kind == BODY_SSE || s->b.kind == BODY_NDJSON ? CS_PART_STREAM : CS_PART_BODY;
-}
-
-static void h2_leave(struct dir *ds)
-{
-	ds->b = &ds->body;
-	ds->text = &ds->main;
-}
-
-/*
- * The stream in slot s ended, or is evicted (not complete: the rest of a
- * compressed body will be counted when it comes); its lane settles for the next.
- */
-static void h2_body_end(struct dir *ds, struct h2_body *s, bool complete)
-{
-	h2_enter(ds, s);
-	h2_dest_use(ds, s->id);
-	h2_part(ds, s); /* a trailer block may have come last: what is flushed now is body */
-	on_end(ds, complete);
-	h2_leave(ds);
-	s->id = 0;
-	s->used = ++ds->h2_tick;
-}
-
-/*
- * The slot for a stream's DATA: its own, else the free slot that ended
- * last (its text runs on), else a new one, else the least recently used
- * one, whose stream is evicted (its lane forgets what it held).
- */
-static struct h2_body *h2_slot(struct dir *ds, uint32_t id)
-{
-	struct h2_body *best = NULL, *lru = NULL;
-	unsigned i;
-
-	for (i = 0; i < H2_BODIES && ds->h2b[i]; i++) {
-		struct h2_body *s = ds->h2b[i];
-
-		if (id && s->id == id)
-			return s;
-		if (!s->id && (!best || s->used > best->used))
-			best = s;
-		if (s->id && (!lru || s->used < lru->used))
-			lru = s;
-	}
-	if (best)
-		return best;
-	if (i < H2_BODIES) {
-		ds->h2b[i] = calloc(1, sizeof(*ds->h2b[i])); /* body_start() sets up its decoders */
-		return ds->h2b[i];
-	}
-	h2_body_end(ds, lru, false);
-	lane_end(&lru->lane);
-	return lru;
-}
-
-static void h2_data(void *ctx, const struct cs_h2_stream *st, const uint8_t *p, size_t n)
-{
-	struct dir *ds = ctx;
-	struct h2_body *s = h2_slot(ds, st->id);
-
-	if (!s) {
-		COUNT(ds, bytes_unscanned, n); /* out of memory */
-		return;
-	}
-	h2_enter(ds, s);
-	h2_dest_use(ds, st->id);
-	if (s->id != st->id) {
-		struct cs_http_head h = {.body = CS_HTTP_BODY_LENGTH};
-
-		/* Text runs on from the slot's last stream only towards the same dest. */
-		if (strcmp(s->dest, dir_dest(ds)))
-			lane_end(&s->lane);
-		copy_str(s->dest, sizeof(s->dest), dir_dest(ds));
-
-		copy_str(h.content_type, sizeof(h.content_type), st->content_type);
-		copy_str(h.content_encoding, sizeof(h.content_encoding), st->content_encoding);
-		body_start(ds, &h);
-		/* A compressed body whose start was decoded in an evicted slot: counted. */
-		if (st->data_seen && (s->b.z || s->b.opaque)) {
-			body_free(ds);
-			s->b.opaque = true;
-		}
-		s->id = st->id;
-	}
-	s->used = ++ds->h2_tick;
-	h2_part(ds, s);
-	on_body(ds, p, n);
-	h2_leave(ds);
-}
-
-static struct h2_body *h2_find(struct dir *ds, uint32_t id)
-{
-	for (unsigned i = 0; i < H2_BODIES && ds->h2b[i]; i++)
-		if (id && ds->h2b[i]->id == id)
-			return ds->h2b[i];
-	return NULL;
-}
-
-static void h2_stream_end(void *ctx, uint32_t id)
-{
-	struct dir *ds = ctx;
-	struct h2_body *s = h2_find(ds, id);
-
-	if (s)
-		h2_body_end(ds, s, true);
-}
-
-/*
- * Padding, PING and GOAWAY data, unknown frames: room a peer fills as it
- * likes, so a covert channel. Scanned as raw text on a lane of their own,
- * one text for the connection, so a key cut over many frames is found.
- */
-static void h2_opaque(void *ctx, const uint8_t *p, size_t n)
-{
-	struct dir *ds = ctx;
-
-	ds->opaque.raw_part = true;
-	scan(ds, &ds->opaque, p, n);
-}
-
-static void h2_publish(struct dir *ds)
-{
-	COUNT(ds, decode_errors, ds->h2->errors);
-	COUNT(ds, bytes_unscanned, ds->h2->unscanned);
-	ds->h2->errors = ds->h2->unscanned = 0;
-}
-
-/* Every stream's body ends and its lane with it (a gap, the end, broken framing). */
-static void h2_bodies_end(struct dir *ds)
-{
-	for (unsigned i = 0; i < H2_BODIES && ds->h2b[i]; i++) {
-		struct h2_body *s = ds->h2b[i];
-
-		if (s->id)
-			h2_body_end(ds, s, true);
-		lane_end(&s->lane);
-	}
-}
-
-static void h2_bodies_free(struct dir *ds)
-{
-	for (unsigned i = 0; i < H2_BODIES && ds->h2b[i]; i++) {
-		h2_enter(ds, ds->h2b[i]);
-		body_free(ds);
-		lane_free(ds->text);
-		h2_leave(ds);
-		ds->h2_last = NULL;
-		free(ds->h2b[i]);
-		ds->h2b[i] = NULL;
-	}
-}
-
-/* Frames can no longer be followed: what comes next is raw bytes. */
-static void h2_stop(struct dir *ds)
-{
-	if (!ds->h2)
-		return;
-	if (ds->holding)
-		h2_release(ds);
-	h2_bodies_end(ds);
-	lane_end(&ds->side);
-	lane_end(&ds->opaque);
-	ds->h2_dest[0] = 0;
-	ds->h2_in_block = false;
-	h2_publish(ds);
-	cs_h2_free(ds->h2);
-	free(ds->h2);
-	ds->h2 = NULL;
-	ds->h2_dead = true;
-}
-
-/*
- * Both directions are scanned in full, budget after budget, like raw
- * streams. preface: the client's connection preface is still to come.
- */
-static void h2_start(struct dir *ds, bool preface)
-{
-	ds->h2 = malloc(sizeof(*ds->h2));
-	if (ds->h2 && cs_h2_init(ds->h2, preface) < 0) {
-		free(ds->h2);
-		ds->h2 = NULL;
-	}
-	if (!ds->h2)
-		return; /* out of memory: HTTP/1 parsing will see raw bytes */
-	message_start(ds);
-	ds->raw_active = true;
-}
-
-static void h2_feed(struct dir *ds, const uint8_t *p, size_t n)
-{
-	const struct cs_h2_sink sink = {h2_field,      h2_block_end, h2_data,
-					h2_stream_end, h2_opaque,    ds};
-	size_t used = cs_h2_feed(ds->h2, p, n, &sink);
-
-	h2_publish(ds);
-	if (ds->h2->failed) {
-		h2_stop(ds);
-		on_raw(ds, p + used, n - used);
-	}
-}
-
 static void dir_feed(struct dir *ds, const uint8_t *p, size_t n)
 {
 	if (ds->h2)
-		h2_feed(ds, p, n);
+		flow_h2_feed(ds, p, n);
 	else if (ds->h2_dead)
-		on_raw(ds, p, n);
+		flow_on_raw(ds, p, n);
 	else
 		cs_http_feed(&ds->http, p, n);
 }
@@ -1745,7 +1027,7 @@ static void sniff_feed(struct dir *ds, const uint8_t *p, size_t n)
 		return;
 	ds->sniffed = true;
 	if (v == SNIFF_H2) {
-		h2_start(ds, ds->dir == CS_DIR_OUTBOUND);
+		flow_h2_start(ds, ds->dir == CS_DIR_OUTBOUND);
 		ds->h2_first = ds->h2 != NULL;
 	}
 	dir_feed(ds, ds->sniff, ds->sniff_len);
@@ -1768,11 +1050,11 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 	struct dir *ds = &f->dirs[dir];
 	const struct cs_http_cb cb = {
 		.head = on_head,
-		.body = on_body,
+		.body = flow_on_body,
 		.trailer = on_trailer,
 		.body_gap = on_body_gap,
-		.end = on_end,
-		.raw = on_raw,
+		.end = flow_on_end,
+		.raw = flow_on_raw,
 		.raw_end = on_raw_end,
 		.error = on_error,
 		.ctx = ds,
@@ -1786,7 +1068,7 @@ static void dir_init(struct cs_flow *f, enum cs_direction dir, enum cs_format fo
 	ds->b = &ds->body;
 	ds->text = &ds->main;
 	cs_http_init(&ds->http, format, &cb);
-	text_init(ds);
+	flow_text_init(ds);
 	cs_percent_multi_init(&ds->b->pct, true);
 }
 
@@ -1801,11 +1083,11 @@ static void flow_publish(struct cs_flow *f)
 	for (int i = 0; i < 2; i++) {
 		struct dir *ds = &f->dirs[i];
 
-		lane_flush(&ds->main);
-		lane_flush(&ds->side);
-		lane_flush(&ds->opaque);
-		lane_flush(&ds->late_lane);
-		h2_flush_last(ds);
+		flow_lane_flush(&ds->main);
+		flow_lane_flush(&ds->side);
+		flow_lane_flush(&ds->opaque);
+		flow_lane_flush(&ds->late_lane);
+		flow_h2_flush_last(ds);
 		if (ds->scanned_unpublished) {
 			COUNT(ds, bytes_scanned, ds->scanned_unpublished);
 			ds->scanned_unpublished = 0;
@@ -1815,21 +1097,21 @@ static void flow_publish(struct cs_flow *f)
 
 static void dir_free(struct dir *ds)
 {
-	ws_stop(ds);
+	flow_ws_stop(ds);
 	if (ds->h2) {
 		cs_h2_free(ds->h2);
 		free(ds->h2);
 	}
-	h2_bodies_free(ds);
+	flow_h2_bodies_free(ds);
 	free(ds->held);
-	body_free(ds);
+	flow_body_free(ds);
 	cs_http_free(&ds->http);
-	late_stop(ds);
+	flow_late_stop(ds);
 	free(ds->late_hold);
-	lane_free(&ds->late_lane);
-	lane_free(&ds->main);
-	lane_free(&ds->side);
-	lane_free(&ds->opaque);
+	flow_lane_free(&ds->late_lane);
+	flow_lane_free(&ds->main);
+	flow_lane_free(&ds->side);
+	flow_lane_free(&ds->opaque);
 }
 
 struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *info)
@@ -1842,10 +1124,10 @@ struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *in
 	if (!f)
 		return NULL;
 	f->d = d;
-	copy_str(f->source, sizeof(f->source), info->source);
-	copy_str(f->dest, sizeof(f->dest), info->dest);
-	copy_str(f->resp_dest, sizeof(f->resp_dest), info->dest);
-	copy_str(f->protocol, sizeof(f->protocol), info->protocol ? info->protocol : "tcp");
+	flow_copy_str(f->source, sizeof(f->source), info->source);
+	flow_copy_str(f->dest, sizeof(f->dest), info->dest);
+	flow_copy_str(f->resp_dest, sizeof(f->resp_dest), info->dest);
+	flow_copy_str(f->protocol, sizeof(f->protocol), info->protocol ? info->protocol : "tcp");
 	dir_init(f, CS_DIR_OUTBOUND, info->format);
 	dir_init(f, CS_DIR_INBOUND, info->format);
 	__atomic_fetch_add(&cs_detector_stats_mut(d)->flows_open, 1, __ATOMIC_RELAXED);
@@ -1854,8 +1136,8 @@ struct cs_flow *cs_flow_new(struct cs_detector *d, const struct cs_flow_info *in
 
 void cs_flow_set_dest(struct cs_flow *f, const char *dest)
 {
-	copy_str(f->dest, sizeof(f->dest), dest);
-	copy_str(f->resp_dest, sizeof(f->resp_dest), dest);
+	flow_copy_str(f->dest, sizeof(f->dest), dest);
+	flow_copy_str(f->resp_dest, sizeof(f->resp_dest), dest);
 }
 
 int cs_flow_dest_from_host(struct cs_flow *f)
@@ -1867,7 +1149,7 @@ int cs_flow_dest_from_host(struct cs_flow *f)
 
 void cs_flow_set_protocol(struct cs_flow *f, const char *protocol)
 {
-	copy_str(f->protocol, sizeof(f->protocol), protocol);
+	flow_copy_str(f->protocol, sizeof(f->protocol), protocol);
 }
 
 void cs_flow_feed(struct cs_flow *f, enum cs_direction dir, const void *data, size_t len)
@@ -1889,12 +1171,12 @@ void cs_flow_gap(struct cs_flow *f, enum cs_direction dir, size_t lost)
 	COUNT(ds, bytes_unscanned, lost);
 	sniff_release(ds);
 	if (ds->h2)
-		h2_stop(ds); /* frame boundaries are lost with the bytes */
+		flow_h2_stop(ds); /* frame boundaries are lost with the bytes */
 	else if (ds->h2_dead)
 		on_raw_end(ds);
 	else
 		cs_http_gap(&ds->http, lost);
-	lane_end(&ds->main); /* nothing runs on across lost bytes */
+	flow_lane_end(&ds->main); /* nothing runs on across lost bytes */
 	flow_publish(f);
 }
 
@@ -1906,7 +1188,7 @@ void cs_flow_close(struct cs_flow *f)
 		struct dir *ds = &f->dirs[i];
 
 		sniff_release(ds);
-		h2_stop(ds);
+		flow_h2_stop(ds);
 		if (ds->h2_dead)
 			on_raw_end(ds);
 		else
