@@ -7,24 +7,7 @@
 # version as a delta of the newer one, so the key is only in the bytes the
 # delta inserts). Both must be reported, with the raw secrets nowhere in
 # the output.
-set -euo pipefail
-: "${CS_CLI:?run under ctest (CS_CLI = path of clawsec-traffic)}"
-: "${CS_SOURCE_DIR:?}"
-node=$CS_SOURCE_DIR/tests/fixtures/node/node_modules/node22/bin/node
-[[ -x $node ]] || node=node
-work=$(mktemp -d)
-pid=
-cleanup() {
-	[[ -n $pid ]] && kill "$pid" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	cat "$work/out" "$work/err" >&2 2>/dev/null || true
-	exit 1
-}
+source "$(dirname "$0")/scan_lib.sh"
 
 export GIT_CONFIG_NOSYSTEM=1 HOME=$work GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid
 export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.invalid
@@ -48,15 +31,7 @@ git commit -qm "add settings and a deploy key"
 sed -i "s|^ANTHROPIC_API_KEY=.*|# the key moved to the vault; $(printf 'x%.0s' $(seq 300))|" settings.txt
 git commit -qam "move the key to the vault"
 
-mkdir "$work/cap"
-"$node" "$CS_SOURCE_DIR/tests/fixtures/node/git_http_capture.js" "$work/srv" "$work/cap" >"$work/port" &
-pid=$!
-for _ in $(seq 100); do
-	[[ -s $work/port ]] && break
-	sleep 0.05
-done
-port=$(head -1 "$work/port")
-[[ -n $port ]] || fail "the git server did not start"
+start_capture "git server" git_http_capture.js "$work/srv"
 git push -q "http://127.0.0.1:$port/repo.git" main 2>"$work/push.err" || {
 	cat "$work/push.err" >&2
 	fail "git push failed"

@@ -8,24 +8,7 @@
 # `clawsec-traffic scan` must find both from the captured bytes (each side
 # scanned alone, the client's without the 101 before it), report the key
 # towards the request's :authority, and never print the raw key. Loopback only.
-set -euo pipefail
-: "${CS_CLI:?run under ctest (CS_CLI = path of clawsec-traffic)}"
-: "${CS_SOURCE_DIR:?}"
-node=$CS_SOURCE_DIR/tests/fixtures/node/node_modules/node22/bin/node
-[[ -x $node ]] || node=node
-work=$(mktemp -d)
-pid=
-cleanup() {
-	[[ -n $pid ]] && kill "$pid" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	cat "$work/out" "$work/err" >&2 2>/dev/null || true
-	exit 1
-}
+source "$(dirname "$0")/scan_lib.sh"
 
 command -v curl >/dev/null || fail "curl is missing (scripts/setup.sh installs it)"
 [[ $(curl --version) == *HTTP2* ]] || fail "this curl has no HTTP/2"
@@ -35,15 +18,7 @@ body=$(head -c 300 /dev/urandom | base64 -w0 | tr -d '+/=' | head -c 93)
 api_key="sk-ant-api03-${body}AA"
 echo '{"model":"x","messages":[]}' >"$work/body.json"
 
-mkdir "$work/cap"
-"$node" "$CS_SOURCE_DIR/tests/fixtures/node/h2c_upgrade.js" "$work/cap" >"$work/port" &
-pid=$!
-for _ in $(seq 100); do
-	[[ -s $work/port ]] && break
-	sleep 0.05
-done
-port=$(head -1 "$work/port")
-[[ -n $port ]] || fail "the h2c server did not start"
+start_capture "h2c server" h2c_upgrade.js
 
 curl -sS --max-time 20 --http2 -o "$work/r1" "http://127.0.0.1:$port/first" \
 	--next --http2 -o "$work/r2" -H "x-api-key: $api_key" -H "content-type: application/json" \

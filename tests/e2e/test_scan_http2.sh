@@ -4,24 +4,7 @@
 # key gzip'd in the body to a local h2c server (Node's http2); a relay
 # records the connection's bytes and `clawsec-traffic scan` must find both,
 # with the raw secrets nowhere in its output. Loopback only.
-set -euo pipefail
-: "${CS_CLI:?run under ctest (CS_CLI = path of clawsec-traffic)}"
-: "${CS_SOURCE_DIR:?}"
-node=$CS_SOURCE_DIR/tests/fixtures/node/node_modules/node22/bin/node
-[[ -x $node ]] || node=node
-work=$(mktemp -d)
-pid=
-cleanup() {
-	[[ -n $pid ]] && kill "$pid" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	cat "$work/out" "$work/err" >&2 2>/dev/null || true
-	exit 1
-}
+source "$(dirname "$0")/scan_lib.sh"
 
 command -v curl >/dev/null || fail "curl is missing (scripts/setup.sh installs it)"
 [[ $(curl --version) == *HTTP2* ]] || fail "this curl has no HTTP/2"
@@ -37,15 +20,7 @@ api_key="sk-ant-api03-${body}AA"
 gzip -c "$work/key.pem" >"$work/body.gz"
 key_line=$(sed -n 3p "$work/key.pem")
 
-mkdir "$work/cap"
-"$node" "$CS_SOURCE_DIR/tests/fixtures/node/h2_capture.js" "$work/cap" >"$work/port" &
-pid=$!
-for _ in $(seq 100); do
-	[[ -s $work/port ]] && break
-	sleep 0.05
-done
-port=$(head -1 "$work/port")
-[[ -n $port ]] || fail "the h2c server did not start"
+start_capture "h2c server" h2_capture.js
 
 curl -sS --http2-prior-knowledge -o "$work/resp" \
 	-H "x-api-key: $api_key" -H "content-encoding: gzip" \
