@@ -535,12 +535,15 @@ static bool stats_sysctl_on(void)
 void cs_probes_cost(const struct cs_probes *p, struct cs_probes_cost *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->counted = p->stats_fd >= 0 || stats_sysctl_on();
+	/* uncounted, the sums go unshown: not one info query per program every second */
+	if (!out->counted)
+		return;
 	cs_tls_prog_cost(p->skel->obj, &out->runs, &out->run_ns);
 	for (size_t i = 0; i < N_STACKS; i++) {
 		if (p->slots[i].obj)
 			cs_tls_prog_cost(p->slots[i].bobj, &out->runs, &out->run_ns);
 	}
-	out->counted = p->stats_fd >= 0 || stats_sysctl_on();
 }
 
 size_t cs_probes_tracking_links(const struct cs_probes *p)
