@@ -63,6 +63,11 @@ wait_count() { # FILE N
 }
 na=$(wc -l <"$work/a.jsonl")
 wait_count "$work/follow.out" "$na"
+# The table follower too must be past its start (its header comes after the
+# backlog) before lines are appended: one appended while it still starts is
+# read as backlog, which shows findings, not fold summaries (seen once under
+# the sanitizer build).
+for _ in $(seq 100); do grep -q '^TIME (UTC) ' "$work/table.out" && break; sleep 0.1; done
 cat "$work/b.jsonl" >>"$logs/findings.jsonl"
 fold='{"schema_version":"clawsec-traffic-fold/v1","platform":"nanoclaw","direction":"outbound","protocol":"http","threat_type":"EXFIL","pattern":"ai_api_key","severity":"critical","source":"scan/x","dest":"paste.example:80","count":7,"first_seen":"2026-12-05T10:00:00.000Z","last_seen":"2026-12-05T10:00:30.000Z","window_seconds":60,"message":"7 more of pattern ai_api_key to paste.example:80 in the last 30 s","timestamp":"2026-12-05T10:01:00.000Z"}'
 echo "$fold" >>"$logs/findings.jsonl"
