@@ -9,6 +9,7 @@
  *      with the full registry, and through the whole cs_flow pipeline;
  *  (b) dense near-miss input built to make rules start and fail;
  *  (c) a gzip + chunked HTTP response through cs_flow;
+ *  (d) requests whose 64 KiB body is one long base64-alphabet run;
  * the same benign bytes scanned naively (every regex, one by one, over the
  * whole text, no prefilter) and the ratio; and the peak RSS. The corpus is
  * streamed record by record so RSS reflects the detector, not the input.
@@ -435,6 +436,46 @@ static int bench_gzip(struct cs_detector *d, const char *path, struct result *wi
 	return 0;
 }
 
+/*
+ * POSTs whose 64 KiB JSON body is one repeated base64-alphabet letter, fed
+ * in 16 KiB pieces with a small response after each: one run as long as
+ * the body, the run finder's costliest input (the capture bench sends it).
+ */
+#define LONG_RUN_BODY 65536
+#define LONG_RUN_REQUESTS 200
+
+static int bench_long_run(struct cs_detector *d, struct result *r)
+{
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+				   "Content-Length: 11\r\n\r\n{\"ok\":true}";
+	struct cs_flow_info info = {"bench/1", "example.com:443", "https", CS_FORMAT_AUTO};
+	char *req = malloc(LONG_RUN_BODY + 256);
+	struct cs_flow *f = cs_flow_new(d, &info);
+	size_t len;
+	double t;
+
+	if (!req || !f)
+		return -1;
+	len = (size_t)sprintf(req,
+			      "POST /v1/messages HTTP/1.1\r\nHost: example.com\r\n"
+			      "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+			      LONG_RUN_BODY);
+	memset(req + len, 'y', LONG_RUN_BODY);
+	len += LONG_RUN_BODY;
+	t = now();
+	for (int i = 0; i < LONG_RUN_REQUESTS; i++) {
+		for (size_t off = 0; off < len; off += 16384)
+			cs_flow_feed(f, CS_DIR_OUTBOUND, req + off,
+				     len - off < 16384 ? len - off : 16384);
+		cs_flow_feed(f, CS_DIR_INBOUND, resp, sizeof(resp) - 1);
+	}
+	r->secs += now() - t;
+	r->bytes += (double)len * LONG_RUN_REQUESTS;
+	cs_flow_close(f);
+	free(req);
+	return 0;
+}
+
 static long peak_rss_kb(void)
 {
 	struct rusage ru;
@@ -452,7 +493,8 @@ int main(int argc, char **argv)
 		      kinds[KINDS] = {[KIND_PLAIN] = {.name = "benign_flow_plain"},
 				      [KIND_SSE] = {.name = "benign_flow_sse"},
 				      [KIND_GZIP] = {.name = "benign_flow_gzip"}},
-		      gzd = {.name = "gzip_chunked_flow_decoded"};
+		      gzd = {.name = "gzip_chunked_flow_decoded"},
+		      lrun = {.name = "long_run_flow_64k"};
 	char err[256];
 	struct cs_detector *d;
 	long rss_detector = 0;
@@ -475,7 +517,8 @@ int main(int argc, char **argv)
 		if (bench_scanner(d, argv[1], &scan) < 0)
 			return 1;
 		raw_findings += findings - before;
-		if (bench_flows(d, argv[1], &flows, kinds) < 0 || bench_adversarial(d, &adv) < 0)
+		if (bench_flows(d, argv[1], &flows, kinds) < 0 || bench_adversarial(d, &adv) < 0 ||
+		    bench_long_run(d, &lrun) < 0)
 			return 1;
 		/* Before the gzip test builds its 8 MB input: the detector's own peak. */
 		if (rep == 0)
@@ -491,15 +534,24 @@ int main(int argc, char **argv)
 	if (bench_naive(d, argv[1], &naive) < 0)
 		return 1;
 	double ratio = mbps(&naive) > 0 ? mbps(&scan) / mbps(&naive) : 0;
-	const struct result *rs[] = {
-		&scan, &flows, &kinds[KIND_PLAIN], &kinds[KIND_SSE], &kinds[KIND_GZIP], &adv, &gzw,
-		&gzd,  &naive};
+	double lrun_us = lrun.secs * 1e6 / (BENCH_REPEAT * LONG_RUN_REQUESTS);
+	const struct result *rs[] = {&scan,
+				     &flows,
+				     &kinds[KIND_PLAIN],
+				     &kinds[KIND_SSE],
+				     &kinds[KIND_GZIP],
+				     &adv,
+				     &gzw,
+				     &gzd,
+				     &lrun,
+				     &naive};
 
 	printf("%-28s %10s %10s %10s\n", "measurement (1 core)", "MB", "cpu s", "MB/s");
 	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
 		printf("%-28s %10.1f %10.3f %10.1f\n", rs[i]->name, rs[i]->bytes / 1e6, rs[i]->secs,
 		       mbps(rs[i]));
 	printf("%-28s %10.1fx\n", "engine vs naive", ratio);
+	printf("%-28s %10.2f us\n", "long run: per 64 KiB request", lrun_us);
 	printf("%-28s %10.1f MB\n", "peak RSS (detector+corpus IO)", (double)rss_detector / 1024.0);
 	printf("%-28s %10.1f MB\n", "peak RSS (with gzip inputs)", (double)rss / 1024.0);
 	printf("%-28s %10zu\n", "rules", cs_detector_registry(d)->n);
@@ -518,11 +570,12 @@ int main(int argc, char **argv)
 			"  \"%s\": {\"bytes\": %.0f, \"seconds\": %.4f, \"mb_per_s\": %.1f},\n",
 			rs[i]->name, rs[i]->bytes, rs[i]->secs, mbps(rs[i]));
 	fprintf(out,
-		"  \"engine_vs_naive\": %.2f,\n  \"peak_rss_mb\": %.1f,\n"
+		"  \"engine_vs_naive\": %.2f,\n  \"long_run_us_per_request\": %.2f,\n"
+		"  \"peak_rss_mb\": %.1f,\n"
 		"  \"peak_rss_mb_with_gzip_inputs\": %.1f,\n  \"findings\": %llu,\n"
 		"  \"goals\": {\"benign_mb_per_s\": 1000, \"adversarial_mb_per_s\": 100, "
 		"\"rss_mb\": 32}\n}\n",
-		ratio, (double)rss_detector / 1024.0, (double)rss / 1024.0,
+		ratio, lrun_us, (double)rss_detector / 1024.0, (double)rss / 1024.0,
 		(unsigned long long)(findings - raw_findings));
 	fclose(out);
 	cs_detector_free(d);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* base64.c - streaming discovery and decoding of base64 / base64url, hex and base32 runs. */
 #include "base64.h"
+#include "runchars.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -23,6 +24,7 @@ void cs_b64_init(struct cs_b64 *b, size_t out_limit)
 {
 	memset(b, 0, sizeof(*b));
 	b->out_limit = out_limit;
+	b->avx2 = cs_runchars_avx2();
 }
 
 void cs_b64_new_budget(struct cs_b64 *b)
@@ -279,104 +281,6 @@ static void run_chars(struct cs_b64 *b, const uint8_t *p, size_t n, const struct
 		decode(b, p, n, sink);
 }
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-
-/* x in [lo, hi] for each byte: moved to the bottom of the signed range, one compare. */
-static __m128i in_range(__m128i v, uint8_t lo, uint8_t hi)
-{
-	__m128i x = _mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - lo)));
-
-	return _mm_cmplt_epi8(x, _mm_set1_epi8((char)(0x80 + (hi - lo + 1))));
-}
-
-/* Bit k set when p[k] is a base64 or base64url character, for 16 bytes. */
-static unsigned alpha_mask(const uint8_t *p)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)p);
-	/* | 0x20 folds A-Z onto a-z and nothing else into a-z. */
-	__m128i m = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
-	/* + , - . / 0-9, less ',' and '.' */
-	__m128i d = in_range(v, '+', '9');
-	__m128i cut = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')),
-				   _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
-
-	m = _mm_or_si128(m, _mm_andnot_si128(cut, d));
-	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
-	return (unsigned)_mm_movemask_epi8(m);
-}
-
-/* Bit k set when p[k] is a run character, for 64 bytes. */
-static uint64_t alpha_mask64(const uint8_t *p)
-{
-	return (uint64_t)alpha_mask(p) | (uint64_t)alpha_mask(p + 16) << 16 |
-	       (uint64_t)alpha_mask(p + 32) << 32 | (uint64_t)alpha_mask(p + 48) << 48;
-}
-#else
-static uint64_t alpha_mask64(const uint8_t *p)
-{
-	uint64_t m = 0;
-
-	for (unsigned k = 0; k < 64; k++)
-		m |= (uint64_t)(b64val1[p[k]] != 0) << k;
-	return m;
-}
-#endif
-
-/* Bit k set when m has CS_B64_MIN_RUN (= 16 + 8) set bits from bit k on. */
-static uint64_t long_runs(uint64_t m)
-{
-	m &= m >> 1;
-	m &= m >> 2;
-	m &= m >> 4;
-	m &= m >> 8;
-	return m & m >> (CS_B64_MIN_RUN - 16);
-}
-
-/* The first position at or after i that is not a run character, or len. */
-static size_t span_fwd(const uint8_t *in, size_t i, size_t len)
-{
-	uint64_t m;
-
-	for (; len - i >= 64; i += 64) {
-		m = ~alpha_mask64(in + i);
-		if (m)
-			return i + (size_t)__builtin_ctzll(m);
-	}
-	while (i < len && b64val1[in[i]])
-		i++;
-	return i;
-}
-
-/*
- * Where the next run that may reach CS_B64_MIN_RUN characters starts (a run
- * reaching the end of the input may continue in the next feed), or len.
- * The byte before i is not a run character. Bytes are classified 64 at a
- * time into a bit mask that shifts search for runs, so a block of
- * ordinary text costs one well-predicted branch.
- */
-static size_t next_candidate(const uint8_t *in, size_t i, size_t len)
-{
-	size_t c = 0; /* run characters just before i */
-	uint64_t m, x;
-
-	for (; len - i >= 64; i += 64) {
-		m = alpha_mask64(in + i);
-		if (m == ~0ULL || c + (size_t)__builtin_ctzll(~m) >= CS_B64_MIN_RUN)
-			return i - c;
-		x = long_runs(m);
-		if (x)
-			return i + (size_t)__builtin_ctzll(x);
-		c = (size_t)__builtin_clzll(~m);
-	}
-	for (; i < len; i++) {
-		c = b64val1[in[i]] ? c + 1 : 0;
-		if (c == CS_B64_MIN_RUN)
-			return i + 1 - c;
-	}
-	return len - c;
-}
-
 void cs_b64_feed(struct cs_b64 *b, const uint8_t *in, size_t len, const struct cs_b64_sink *sink)
 {
 	size_t i = 0;
@@ -386,12 +290,12 @@ void cs_b64_feed(struct cs_b64 *b, const uint8_t *in, size_t len, const struct c
 		uint8_t ch;
 
 		if (!b->run) {
-			i = next_candidate(in, i, len);
+			i = cs_runchars_next(b->avx2, in, i, len);
 			if (i == len)
 				break;
 		}
 		start = i;
-		i = span_fwd(in, i, len);
+		i = cs_runchars_span(b->avx2, in, i, len);
 		run_chars(b, in + start, i - start, sink);
 		if (i == len)
 			break;

