@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "boringssl.skel.h"
@@ -28,35 +27,7 @@ CS_TLS_SKELETON(boringssl)
 #define ARCH_OK 0
 #endif
 
-/* Up to three links per function: seal entry, or open entry and return. */
-struct bssl_att {
-	struct bpf_link *links[CS_BSSL_MAX_FNS * 2];
-	size_t n;
-};
-
-static void detach(void *att)
-{
-	struct bssl_att *a = att;
-
-	if (!a)
-		return;
-	for (size_t i = 0; i < a->n; i++)
-		bpf_link__destroy(a->links[i]);
-	free(a);
-}
-
-static int link_at(struct bssl_att *a, struct bpf_program *prog, const char *path, uint64_t offset,
-		   bool retprobe)
-{
-	struct bpf_link *l = cs_tls_uprobe(prog, path, NULL, offset, retprobe);
-
-	if (!l)
-		return -errno;
-	a->links[a->n++] = l;
-	return 0;
-}
-
-static int attach_fns(struct boringssl_bpf *skel, struct bssl_att *a, const char *path,
+static int attach_fns(struct boringssl_bpf *skel, struct cs_tls_links *ls, const char *path,
 		      const struct cs_boringssl_fns *f)
 {
 	int e = 0;
@@ -64,13 +35,12 @@ static int attach_fns(struct boringssl_bpf *skel, struct bssl_att *a, const char
 	for (unsigned int i = 0; i < f->n_fns && !e; i++) {
 		const struct cs_bssl_fn *fn = &f->fns[i];
 
-		if (fn->role == CS_BSSL_SEAL) {
-			e = link_at(a, skel->progs.cs_aead_seal, path, fn->offset, false);
-		} else if (fn->role == CS_BSSL_OPEN) {
-			e = link_at(a, skel->progs.cs_aead_open, path, fn->offset, false);
-			if (!e)
-				e = link_at(a, skel->progs.cs_aead_open_r, path, fn->offset, true);
-		}
+		if (fn->role == CS_BSSL_SEAL)
+			e = cs_tls_links_add(ls, skel->progs.cs_aead_seal, NULL, path, NULL,
+					     fn->offset);
+		else if (fn->role == CS_BSSL_OPEN)
+			e = cs_tls_links_add(ls, skel->progs.cs_aead_open,
+					     skel->progs.cs_aead_open_r, path, NULL, fn->offset);
 	}
 	return e;
 }
@@ -103,7 +73,7 @@ static void describe(const struct cs_boringssl_fns *f, char *out, size_t len)
 static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_attach *out)
 {
 	struct cs_boringssl_fns f;
-	struct bssl_att *a;
+	struct cs_tls_links *ls;
 	int e;
 
 	if (!ARCH_OK) {
@@ -120,15 +90,15 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	e = load(slot);
 	if (e)
 		return e;
-	a = calloc(1, sizeof(*a));
-	if (!a)
+	ls = cs_tls_links_new(CS_BSSL_MAX_FNS * 2);
+	if (!ls)
 		return -ENOMEM;
-	e = attach_fns(slot->obj, a, path, &f);
+	e = attach_fns(slot->obj, ls, path, &f);
 	if (e) {
-		detach(a);
+		cs_tls_links_detach(ls);
 		return e;
 	}
-	out->att = a;
+	out->att = ls;
 	describe(&f, out->status, sizeof(out->status));
 	return 0;
 }
@@ -136,6 +106,6 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 const struct cs_tls_stack cs_tls_boringssl = {
 	.name = "boringssl_aead",
 	.attach = attach,
-	.detach = detach,
+	.detach = cs_tls_links_detach,
 	.unload = unload,
 };

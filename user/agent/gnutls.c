@@ -10,9 +10,7 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "gnutls.skel.h"
 
@@ -28,25 +26,9 @@ static const char *const names[G_COUNT] = {
 	"gnutls_deinit",
 };
 
-/* Entry and return probe per function. */
-struct gnutls_att {
-	struct bpf_link *links[G_COUNT * 2];
-};
-
-static void detach(void *att)
-{
-	struct gnutls_att *a = att;
-
-	if (!a)
-		return;
-	for (size_t i = 0; i < G_COUNT * 2; i++)
-		bpf_link__destroy(a->links[i]);
-	free(a);
-}
-
 /* Both data functions are needed (a session writes and reads); the SNI and
  * deinit probes are kept when they attach, as they only add names. */
-static int attach_all(struct gnutls_bpf *s, struct gnutls_att *a, const char *path,
+static int attach_all(struct gnutls_bpf *s, struct cs_tls_links *ls, const char *path,
 		      unsigned int have, const uint64_t *offs)
 {
 	struct bpf_program *entry[G_COUNT] = {s->progs.cs_gnutls_send, s->progs.cs_gnutls_recv,
@@ -55,16 +37,14 @@ static int attach_all(struct gnutls_bpf *s, struct gnutls_att *a, const char *pa
 					    NULL, NULL};
 
 	for (unsigned int i = 0; i < G_COUNT; i++) {
-		struct bpf_link **l = &a->links[2 * i];
-		const char *name = offs[i] ? NULL : names[i];
+		int e;
 
 		if (!(have & (1u << i)))
 			continue;
-		l[0] = cs_tls_uprobe(entry[i], path, name, offs[i], false);
-		if (l[0] && ret[i])
-			l[1] = cs_tls_uprobe(ret[i], path, name, offs[i], true);
-		if ((!l[0] || (ret[i] && !l[1])) && (G_DATA & (1u << i)))
-			return errno ? -errno : -EINVAL;
+		e = cs_tls_links_add(ls, entry[i], ret[i], path, offs[i] ? NULL : names[i],
+				     offs[i]);
+		if (e && (G_DATA & (1u << i)))
+			return e;
 	}
 	return 0;
 }
@@ -73,7 +53,7 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 {
 	uint64_t offs[G_COUNT];
 	unsigned int have = 0;
-	struct gnutls_att *a;
+	struct cs_tls_links *ls;
 	int e;
 
 	e = cs_elf_function_offsets(path, names, G_COUNT, &have, offs);
@@ -86,15 +66,15 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	e = load(slot);
 	if (e)
 		return e;
-	a = calloc(1, sizeof(*a));
-	if (!a)
+	ls = cs_tls_links_new(G_COUNT * 2);
+	if (!ls)
 		return -ENOMEM;
-	e = attach_all(slot->obj, a, path, have, offs);
+	e = attach_all(slot->obj, ls, path, have, offs);
 	if (e) {
-		detach(a);
+		cs_tls_links_detach(ls);
 		return e;
 	}
-	out->att = a;
+	out->att = ls;
 	snprintf(out->status, sizeof(out->status), "gnutls_record_* symbols");
 	return 0;
 }
@@ -102,6 +82,6 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 const struct cs_tls_stack cs_tls_gnutls = {
 	.name = "gnutls",
 	.attach = attach,
-	.detach = detach,
+	.detach = cs_tls_links_detach,
 	.unload = unload,
 };

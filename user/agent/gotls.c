@@ -11,9 +11,7 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #if defined(__x86_64__)
 
@@ -21,48 +19,23 @@
 
 CS_TLS_SKELETON(gotls)
 
-struct go_att {
-	struct bpf_link *links[2 + CS_GO_MAX_RETS];
-	size_t n;
-};
-
-static void detach(void *att)
-{
-	struct go_att *a = att;
-
-	if (!a)
-		return;
-	for (size_t i = 0; i < a->n; i++)
-		bpf_link__destroy(a->links[i]);
-	free(a);
-}
-
-static int link_at(struct go_att *a, struct bpf_program *prog, const char *path, uint64_t offset)
-{
-	struct bpf_link *l = cs_tls_uprobe(prog, path, NULL, offset, false);
-
-	if (!l)
-		return errno ? -errno : -EINVAL;
-	a->links[a->n++] = l;
-	return 0;
-}
-
-static int attach_all(struct gotls_bpf *s, struct go_att *a, const char *path,
+static int attach_all(struct gotls_bpf *s, struct cs_tls_links *ls, const char *path,
 		      const struct cs_go_tls *g)
 {
-	int e = link_at(a, s->progs.cs_go_write, path, g->write.offset);
+	int e = cs_tls_links_add(ls, s->progs.cs_go_write, NULL, path, NULL, g->write.offset);
 
 	if (!e)
-		e = link_at(a, s->progs.cs_go_read, path, g->read.offset);
+		e = cs_tls_links_add(ls, s->progs.cs_go_read, NULL, path, NULL, g->read.offset);
 	for (unsigned int i = 0; i < g->n_rets && !e; i++)
-		e = link_at(a, s->progs.cs_go_read_ret, path, g->read_rets[i]);
+		e = cs_tls_links_add(ls, s->progs.cs_go_read_ret, NULL, path, NULL,
+				     g->read_rets[i]);
 	return e;
 }
 
 static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_attach *out)
 {
 	struct cs_go_tls g;
-	struct go_att *a;
+	struct cs_tls_links *ls;
 	int e;
 
 	e = cs_gofunc_find(path, &g);
@@ -73,15 +46,15 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	e = load(slot);
 	if (e)
 		return e;
-	a = calloc(1, sizeof(*a));
-	if (!a)
+	ls = cs_tls_links_new(2 + CS_GO_MAX_RETS);
+	if (!ls)
 		return -ENOMEM;
-	e = attach_all(slot->obj, a, path, &g);
+	e = attach_all(slot->obj, ls, path, &g);
 	if (e) {
-		detach(a);
+		cs_tls_links_detach(ls);
 		return e;
 	}
-	out->att = a;
+	out->att = ls;
 	snprintf(out->status, sizeof(out->status), "%s, crypto/tls (%u returns of Read)",
 		 g.version[0] ? g.version : "Go version unknown", g.n_rets);
 	return 0;
@@ -106,11 +79,6 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	return -ENOENT;
 }
 
-static void detach(void *att)
-{
-	(void)att;
-}
-
 static void unload(struct cs_tls_slot *slot)
 {
 	(void)slot;
@@ -128,6 +96,6 @@ int cs_tls_go_present(const char *path, char *why, size_t len)
 const struct cs_tls_stack cs_tls_go = {
 	.name = "go",
 	.attach = attach,
-	.detach = detach,
+	.detach = cs_tls_links_detach,
 	.unload = unload,
 };

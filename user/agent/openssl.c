@@ -10,18 +10,11 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "openssl.skel.h"
 
 CS_TLS_SKELETON(openssl)
-
-/* Links of one binary: entry and return probe per symbol bit. */
-struct ossl_att {
-	struct bpf_link *links[CS_SYM_COUNT * 2];
-};
 
 /* Entry and return programs for symbol bit i (return may be NULL). */
 static void sym_progs(struct openssl_bpf *s, unsigned int i, struct bpf_program **entry,
@@ -44,43 +37,26 @@ static void sym_progs(struct openssl_bpf *s, unsigned int i, struct bpf_program 
 	*ret = r[i];
 }
 
-static void detach(void *att)
-{
-	struct ossl_att *a = att;
-
-	if (!a)
-		return;
-	for (size_t i = 0; i < CS_SYM_COUNT * 2; i++)
-		bpf_link__destroy(a->links[i]);
-	free(a);
-}
-
 /* Attaches every SSL_* function in syms; a function whose entry and return
  * probes cannot both be attached is left out. */
-static int attach_syms(struct openssl_bpf *skel, struct ossl_att *a, const char *path,
+static int attach_syms(struct openssl_bpf *skel, struct cs_tls_links *ls, const char *path,
 		       unsigned int syms, const uint64_t *offs, unsigned int *done)
 {
 	int e = -ENOENT;
 
 	for (unsigned int i = 0; i < CS_SYM_COUNT; i++) {
 		struct bpf_program *entry, *ret;
-		struct bpf_link **l = &a->links[2 * i];
-		const char *name;
+		int r;
 
 		if (!(syms & (1u << i)))
 			continue;
 		sym_progs(skel, i, &entry, &ret);
-		name = offs[i] ? NULL : cs_sym_name(i);
-		l[0] = cs_tls_uprobe(entry, path, name, offs[i], false);
-		if (l[0] && ret)
-			l[1] = cs_tls_uprobe(ret, path, name, offs[i], true);
-		if (!l[0] || (ret && !l[1])) {
-			e = -errno;
-			bpf_link__destroy(l[0]);
-			l[0] = NULL;
-			continue;
-		}
-		*done |= 1u << i;
+		r = cs_tls_links_add(ls, entry, ret, path, offs[i] ? NULL : cs_sym_name(i),
+				     offs[i]);
+		if (r)
+			e = r;
+		else
+			*done |= 1u << i;
 	}
 	return *done & CS_SYM_DATA ? 0 : e;
 }
@@ -89,7 +65,7 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 {
 	uint64_t offs[CS_SYM_COUNT];
 	unsigned int syms = 0;
-	struct ossl_att *a;
+	struct cs_tls_links *ls;
 	int e;
 
 	e = cs_elf_tls_symbol_offsets(path, &syms, offs);
@@ -102,15 +78,15 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 	e = load(slot);
 	if (e)
 		return e;
-	a = calloc(1, sizeof(*a));
-	if (!a)
+	ls = cs_tls_links_new(CS_SYM_COUNT * 2);
+	if (!ls)
 		return -ENOMEM;
-	e = attach_syms(slot->obj, a, path, syms, offs, &out->syms);
+	e = attach_syms(slot->obj, ls, path, syms, offs, &out->syms);
 	if (e) {
-		detach(a);
+		cs_tls_links_detach(ls);
 		return e;
 	}
-	out->att = a;
+	out->att = ls;
 	snprintf(out->status, sizeof(out->status), "SSL_* symbols");
 	return 0;
 }
@@ -118,6 +94,6 @@ static int attach(struct cs_tls_slot *slot, const char *path, struct cs_tls_atta
 const struct cs_tls_stack cs_tls_openssl = {
 	.name = "openssl",
 	.attach = attach,
-	.detach = detach,
+	.detach = cs_tls_links_detach,
 	.unload = unload,
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * tls_stack.c - what every TLS stack module shares: the core's maps reused in
- * its own BPF object, and the ids of its programs.
+ * its own BPF object, the ids of its programs, and its uprobes (cs_tls_links).
  */
 #include "tls_stack.h"
 
@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,7 +93,8 @@ static uint64_t cheaper_site(const char *path, uint64_t at)
 #endif
 }
 
-struct bpf_link *cs_tls_uprobe(struct bpf_program *prog, const char *path, const char *func,
+/* One uprobe at the function's cheaper site (cs_tls_links_add). */
+static struct bpf_link *uprobe(struct bpf_program *prog, const char *path, const char *func,
 			       uint64_t offset, bool retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
@@ -100,4 +102,65 @@ struct bpf_link *cs_tls_uprobe(struct bpf_program *prog, const char *path, const
 	if (!func)
 		offset += cheaper_site(path, offset);
 	return bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)offset, &o);
+}
+
+struct cs_tls_links {
+	size_t n, cap;
+	struct bpf_link *link[];
+};
+
+struct cs_tls_links *cs_tls_links_new(size_t cap)
+{
+	struct cs_tls_links *ls = calloc(1, sizeof(*ls) + cap * sizeof(ls->link[0]));
+
+	if (ls)
+		ls->cap = cap;
+	return ls;
+}
+
+/* libbpf's error as -errno (-EINVAL should it leave errno unset). */
+static int attach_error(void)
+{
+	return errno ? -errno : -EINVAL;
+}
+
+int cs_tls_links_add(struct cs_tls_links *ls, struct bpf_program *entry, struct bpf_program *ret,
+		     const char *path, const char *func, uint64_t offset)
+{
+	struct bpf_link *in, *out = NULL;
+	int e;
+
+	if (ls->cap - ls->n < (ret ? 2u : 1u))
+		return -ENOSPC;
+	in = uprobe(entry, path, func, offset, false);
+	if (!in)
+		return attach_error();
+	if (ret) {
+		out = uprobe(ret, path, func, offset, true);
+		if (!out) {
+			e = attach_error();
+			bpf_link__destroy(in);
+			return e;
+		}
+	}
+	ls->link[ls->n++] = in;
+	if (out)
+		ls->link[ls->n++] = out;
+	return 0;
+}
+
+size_t cs_tls_links_count(const struct cs_tls_links *ls)
+{
+	return ls->n;
+}
+
+void cs_tls_links_detach(void *att)
+{
+	struct cs_tls_links *ls = att;
+
+	if (!ls)
+		return;
+	for (size_t i = 0; i < ls->n; i++)
+		bpf_link__destroy(ls->link[i]);
+	free(ls);
 }

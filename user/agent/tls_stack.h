@@ -71,16 +71,33 @@ int cs_tls_go_present(const char *path, char *why, size_t len);
 int cs_tls_share_maps(struct bpf_object *core, struct bpf_object *obj);
 
 /*
- * One uprobe (retprobe: uretprobe) for every process (pid -1: the kernel
- * keeps targets' events only), at the function named func when func is set,
- * else at the function starting at that file offset, moved past a prologue
- * of flag-only instructions onto one the kernel emulates (probe_site.h):
- * ~40x cheaper per hit than a single-stepped one. The entry and return probes
- * of one function land on the same site. NULL with errno set when it cannot
- * be attached.
+ * The uprobes a stack attached to one binary (its cs_tls_attach.att), all
+ * detached together by cs_tls_links_detach, which is every stack's detach().
  */
-struct bpf_link *cs_tls_uprobe(struct bpf_program *prog, const char *path, const char *func,
-			       uint64_t offset, bool retprobe);
+struct cs_tls_links;
+
+/* Room for cap probes; NULL when out of memory. */
+struct cs_tls_links *cs_tls_links_new(size_t cap);
+
+/*
+ * One function's probes: entry's uprobe and, when ret is set, ret's
+ * uretprobe, both added or neither (the entry probe saves the arguments its
+ * return probe reads: one without the other captures nothing). Attached for
+ * every process (pid -1: the kernel keeps targets' events only), at the
+ * function named func when func is set, else at the function starting at
+ * that file offset, moved past a prologue of flag-only instructions onto one
+ * the kernel emulates (probe_site.h): ~40x cheaper per hit than a
+ * single-stepped one. The entry and return probes land on the same site.
+ * 0 or -errno (-ENOSPC when ls has no room left for them).
+ */
+int cs_tls_links_add(struct cs_tls_links *ls, struct bpf_program *entry, struct bpf_program *ret,
+		     const char *path, const char *func, uint64_t offset);
+
+/* How many probes ls holds. */
+size_t cs_tls_links_count(const struct cs_tls_links *ls);
+
+/* Detaches every probe of att (a struct cs_tls_links, or NULL) and frees it. */
+void cs_tls_links_detach(void *att);
 
 /*
  * Every stack's load() and unload(), which differ only in the skeleton's
