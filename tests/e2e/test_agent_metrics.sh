@@ -67,6 +67,10 @@ wait_for 10 holds 'clawsec_traffic_bpf_run_seconds_total' 'r.length === 1 && +r[
 	fail "bpf_run_seconds_total"
 wait_for 10 holds 'clawsec_traffic_agent_cpu_seconds_total' 'r.length === 1 && +r[0].value[1] > 0' ||
 	fail "agent_cpu_seconds_total"
+wait_for 10 holds 'clawsec_traffic_capture_thread_yielding' 'r.length === 1 && r[0].value[1] === "1"' ||
+	fail "capture_thread_yielding"
+wait_for 10 holds 'clawsec_traffic_capture_thread_raises_total' 'r.length === 3' ||
+	fail "capture_thread_raises_total{reason}"
 "$CLI" status --state-file "$T/home/state.json" >"$T/status.out" || fail "status: agent down"
 grep -qE '^cost: agent [0-9.]+ s CPU.*; BPF programs [0-9.]+ s in [1-9][0-9]* runs \([0-9]+ ns per run\)' \
 	"$T/status.out" || fail "status has no cost line: $(grep cost "$T/status.out")"

@@ -121,6 +121,7 @@ static void test_defaults(void **state)
 	assert_true(c.hold_exec);
 	assert_int_equal(c.hold_exec_timeout_ms, 5000);
 	assert_true(c.prewarm_host);
+	assert_true(c.yield_cpu);
 
 	/* cs_config_defaults gives the same thing without a file. */
 	struct cs_config d;
@@ -145,7 +146,7 @@ static void test_valid_file(void **state)
 		"\"ipc_roots\":[\"%1$s/ipc/*\"],\"ipc_poll_ms\":50,\"ipc_uid\":1000,"
 		"\"nanoclaw_dir\":\"%1$s/nc\",\"docker_containers_dir\":\"%1$s/docker\","
 		"\"capture\":{\"hold_exec\":false,\"hold_exec_timeout_ms\":10000,"
-		"\"prewarm_host\":false},"
+		"\"prewarm_host\":false,\"yield_cpu\":false},"
 		"\"proxy\":{\"enabled\":true,\"listen\":\"127.0.0.1:3128\","
 		"\"https_inspection\":true,\"inspect_ports\":[443,8443],"
 		"\"inspect_exclude\":[\"*.example.com\"],\"parent_proxy\":\"http://"
@@ -170,6 +171,7 @@ static void test_valid_file(void **state)
 	assert_false(c.hold_exec);
 	assert_int_equal(c.hold_exec_timeout_ms, 10000);
 	assert_false(c.prewarm_host);
+	assert_false(c.yield_cpu);
 }
 
 static void test_every_rejection(void **state)
@@ -185,7 +187,7 @@ static void test_every_rejection(void **state)
 		"\"log_dir\":\"relative/logs\",\"ipc_poll_ms\":1.5,\"target_pids\":[0],"
 		"\"target_cmdline\":[\"(\"],\"ipc_roots\":[],\"retention_days\":3651,"
 		"\"container_prefix\":\"\",\"home\":42,"
-		"\"capture\":{\"hold_exec\":1,\"hold_exec_timeout_ms\":50},"
+		"\"capture\":{\"hold_exec\":1,\"hold_exec_timeout_ms\":50,\"yield_cpu\":\"no\"},"
 		"\"proxy\":{\"listen\":\"nohost\",\"x\":true,\"enabled\":\"yes\","
 		"\"parent_proxy\":\"socks5://h:1\",\"inspect_ports\":[70000]},"
 		"\"rotate_keep\":4}");
@@ -213,6 +215,7 @@ static void test_every_rejection(void **state)
 	assert_problem(&p, "$.proxy.inspect_ports[0]", "out of range");
 	assert_problem(&p, "$.capture.hold_exec", "true or false");
 	assert_problem(&p, "$.capture.hold_exec_timeout_ms", "out of range");
+	assert_problem(&p, "$.capture.yield_cpu", "true or false");
 }
 
 static void test_pattern_names(void **state)

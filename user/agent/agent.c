@@ -453,6 +453,7 @@ static void refresh_stats(struct agent *a)
 	uint64_t now = cs_now_ms();
 
 	cs_holds_get_stats(a->holds, &a->hold_stats);
+	cs_cpu_yield_get_stats(a->yield, &a->yield_stats);
 	if (cs_probes_read_stats(a->probes, a->stats))
 		return;
 	cs_probes_cost(a->probes, &a->bpf_cost);
@@ -588,7 +589,10 @@ static void reload(struct agent *a)
 	a->conf = ac;
 	if (a->ipc)
 		cs_ipc_thread_set_config(a->ipc, &ac->cfg);
+	/* proxy threads started now inherit this thread's class: the normal one */
+	cs_cpu_yield_set_enabled(a->yield, false);
 	apply_proxy(a, &ac->cfg);
+	cs_cpu_yield_set_enabled(a->yield, ac->cfg.yield_cpu);
 	cs_targets_scan(a->targets);
 	logmsg("config reloaded from %s",
 	       ac->cfg.config_path[0] ? ac->cfg.config_path : "defaults");
@@ -669,6 +673,22 @@ static void start_holds(struct agent *a)
 	cs_holds_set_enabled(a->holds, a->conf->cfg.hold_exec);
 }
 
+/*
+ * After every thread is started (they would inherit the idle class). Without
+ * it the capture thread runs in the normal class, as it always did.
+ */
+static void start_yield(struct agent *a)
+{
+	char err[256] = "";
+	size_t size;
+	int fd = cs_probes_ringbuf_map(a->probes, &size);
+
+	a->yield = cs_cpu_yield_start(fd, size, a->conf->cfg.yield_cpu, err, sizeof(err));
+	if (!a->yield)
+		logmsg("the capture thread keeps the normal CPU class: %s", err);
+	cs_cpu_yield_get_stats(a->yield, &a->yield_stats);
+}
+
 static int prepare_state_dir(const struct cs_config *c)
 {
 	char dir[PATH_MAX];
@@ -743,6 +763,8 @@ static int start(struct agent *a)
 
 static void teardown(struct agent *a)
 {
+	cs_cpu_yield_stop(a->yield);
+	a->yield = NULL;
 	/* The port is free and no proxy finding arrives once this returns. */
 	cs_proxy_free(a->proxy);
 	a->proxy = NULL;
@@ -790,6 +812,7 @@ static int loop(struct agent *a)
 			logmsg("epoll_wait: %s", strerror(errno));
 			return CS_AGENT_EXIT_ERROR;
 		}
+		cs_cpu_yield_busy(a->yield, true);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.fd == rbfd)
 				cs_probes_poll(a->probes, 0, on_record, a);
@@ -801,8 +824,10 @@ static int loop(struct agent *a)
 				tick(a);
 			}
 		}
+		cs_cpu_yield_busy(a->yield, false);
 	}
-	/* Records already in the ring buffer belong to this run. */
+	/* Records already in the ring buffer belong to this run: no delay. */
+	cs_cpu_yield_set_enabled(a->yield, false);
 	cs_probes_poll(a->probes, 0, on_record, a);
 	return 0;
 }
@@ -823,6 +848,7 @@ int cs_agent_run(const struct cs_agent_opts *o)
 	if (rc == 0) {
 		logmsg("running (pid %d), findings in %s, state in %s", getpid(),
 		       cs_jsonl_path(a.log), a.conf->cfg.state_file);
+		start_yield(&a);
 		write_state(&a);
 		rc = loop(&a);
 		logmsg("stopping: detaching probes");

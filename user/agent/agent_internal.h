@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "capture.h"
 #include "config.h"
+#include "cpu_yield.h"
 #include "detector.h"
 #include "flows.h"
 #include "hold.h"
@@ -49,6 +50,8 @@ struct agent {
 	struct cs_probes *probes;
 	struct cs_holds *holds;		 /* hold at exec; NULL when it could not start */
 	struct cs_hold_stats hold_stats; /* as of the last refresh */
+	struct cs_cpu_yield *yield;	 /* NULL: the capture thread stays in the normal class */
+	struct cs_cpu_yield_stats yield_stats; /* as of the last refresh */
 	struct cs_targets *targets;
 	struct cs_flows *flows;
 	struct cs_bin_key pinned[CS_AGENT_MAX_PINNED];

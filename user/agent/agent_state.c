@@ -61,6 +61,22 @@ static cJSON *hold_json(const struct agent *a)
 	return o;
 }
 
+/* The capture thread's CPU class (cpu_yield.h): how often it had to be raised. */
+static cJSON *yield_json(const struct agent *a)
+{
+	const struct cs_cpu_yield_stats *y = &a->yield_stats;
+	cJSON *o = cJSON_CreateObject(), *why = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(o, "enabled", y->enabled);
+	cJSON_AddNumberToObject(o, "raises", (double)y->raises);
+	cJSON_AddNumberToObject(why, "backlog", (double)y->by_why[CS_YIELD_BACKLOG]);
+	cJSON_AddNumberToObject(why, "long_pass", (double)y->by_why[CS_YIELD_LONG_PASS]);
+	cJSON_AddNumberToObject(why, "starved", (double)y->by_why[CS_YIELD_STARVED]);
+	cJSON_AddItemToObject(o, "raised_because", why);
+	cJSON_AddNumberToObject(o, "raised_seconds", (double)y->raised_ns / 1e9);
+	return o;
+}
+
 static cJSON *capture_json(const struct agent *a)
 {
 	cJSON *c = cJSON_CreateObject();
@@ -76,6 +92,7 @@ static cJSON *capture_json(const struct agent *a)
 	cJSON_AddNumberToObject(c, "read_failures", (double)a->stats[CS_STAT_READ_FAIL]);
 	add_cost(c, a);
 	cJSON_AddItemToObject(c, "hold_exec", hold_json(a));
+	cJSON_AddItemToObject(c, "yield_cpu", yield_json(a));
 	return c;
 }
 

@@ -463,6 +463,12 @@ int cs_probes_ringbuf_fd(const struct cs_probes *p)
 	return ring_buffer__epoll_fd(p->rb);
 }
 
+int cs_probes_ringbuf_map(const struct cs_probes *p, size_t *size)
+{
+	*size = bpf_map__max_entries(p->skel->maps.events);
+	return bpf_map__fd(p->skel->maps.events);
+}
+
 int cs_probes_poll(struct cs_probes *p, int timeout_ms, cs_probes_record_fn fn, void *ctx)
 {
 	int e;

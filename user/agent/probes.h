@@ -118,6 +118,8 @@ size_t cs_probes_attached_binaries(const struct cs_probes *p);
 
 /* An fd that becomes readable when records are waiting (epoll). */
 int cs_probes_ringbuf_fd(const struct cs_probes *p);
+/* The ring buffer map's fd and data size (its positions can be mapped read-only). */
+int cs_probes_ringbuf_map(const struct cs_probes *p, size_t *size);
 
 /*
  * Waits up to timeout_ms (-1: forever, 0: don't wait) and hands every waiting

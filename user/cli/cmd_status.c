@@ -150,6 +150,24 @@ static void print_cost(const cJSON *cap, const cJSON *det)
 	printf(" in the traced processes\n");
 }
 
+/* Whether the capture thread yields the CPU to the watched processes (cpu_yield.h). */
+static void print_yield(const cJSON *y)
+{
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(y, "raised_because");
+
+	if (!cJSON_IsObject(y))
+		return;
+	if (!flag(y, "enabled")) {
+		printf("cpu: capture thread in the normal class (capture.yield_cpu off or "
+		       "unavailable)\n");
+		return;
+	}
+	printf("cpu: capture thread yields (idle class); raised to normal %.0f times "
+	       "(backlog %.0f, long pass %.0f, starved %.0f), %.1f s in all\n",
+	       num(y, "raises"), num(why, "backlog"), num(why, "long_pass"), num(why, "starved"),
+	       num(y, "raised_seconds"));
+}
+
 static void print_capture(const cJSON *st, const cJSON *cap)
 {
 	printf("capture: on, %.0f events (%.0f/s), %.0f bytes captured\n", num(cap, "events"),
@@ -159,6 +177,7 @@ static void print_capture(const cJSON *st, const cJSON *cap)
 	       num(cap, "ringbuf_full"), num(cap, "bytes_cut"), num(cap, "bytes_lost"),
 	       num(cap, "missed_returns"), num(cap, "read_failures"));
 	print_cost(cap, cJSON_GetObjectItemCaseSensitive(st, "detector"));
+	print_yield(cJSON_GetObjectItemCaseSensitive(cap, "yield_cpu"));
 	print_targets(cJSON_GetObjectItemCaseSensitive(st, "targets"));
 }
 

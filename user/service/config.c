@@ -111,6 +111,7 @@ static const struct key capture_keys[] = {
 	{"hold_exec", K_BOOL, F(hold_exec), 0, 0, 0, NULL},
 	{"hold_exec_timeout_ms", K_U32, F(hold_exec_timeout_ms), 0, 100, 10000, NULL},
 	{"prewarm_host", K_BOOL, F(prewarm_host), 0, 0, 0, NULL},
+	{"yield_cpu", K_BOOL, F(yield_cpu), 0, 0, 0, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL},
 };
 
@@ -224,6 +225,7 @@ static void base_defaults(struct cs_config *c)
 	c->ringbuf_bytes = 8u << 20;
 	c->hold_exec = true;
 	c->prewarm_host = true;
+	c->yield_cpu = true;
 	c->hold_exec_timeout_ms = 5000;
 	copy_str(c->container_prefix, sizeof(c->container_prefix), "nanoclaw-");
 	copy_str(c->nanoclaw_dir, sizeof(c->nanoclaw_dir), "/opt/nanoclaw");

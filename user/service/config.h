@@ -67,6 +67,8 @@ struct cs_config {
 	/* capture.hold_exec: targets held at exec until their executable is examined */
 	bool hold_exec;
 	uint32_t hold_exec_timeout_ms; /* resumed by then whatever happens */
+	/* capture.yield_cpu: the capture thread in the idle class while it keeps up */
+	bool yield_cpu;
 	bool prewarm_host; /* capture.prewarm_host: the host root's TLS files probed at start */
 	int target_pids[CS_CFG_MAX_LIST];
 	size_t n_target_pids;

@@ -160,6 +160,28 @@ static void capture_cost(struct out *o, const cJSON *cap)
 	    num(cap, "bpf_runs"));
 }
 
+/* The capture thread in the idle CPU class, and when it had to leave it (cpu_yield.h). */
+static void capture_yield(struct out *o, const cJSON *cap)
+{
+	const cJSON *y = cJSON_GetObjectItemCaseSensitive(cap, "yield_cpu");
+	static const struct member why[] = {
+		{"backlog", "backlog"}, {"long_pass", "long_pass"}, {"starved", "starved"}};
+
+	if (!cJSON_IsObject(y))
+		return;
+	one(o, "capture_thread_yielding", "gauge",
+	    "1 when the capture thread yields the CPU to the watched processes "
+	    "(capture.yield_cpu).",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(y, "enabled")));
+	by_label(o, "capture_thread_raises_total", "counter",
+		 "Times the yielding capture thread was raised back to the normal CPU class, by "
+		 "reason.",
+		 "reason", cJSON_GetObjectItemCaseSensitive(y, "raised_because"), why, N(why));
+	one(o, "capture_thread_raised_seconds_total", "counter",
+	    "Time the yielding capture thread spent raised to the normal CPU class.",
+	    num(y, "raised_seconds"));
+}
+
 static void capture(struct out *o, const struct cs_metrics_view *v)
 {
 	const cJSON *cap = block(v, "capture"), *px = block(v, "proxy");
@@ -188,6 +210,7 @@ static void capture(struct out *o, const struct cs_metrics_view *v)
 		 "Captured bytes not delivered whole (cut at capture_cap_bytes, or lost).",
 		 "reason", cap, lost, N(lost));
 	capture_cost(o, cap);
+	capture_yield(o, cap);
 }
 
 static void detector(struct out *o, const struct cs_metrics_view *v)

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cpu_yield.h - the capture thread yields the CPU to the processes it watches.
+ *
+ * The capture thread decodes and scans what the probes copy (tens of µs per
+ * 64 KiB request). At normal priority that work competes with the watched
+ * processes, and, woken from their CPU by the ring buffer, it often runs
+ * right there: a busy HTTPS server lost 10-15% of its requests/s to it on a
+ * 2-core machine (docs/capture.md, "Cost"). So the thread runs in the idle
+ * scheduling class (SCHED_IDLE: CPU time no other task wants) while it keeps
+ * up, and a watchdog thread puts it back in the normal class the moment it
+ * does not:
+ *   - the ring buffer holds 1/8 of its size or more (the thread was woken
+ *     at 1/16 and has not drained it);
+ *   - one pass of the thread has lasted 20 ms (attaching probes, a burst,
+ *     or a lock another thread waits on);
+ *   - records have waited 150 ms with the consumer not moving (longer than
+ *     the thread's own 100 ms timer: it is starved);
+ * and lowers it again after a second with none of these. Threads it creates inherit its class: call
+ * cs_cpu_yield_set_enabled(y, false) around code that starts threads.
+ */
+#ifndef CLAWSEC_CPU_YIELD_H
+#define CLAWSEC_CPU_YIELD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cs_cpu_yield_why {
+	CS_YIELD_BACKLOG,   /* the ring filled to 1/8 */
+	CS_YIELD_LONG_PASS, /* one pass ran 20 ms */
+	CS_YIELD_STARVED,   /* records waited 150 ms, the consumer did not move */
+	CS_YIELD_WHY_MAX,
+};
+
+struct cs_cpu_yield_stats {
+	bool enabled;	 /* yielding now (config and the kernel allow it) */
+	uint64_t raises; /* back to the normal class, by any reason */
+	uint64_t by_why[CS_YIELD_WHY_MAX];
+	uint64_t raised_ns; /* time spent in the normal class while enabled */
+};
+
+struct cs_cpu_yield;
+
+/*
+ * Call on the capture thread: it is the one moved between classes.
+ * ring_fd is the BPF ring buffer map (its positions are mapped read-only),
+ * ring_size its data size. NULL with a reason when the positions cannot be
+ * mapped or the thread could not be raised back (no CAP_SYS_NICE): the
+ * thread then stays in the normal class.
+ */
+struct cs_cpu_yield *cs_cpu_yield_start(int ring_fd, size_t ring_size, bool enabled, char *err,
+					size_t errlen);
+void cs_cpu_yield_set_enabled(struct cs_cpu_yield *y, bool on);
+/* The capture thread starts (true) or ends (false) a pass of work. NULL: no-op. */
+void cs_cpu_yield_busy(struct cs_cpu_yield *y, bool busy);
+void cs_cpu_yield_get_stats(struct cs_cpu_yield *y, struct cs_cpu_yield_stats *out);
+/* Back to the normal class, the watchdog joined, y freed. NULL: no-op. */
+void cs_cpu_yield_stop(struct cs_cpu_yield *y);
+
+#endif
