@@ -143,17 +143,19 @@ static __always_inline void submit(void *r)
 }
 
 /*
- * Plaintext records are batched: a wake-up per record (irq_work queued from
- * the probe) was the largest cost of a busy connection's return probes. The agent
- * drains the ring on its 100 ms tick anyway; it is woken early once 1/16 of
- * the ring waits, long before the ring can fill (docs/capture.md, "Cost").
+ * Plaintext records wake no one as a rule: a wake-up (irq_work, a self-IPI,
+ * then the agent's wake-up: ~5 us of a 64 KiB request's BPF time when one
+ * came every 512 KiB) is paid by the traced process. The agent polls on its
+ * own timer instead, every few ms while records flow (user/agent/agent.c,
+ * loop); it is woken only once 1/4 of the ring waits, which its polling
+ * keeps from happening up to ~250 MB/s (docs/capture.md, "Cost").
  */
 static __always_inline void submit_data(void *r)
 {
 	__u64 wait = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (wait >= bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) >> 4)
+	if (wait >= bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) >> 2)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(r, flags);
 	stat_add(CS_STAT_EVENTS, 1);

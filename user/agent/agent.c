@@ -25,6 +25,7 @@
 #include "tls_libs.h"
 
 #define TICK_MS 100
+#define DRAIN_MS 5	/* poll this often while plaintext flows (bpf/core.bpf.h, submit_data) */
 #define STATE_EVERY 10	/* ticks: state.json about once a second */
 #define RESCAN_EVERY 20 /* ticks: /proc walk every two seconds */
 #define YOUNG_MS 3000	/* targets this fresh from exec are re-checked for libssl every tick */
@@ -798,13 +799,19 @@ static void teardown(struct agent *a)
 	free(a->conf);
 }
 
+/*
+ * Plaintext records do not wake this loop (bpf/core.bpf.h, submit_data):
+ * while a poll finds records, the next one comes DRAIN_MS later; once one
+ * finds none, the loop sleeps until a wake-up, a signal or the tick.
+ */
 static int loop(struct agent *a)
 {
 	int rbfd = cs_probes_ringbuf_fd(a->probes);
+	bool flowing = false;
 
 	while (!a->stop) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(a->epfd, evs, 4, -1);
+		int n = epoll_wait(a->epfd, evs, 4, flowing ? DRAIN_MS : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -813,14 +820,15 @@ static int loop(struct agent *a)
 			return CS_AGENT_EXIT_ERROR;
 		}
 		cs_cpu_yield_busy(a->yield, true);
+		if (n == 0)
+			flowing = cs_probes_poll(a->probes, 0, on_record, a) > 0;
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.fd == rbfd)
-				cs_probes_poll(a->probes, 0, on_record, a);
-			else if (evs[i].data.fd == a->sigfd)
+			if (evs[i].data.fd == rbfd) {
+				flowing = cs_probes_poll(a->probes, 0, on_record, a) > 0;
+			} else if (evs[i].data.fd == a->sigfd) {
 				on_signal(a);
-			else if (evs[i].data.fd == a->timerfd) {
-				/* plaintext records come without a wake-up */
-				cs_probes_poll(a->probes, 0, on_record, a);
+			} else if (evs[i].data.fd == a->timerfd) {
+				flowing = cs_probes_poll(a->probes, 0, on_record, a) > 0;
 				tick(a);
 			}
 		}

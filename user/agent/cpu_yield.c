@@ -82,7 +82,7 @@ static void look(struct cs_cpu_yield *y, struct watch *w, uint64_t now)
 	if (!avail || cons != w->last_cons)
 		w->unmoved_since = now;
 	w->last_cons = cons;
-	if (avail >= y->ring_size / 8)
+	if (avail >= y->ring_size / 4)
 		why = CS_YIELD_BACKLOG;
 	else if (pass && now - pass >= LONG_PASS_NS)
 		why = CS_YIELD_LONG_PASS;

@@ -10,8 +10,8 @@
  * scheduling class (SCHED_IDLE: CPU time no other task wants) while it keeps
  * up, and a watchdog thread puts it back in the normal class the moment it
  * does not:
- *   - the ring buffer holds 1/8 of its size or more (the thread was woken
- *     at 1/16 and has not drained it);
+ *   - the ring buffer holds 1/4 of its size or more (the kernel woke the
+ *     thread at 1/4, its own polling had not drained it);
  *   - one pass of the thread has lasted 20 ms (attaching probes, a burst,
  *     or a lock another thread waits on);
  *   - records have waited 150 ms with the consumer not moving (longer than
@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 enum cs_cpu_yield_why {
-	CS_YIELD_BACKLOG,   /* the ring filled to 1/8 */
+	CS_YIELD_BACKLOG,   /* the ring filled to 1/4 */
 	CS_YIELD_LONG_PASS, /* one pass ran 20 ms */
 	CS_YIELD_STARVED,   /* records waited 150 ms, the consumer did not move */
 	CS_YIELD_WHY_MAX,
