@@ -13,6 +13,8 @@
 #   bpftrace  Debian's bpftrace with the equivalent one-liner: a uprobe on
 #             the client's SSL_write copying the plaintext out (str(), capped
 #             at bpftrace's 200-byte maximum, so it does less work than we do)
+#   agent_normal (only if asked) the agent with capture.yield_cpu false: its
+#             capture thread stays in the normal CPU class (what yielding buys)
 #   traps     (only if asked: MODES="none agent bpftrace traps"; MODES picks and
 #             orders the watchers) bpftrace with the agent's data hooks, entry
 #             and return of the write and read calls, that only count: what the
@@ -65,7 +67,7 @@ command -v bpftrace >/dev/null || {
 
 modes=()
 for m in ${MODES:-none agent bpftrace}; do
-	[[ $m =~ ^(none|agent|bpftrace|traps)$ ]] || { echo "run-capture: unknown mode '$m' in MODES"; exit 1; }
+	[[ $m =~ ^(none|agent|agent_normal|bpftrace|traps)$ ]] || { echo "run-capture: unknown mode '$m' in MODES"; exit 1; }
 	[[ $m == bpftrace || $m == traps ]] && ((!have_bpftrace)) && continue
 	modes+=("$m")
 done
@@ -250,17 +252,18 @@ wait_ready() { # PID
 # server) is the process the watcher attaches to
 run() {
 	local size=$1 mode=$2 client_kind=$4 target=$5 tag="$5-$4-$1-$2-$3" watcher="" t0=0 t1 ev0=0 ev1=0 lost=0
-	local cpu rss events cpu_k=null progs=null ids p0 watched client
+	local cpu rss events cpu_k=null progs=null ids p0 watched client yielded=null
 	start_client "$client_kind" "$size" "$tag"
 	pids+=($client)
 	watched=$client
 	[[ $target == server ]] && watched=$server
 	case $mode in
-	agent)
+	agent | agent_normal)
 		rm -rf "$work/logs" "$work/home/state.json"
 		sysctl -qw kernel.bpf_stats_enabled=1
-		"$cli" agent --pid "$watched" --log-dir "$work/logs" --state-file "$work/home/state.json" \
-			2>"$work/$tag.err" &
+		echo "{\"capture\": {\"yield_cpu\": $([[ $mode == agent ]] && echo true || echo false)}}" >"$work/$mode.json"
+		"$cli" agent --config "$work/$mode.json" --pid "$watched" --log-dir "$work/logs" \
+			--state-file "$work/home/state.json" 2>"$work/$tag.err" &
 		watcher=$!
 		pids+=($watcher) # at once: a failed wait below must not leave it running
 		wait_ready "$watched"
@@ -290,12 +293,13 @@ run() {
 		rss=$(peak_rss_mb "$watcher")
 	fi
 	case $mode in
-	agent)
+	agent | agent_normal)
 		progs=$(prog_diff "$p0" "$(prog_snap "$ids")" "$nreq")
 		sleep 1.2 # one more state.json write, and the ring buffer drained
 		t1=$(cpu_ticks "$watcher")
 		ev1=$(json "$work/home/state.json" d.capture.events)
 		lost=$(json "$work/home/state.json" d.capture.ringbuf_full)
+		yielded=$(json "$work/home/state.json" 'JSON.stringify({raises: d.capture.yield_cpu.raises, raised_s: +d.capture.yield_cpu.raised_seconds.toFixed(2)})')
 		events=$(awk -v a="$ev0" -v b="$ev1" -v s="$secs" 'BEGIN {printf "%.0f", (b - a) / s}')
 		kill -TERM "$watcher" && wait "$watcher" || true
 		sysctl -qw kernel.bpf_stats_enabled="$bpf_stats0"
@@ -310,8 +314,8 @@ run() {
 	esac
 	[[ -n $watcher ]] && cpu_k=$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$nreq" \
 		'BEGIN {printf "%.1f", 1000 * 1000 * d / hz / n}')
-	printf '{"target":"%s","client":"%s","size":%s,"mode":"%s","rps":%s,"client_cpu_us_per_req":%s,"events_per_sec":%s,"lost_events":%s,"cpu_pct":%s,"cpu_ms_per_1k_req":%s,"rss_mb":%s,"programs":%s}\n' \
-		"$target" "$client_kind" "$size" "$mode" "$rps" "$ccpu" "$events" "$lost" "$cpu" "$cpu_k" "$rss" "$progs"
+	printf '{"target":"%s","client":"%s","size":%s,"mode":"%s","rps":%s,"client_cpu_us_per_req":%s,"events_per_sec":%s,"lost_events":%s,"cpu_pct":%s,"cpu_ms_per_1k_req":%s,"rss_mb":%s,"programs":%s,"yield":%s}\n' \
+		"$target" "$client_kind" "$size" "$mode" "$rps" "$ccpu" "$events" "$lost" "$cpu" "$cpu_k" "$rss" "$progs" "$yielded"
 }
 
 echo "run-capture: warm-up" >&2
@@ -324,7 +328,7 @@ for ((rep = 1; rep <= reps; rep++)); do
 		for client in $kinds; do
 			for size in 1024 65536; do
 				for mode in "${modes[@]}"; do
-					[[ $client == bun && $mode != none && $mode != agent ]] && continue
+					[[ $client == bun && $mode != none && $mode != agent* ]] && continue
 					echo "run-capture: round $rep/$reps, $target watched, $client client, ${size}-byte POSTs, $mode, ${secs}s" >&2
 					run "$size" "$mode" "$rep" "$client" "$target" >>"$work/rows.jsonl"
 				done
@@ -362,9 +366,11 @@ for (const size of [...new Set(runs.map((r) => r.size))])
 			runs: rs.map((r) => r.rps) };
 		// agent vs bpftrace within each round (the same minute of load), then the median
 		const bt = runs.filter((r) => same(r, row) && r.mode === 'bpftrace');
-		if (mode === 'agent' && bt.length)
+		if (mode.startsWith('agent') && bt.length)
 			row.ratio_to_bpftrace = +median(rs.map((r, i) => bt[i] ? r.rps / bt[i].rps : null)).toFixed(3);
-		if (mode === 'agent') {
+		if (mode.startsWith('agent')) {
+			// how often the yielding capture thread was raised back to the normal class
+			row.yield = rs.map((r) => r.yield);
 			row.programs = {};
 			for (const name of [...new Set(rs.flatMap((r) => Object.keys(r.programs ?? {})))])
 				row.programs[name] = { calls_per_req: median(rs.map((r) => r.programs?.[name]?.calls_per_req ?? null)),
@@ -393,5 +399,8 @@ for (const x of doc.results)
 console.log("\nagent BPF programs (bpf_stats, medians): calls per request, ns per call");
 for (const x of doc.results.filter((x) => x.programs))
 	for (const [name, p] of Object.entries(x.programs).sort())
-		line([x.target, x.client, x.size, name, p.calls_per_req, p.ns_per_call], [6, 6, 7, 18, 12, 8]);'
+		line([x.target, x.client, x.size, name, p.calls_per_req, p.ns_per_call], [6, 6, 7, 18, 12, 8]);
+console.log("\ncapture thread raised to the normal CPU class (agent with yield_cpu), per run: times, seconds");
+for (const x of doc.results.filter((x) => x.mode === "agent" && x.yield))
+	line([x.target, x.client, x.size, x.yield.map((y) => y ? `${y.raises}x ${y.raised_s}s` : "-").join(", ")], [6, 6, 7, 40]);'
 echo "run-capture: results in bench/results/capture.json"
