@@ -135,7 +135,7 @@ static size_t next_tail(const uint8_t *in, size_t i, size_t len, size_t c)
 	return len - c;
 }
 
-static size_t span_portable(const uint8_t *in, size_t i, size_t len)
+static size_t run_span_portable(const uint8_t *in, size_t i, size_t len)
 {
 	for (; len - i >= 64; i += 64) {
 		uint64_t m = ~mask_portable(in + i);
@@ -146,7 +146,7 @@ static size_t span_portable(const uint8_t *in, size_t i, size_t len)
 	return span_tail(in, i, len);
 }
 
-static size_t next_portable(const uint8_t *in, size_t i, size_t len)
+static size_t run_next_portable(const uint8_t *in, size_t i, size_t len)
 {
 	size_t c = 0, at;
 
@@ -198,7 +198,7 @@ AVX2 uint64_t cs_runchars_mask_avx2(const uint8_t *p)
 }
 
 /* Long runs are the costly case: 64 bytes are tested at once, the mask only built at the end. */
-AVX2 static size_t span_avx2(const uint8_t *in, size_t i, size_t len)
+AVX2 static size_t run_span_avx2(const uint8_t *in, size_t i, size_t len)
 {
 	const __m256i zero = _mm256_setzero_si256();
 
@@ -211,7 +211,7 @@ AVX2 static size_t span_avx2(const uint8_t *in, size_t i, size_t len)
 	return span_tail(in, i, len);
 }
 
-AVX2 static size_t next_avx2(const uint8_t *in, size_t i, size_t len)
+AVX2 static size_t run_next_avx2(const uint8_t *in, size_t i, size_t len)
 {
 	size_t c = 0, at;
 
@@ -226,18 +226,18 @@ size_t cs_runchars_span(bool avx2, const uint8_t *in, size_t i, size_t len)
 {
 #ifdef CS_RUNCHARS_HAVE_AVX2
 	if (avx2)
-		return span_avx2(in, i, len);
+		return run_span_avx2(in, i, len);
 #endif
 	(void)avx2;
-	return span_portable(in, i, len);
+	return run_span_portable(in, i, len);
 }
 
 size_t cs_runchars_next(bool avx2, const uint8_t *in, size_t i, size_t len)
 {
 #ifdef CS_RUNCHARS_HAVE_AVX2
 	if (avx2)
-		return next_avx2(in, i, len);
+		return run_next_avx2(in, i, len);
 #endif
 	(void)avx2;
-	return next_portable(in, i, len);
+	return run_next_portable(in, i, len);
 }
