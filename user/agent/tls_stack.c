@@ -93,14 +93,12 @@ static uint64_t cheaper_site(const char *path, uint64_t at)
 #endif
 }
 
-/* One uprobe at the function's cheaper site (cs_tls_links_add). */
+/* One uprobe at that file offset of path, or past the start of func when it is set. */
 static struct bpf_link *uprobe(struct bpf_program *prog, const char *path, const char *func,
 			       uint64_t offset, bool retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = retprobe);
 
-	if (!func)
-		offset += cheaper_site(path, offset);
 	return bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)offset, &o);
 }
 
@@ -132,6 +130,9 @@ int cs_tls_links_add(struct cs_tls_links *ls, struct bpf_program *entry, struct 
 
 	if (ls->cap - ls->n < (ret ? 2u : 1u))
 		return -ENOSPC;
+	/* one site for both: the function's first bytes are read once */
+	if (!func)
+		offset += cheaper_site(path, offset);
 	in = uprobe(entry, path, func, offset, false);
 	if (!in)
 		return attach_error();
