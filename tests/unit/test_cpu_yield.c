@@ -2,8 +2,9 @@
 /*
  * test_cpu_yield.c - the capture thread's CPU class (user/agent/cpu_yield.c)
  * against a real BPF ring buffer map: idle while it keeps up, raised by a long
- * pass, lowered after a calm second, normal when disabled or stopped. The
- * backlog and starvation rules need records in the ring: test_agent_yield.sh.
+ * pass or by starving (a normal-class thread spinning on its CPU), lowered
+ * after a calm second, normal when disabled or stopped. The backlog rule
+ * needs records in the ring: test_agent_yield.sh.
  * Needs root (a BPF map): skipped without it, failed when CI=true.
  */
 #include <setjmp.h>
@@ -13,7 +14,9 @@
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +100,66 @@ static void test_idle_raised_lowered(void **state)
 	close(fd);
 }
 
+static atomic_bool spinning;
+
+static void *spin(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&spinning))
+		;
+	return NULL;
+}
+
+/* A normal-class thread spinning on this thread's CPU, started in the normal class. */
+static pthread_t start_spinner(const cpu_set_t *cpu)
+{
+	pthread_attr_t at;
+	pthread_t t;
+
+	atomic_store(&spinning, true);
+	pthread_attr_init(&at);
+	pthread_attr_setinheritsched(&at, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&at, SCHED_OTHER);
+	pthread_attr_setaffinity_np(&at, sizeof(*cpu), cpu);
+	assert_int_equal(pthread_create(&t, &at, spin, NULL), 0);
+	pthread_attr_destroy(&at);
+	return t;
+}
+
+static void test_starved_raised(void **state)
+{
+	struct cs_cpu_yield_stats st;
+	cpu_set_t one, all;
+	char err[256];
+	int fd = ring_or_skip(), c = SCHED_IDLE;
+	struct cs_cpu_yield *y = cs_cpu_yield_start(fd, RING, true, err, sizeof(err));
+	struct timespec t0, t;
+	pthread_t spinner;
+
+	(void)state;
+	assert_non_null(y);
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	spinner = start_spinner(&one);
+	/* runnable in the idle class behind a normal spinner: starved, so raised */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		c = sched_getscheduler(0);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (c == SCHED_IDLE && t.tv_sec - t0.tv_sec < 5);
+	atomic_store(&spinning, false);
+	pthread_join(spinner, NULL);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+	assert_int_equal(c, SCHED_OTHER);
+	cs_cpu_yield_get_stats(y, &st);
+	assert_int_equal(st.by_why[CS_YIELD_STARVED], 1);
+	assert_int_equal(st.by_why[CS_YIELD_LONG_PASS] + st.by_why[CS_YIELD_BACKLOG], 0);
+	cs_cpu_yield_stop(y);
+	close(fd);
+}
+
 static void test_start_disabled(void **state)
 {
 	char err[256];
@@ -133,6 +196,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idle_raised_lowered),
+		cmocka_unit_test(test_starved_raised),
 		cmocka_unit_test(test_start_disabled),
 		cmocka_unit_test(test_bad_fd),
 	};

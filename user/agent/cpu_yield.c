@@ -3,6 +3,7 @@
 #include "cpu_yield.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -16,12 +17,14 @@
 #define WATCH_NS (5 * 1000000ull)
 #define LONG_PASS_NS (20 * 1000000ull)
 #define STARVED_NS (150 * 1000000ull)
+#define WAITING_LOOKS 3 /* looks in a row that found the thread runnable outside a pass */
 #define CALM_NS (1000 * 1000000ull)
 
 struct cs_cpu_yield {
 	const volatile uint64_t *cons, *prod; /* the ring buffer's positions */
 	size_t page, ring_size;
 	pid_t tid;		/* the capture thread */
+	int stat_fd;		/* its /proc stat (the state: runnable or not); -1 */
 	uint64_t pass_start_ns; /* atomic; 0 while the capture thread waits */
 	pthread_mutex_t mu;	/* guards what follows */
 	pthread_cond_t cv;
@@ -69,7 +72,37 @@ static void lower_class(struct cs_cpu_yield *y, uint64_t now)
 /* What the watchdog tracks between two looks. */
 struct watch {
 	uint64_t last_cons, unmoved_since, calm_since;
+	unsigned waiting; /* looks in a row that found the thread runnable outside a pass */
 };
+
+/* Whether the capture thread is runnable (running, or waiting for a CPU). */
+static bool runnable(const struct cs_cpu_yield *y)
+{
+	char buf[512];
+	const char *p;
+	ssize_t n = y->stat_fd >= 0 ? pread(y->stat_fd, buf, sizeof(buf) - 1, 0) : -1;
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	return p && p[1] == ' ' && p[2] == 'R';
+}
+
+/*
+ * Starved: runnable outside a pass for WAITING_LOOKS looks in a row (woken,
+ * and not given a CPU: what the idle class gets on a saturated machine,
+ * found in ~15 ms; in a pass, the long-pass rule applies), or records left
+ * unread past the thread's own 100 ms timer.
+ */
+static bool starved(const struct cs_cpu_yield *y, struct watch *w, uint64_t pass, uint64_t now)
+{
+	if (!pass && runnable(y))
+		w->waiting++;
+	else
+		w->waiting = 0;
+	return w->waiting >= WAITING_LOOKS || now - w->unmoved_since >= STARVED_NS;
+}
 
 static void look(struct cs_cpu_yield *y, struct watch *w, uint64_t now)
 {
@@ -86,7 +119,7 @@ static void look(struct cs_cpu_yield *y, struct watch *w, uint64_t now)
 		why = CS_YIELD_BACKLOG;
 	else if (pass && now - pass >= LONG_PASS_NS)
 		why = CS_YIELD_LONG_PASS;
-	else if (now - w->unmoved_since >= STARVED_NS)
+	if (starved(y, w, pass, now) && why < 0)
 		why = CS_YIELD_STARVED;
 	if (why >= 0) {
 		raise_class(y, (enum cs_cpu_yield_why)why, now);
@@ -99,7 +132,8 @@ static void look(struct cs_cpu_yield *y, struct watch *w, uint64_t now)
 static void *run(void *arg)
 {
 	struct cs_cpu_yield *y = arg;
-	struct watch w = {.last_cons = 0, .unmoved_since = mono_ns(), .calm_since = mono_ns()};
+	uint64_t now = mono_ns();
+	struct watch w = {.unmoved_since = now, .calm_since = now};
 	struct timespec until;
 
 	pthread_mutex_lock(&y->mu);
@@ -127,6 +161,8 @@ static const volatile uint64_t *map_pos(int fd, size_t page, off_t off)
 
 static void unmap(struct cs_cpu_yield *y)
 {
+	if (y->stat_fd >= 0)
+		close(y->stat_fd);
 	if (y->cons)
 		munmap((void *)y->cons, y->page);
 	if (y->prod)
@@ -147,6 +183,7 @@ struct cs_cpu_yield *cs_cpu_yield_start(int ring_fd, size_t ring_size, bool enab
 	y->page = (size_t)sysconf(_SC_PAGESIZE);
 	y->ring_size = ring_size;
 	y->tid = gettid();
+	y->stat_fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
 	/* the kernel's layout: the consumer's page, then the producer's */
 	y->cons = map_pos(ring_fd, y->page, 0);
 	y->prod = map_pos(ring_fd, y->page, (off_t)y->page);

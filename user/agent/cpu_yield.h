@@ -14,10 +14,12 @@
  *     thread at 1/4, its own polling had not drained it);
  *   - one pass of the thread has lasted 20 ms (attaching probes, a burst,
  *     or a lock another thread waits on);
- *   - records have waited 150 ms with the consumer not moving (longer than
- *     the thread's own 100 ms timer: it is starved);
- * and lowers it again after a second with none of these. Threads it creates inherit its class: call
- * cs_cpu_yield_set_enabled(y, false) around code that starts threads.
+ *   - it is starved: runnable outside a pass at three looks in a row (woken
+ *     and given no CPU for ~15 ms), or records have waited 150 ms with the
+ *     consumer not moving (longer than its own 100 ms timer);
+ * and lowers it again after a second with none of these. Threads it
+ * creates inherit its class: call cs_cpu_yield_set_enabled(y, false)
+ * around code that starts threads.
  */
 #ifndef CLAWSEC_CPU_YIELD_H
 #define CLAWSEC_CPU_YIELD_H
@@ -29,7 +31,7 @@
 enum cs_cpu_yield_why {
 	CS_YIELD_BACKLOG,   /* the ring filled to 1/4 */
 	CS_YIELD_LONG_PASS, /* one pass ran 20 ms */
-	CS_YIELD_STARVED,   /* records waited 150 ms, the consumer did not move */
+	CS_YIELD_STARVED,   /* woken and given no CPU for ~15 ms, or records left 150 ms */
 	CS_YIELD_WHY_MAX,
 };
 
