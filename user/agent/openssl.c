@@ -2,8 +2,14 @@
 /*
  * openssl.c - the OpenSSL stack: binaries exporting SSL_write/SSL_read(_ex)
  * (libssl.so, official Node builds) get uprobes and uretprobes on them from
- * bpf/openssl.bpf.c, at the symbols' file offsets (so that cs_tls_uprobe can
- * move each onto a cheaper site; by name only when the offset is unknown).
+ * bpf/openssl.bpf.c, at the symbols' file offsets (so that cs_tls_links_add
+ * can move each onto a cheaper site; by name only when the offset is unknown).
+ *
+ * targets.c has already read the same symbols to classify the process, but
+ * the offsets are read again here, from the descriptor probes.c checked to
+ * hold the file the uprobes go into (open_checked): the classification read
+ * the file by path, earlier, once per process, and offsets taken from another
+ * file would put probes inside instructions.
  */
 #include "elfsym.h"
 #include "tls_stack.h"
