@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_cpu_yield.c - the capture thread's CPU class (user/agent/cpu_yield.c)
- * against a real BPF ring buffer map: idle while it keeps up, raised by a long
- * pass or by starving (a normal-class thread spinning on its CPU), lowered
- * after a calm second, normal when disabled or stopped. The backlog rule
- * needs records in the ring: test_agent_yield.sh.
+ * against a real BPF ring buffer map: normal at first, idle after a calm
+ * second, raised by a long pass or by starving (woken while a normal-class
+ * thread spins on its CPU), lowered after a calm second, normal when disabled
+ * or stopped, never touched without CAP_SYS_NICE. The backlog rule needs
+ * records in the ring: test_agent_yield.sh.
  * Needs root (a BPF map): skipped without it, failed when CI=true.
  */
 #include <setjmp.h>
@@ -14,12 +15,16 @@
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,7 +76,9 @@ static void test_idle_raised_lowered(void **state)
 
 	(void)state;
 	assert_non_null(y);
-	assert_int_equal(sched_getscheduler(0), SCHED_IDLE);
+	/* normal until the watchdog's first calm second, then idle */
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+	assert_int_equal(wait_class(SCHED_IDLE, 3000), SCHED_IDLE);
 	/* a pass that lasts: raised within a few watchdog looks */
 	cs_cpu_yield_busy(y, true);
 	assert_int_equal(wait_class(SCHED_OTHER, 500), SCHED_OTHER);
@@ -94,7 +101,7 @@ static void test_idle_raised_lowered(void **state)
 	cs_cpu_yield_get_stats(y, &st);
 	assert_false(st.enabled);
 	cs_cpu_yield_set_enabled(y, true);
-	assert_int_equal(sched_getscheduler(0), SCHED_IDLE);
+	assert_int_equal(wait_class(SCHED_IDLE, 3000), SCHED_IDLE);
 	cs_cpu_yield_stop(y);
 	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
 	close(fd);
@@ -131,19 +138,25 @@ static void test_starved_raised(void **state)
 	struct cs_cpu_yield_stats st;
 	cpu_set_t one, all;
 	char err[256];
-	int fd = ring_or_skip(), c = SCHED_IDLE;
+	int fd = ring_or_skip(), c;
 	struct cs_cpu_yield *y = cs_cpu_yield_start(fd, RING, true, err, sizeof(err));
 	struct timespec t0, t;
 	pthread_t spinner;
 
 	(void)state;
 	assert_non_null(y);
+	assert_int_equal(wait_class(SCHED_IDLE, 3000), SCHED_IDLE);
 	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
 	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 	spinner = start_spinner(&one);
-	/* runnable in the idle class behind a normal spinner: starved, so raised */
+	/*
+	 * Runnable in the idle class behind a normal-class spinner: given
+	 * little CPU, whole looks pass in which it does not run at all (its
+	 * schedstat run time unchanged), so it is raised as starved. Alone on
+	 * the CPU it would run at every look and never be.
+	 */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		c = sched_getscheduler(0);
@@ -152,11 +165,44 @@ static void test_starved_raised(void **state)
 	atomic_store(&spinning, false);
 	pthread_join(spinner, NULL);
 	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
-	assert_int_equal(c, SCHED_OTHER);
 	cs_cpu_yield_get_stats(y, &st);
+	cs_cpu_yield_stop(y);
+	close(fd);
+	assert_int_equal(c, SCHED_OTHER);
 	assert_int_equal(st.by_why[CS_YIELD_STARVED], 1);
 	assert_int_equal(st.by_why[CS_YIELD_LONG_PASS] + st.by_why[CS_YIELD_BACKLOG], 0);
-	cs_cpu_yield_stop(y);
+}
+
+/* Without CAP_SYS_NICE a thread cannot leave the idle class: it never enters it. */
+static void test_no_cap_sys_nice(void **state)
+{
+	int fd = ring_or_skip(), status = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct d[2];
+		struct rlimit rl = {0, 0};
+		char err[256] = "";
+		struct cs_cpu_yield *y;
+
+		if (syscall(SYS_capget, &h, d) || setrlimit(RLIMIT_NICE, &rl))
+			_exit(2);
+		d[CAP_SYS_NICE / 32].effective &= ~(1u << (CAP_SYS_NICE % 32));
+		if (syscall(SYS_capset, &h, d))
+			_exit(3);
+		y = cs_cpu_yield_start(fd, RING, true, err, sizeof(err));
+		_exit(y					     ? 4
+		      : !strstr(err, "CAP_SYS_NICE")	     ? 5
+		      : sched_getscheduler(0) != SCHED_OTHER ? 6
+							     : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 	close(fd);
 }
 
@@ -197,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idle_raised_lowered),
 		cmocka_unit_test(test_starved_raised),
+		cmocka_unit_test(test_no_cap_sys_nice),
 		cmocka_unit_test(test_start_disabled),
 		cmocka_unit_test(test_bad_fd),
 	};

@@ -52,6 +52,9 @@ struct agent {
 	struct cs_hold_stats hold_stats; /* as of the last refresh */
 	struct cs_cpu_yield *yield;	 /* NULL: the capture thread stays in the normal class */
 	struct cs_cpu_yield_stats yield_stats; /* as of the last refresh */
+	size_t ring_bytes;		       /* the ring buffer's data size */
+	size_t polled_bytes;		       /* records' bytes handled by the current poll */
+	uint64_t last_poll_ns;
 	struct cs_targets *targets;
 	struct cs_flows *flows;
 	struct cs_bin_key pinned[CS_AGENT_MAX_PINNED];

@@ -4,11 +4,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,20 +21,29 @@
 
 #define WATCH_NS (5 * 1000000ull)
 #define LONG_PASS_NS (20 * 1000000ull)
+#define FILL_NS (20 * 1000000ull) /* raised when the ring would be full this soon */
 #define STARVED_NS (150 * 1000000ull)
-#define WAITING_LOOKS 3 /* looks in a row that found the thread runnable outside a pass */
+#define WAITING_LOOKS 3 /* looks in a row that found it runnable and not run */
 #define CALM_NS (1000 * 1000000ull)
+
+/* What the watchdog tracks between two looks; reset when yielding starts. */
+struct watch {
+	uint64_t last_look, last_cons, last_prod, last_run_ns;
+	uint64_t unmoved_since, calm_since;
+	unsigned waiting; /* looks in a row that found it runnable, not run */
+};
 
 struct cs_cpu_yield {
 	const volatile uint64_t *cons, *prod; /* the ring buffer's positions */
 	size_t page, ring_size;
 	pid_t tid;		/* the capture thread */
-	int stat_fd;		/* its /proc stat (the state: runnable or not); -1 */
+	int stat_fd, sched_fd;	/* its /proc stat (state) and schedstat (time run); -1 */
 	uint64_t pass_start_ns; /* atomic; 0 while the capture thread waits */
 	pthread_mutex_t mu;	/* guards what follows */
 	pthread_cond_t cv;
 	bool stop, enabled, raised;
-	uint64_t raised_at_ns;
+	uint64_t raised_at_ns; /* when a rule raised it; 0: not raised by a rule */
+	struct watch w;
 	struct cs_cpu_yield_stats st;
 	pthread_t thread;
 };
@@ -49,6 +63,22 @@ static int set_class(pid_t tid, int policy)
 	return sched_setscheduler(tid, policy, &sp) ? -errno : 0;
 }
 
+/*
+ * Leaving SCHED_IDLE takes CAP_SYS_NICE, or an RLIMIT_NICE that allows nice
+ * 0 (20): without either a thread that went down could never come back.
+ */
+static bool may_leave_idle(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	struct rlimit rl;
+
+	if (!syscall(SYS_capget, &h, d) &&
+	    (d[CAP_SYS_NICE / 32].effective >> (CAP_SYS_NICE % 32)) & 1)
+		return true;
+	return !getrlimit(RLIMIT_NICE, &rl) && rl.rlim_cur >= 20;
+}
+
 /* Into the normal class for `why`; call with mu held. */
 static void raise_class(struct cs_cpu_yield *y, enum cs_cpu_yield_why why, uint64_t now)
 {
@@ -63,49 +93,78 @@ static void raise_class(struct cs_cpu_yield *y, enum cs_cpu_yield_why why, uint6
 /* Back to the idle class; call with mu held. */
 static void lower_class(struct cs_cpu_yield *y, uint64_t now)
 {
-	if (y->raised)
+	if (!y->raised || set_class(y->tid, SCHED_IDLE))
+		return;
+	if (y->raised_at_ns)
 		y->st.raised_ns += now - y->raised_at_ns;
-	if (set_class(y->tid, SCHED_IDLE) == 0)
-		y->raised = false;
+	y->raised = false;
 }
 
-/* What the watchdog tracks between two looks. */
-struct watch {
-	uint64_t last_cons, unmoved_since, calm_since;
-	unsigned waiting; /* looks in a row that found the thread runnable outside a pass */
-};
-
-/* Whether the capture thread is runnable (running, or waiting for a CPU). */
-static bool runnable(const struct cs_cpu_yield *y)
+/* A /proc file of the capture thread, read whole into buf; false if unreadable. */
+static bool read_proc(int fd, char *buf, size_t len)
 {
-	char buf[512];
-	const char *p;
-	ssize_t n = y->stat_fd >= 0 ? pread(y->stat_fd, buf, sizeof(buf) - 1, 0) : -1;
+	ssize_t n = fd >= 0 ? pread(fd, buf, len - 1, 0) : -1;
 
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-	return p && p[1] == ' ' && p[2] == 'R';
+	return true;
 }
 
 /*
- * Starved: runnable outside a pass for WAITING_LOOKS looks in a row (woken,
- * and not given a CPU: what the idle class gets on a saturated machine,
- * found in ~15 ms; in a pass, the long-pass rule applies), or records left
- * unread past the thread's own 100 ms timer.
+ * Runnable (state R) and not run since the last look (its run time, from
+ * schedstat, unchanged): woken and waiting for a CPU. Unknown (false) when
+ * /proc cannot be read.
+ */
+static bool waiting_for_cpu(const struct cs_cpu_yield *y, struct watch *w)
+{
+	char st[512], ss[96];
+	uint64_t run_ns = 0;
+	const char *p;
+	bool waiting;
+
+	if (!read_proc(y->stat_fd, st, sizeof(st)) || !read_proc(y->sched_fd, ss, sizeof(ss)) ||
+	    sscanf(ss, "%" SCNu64, &run_ns) != 1)
+		return false;
+	p = strrchr(st, ')'); /* the name may hold spaces and parentheses */
+	waiting = p && p[1] == ' ' && p[2] == 'R' && run_ns == w->last_run_ns;
+	w->last_run_ns = run_ns;
+	return waiting;
+}
+
+/*
+ * Falling behind: the ring holds 1/4 of its size (the kernel's wake-up
+ * point), or at the rate it fills it would be full within FILL_NS (a small
+ * ring, or a burst: the raise itself takes a look and a wake-up).
+ */
+static bool behind(const struct cs_cpu_yield *y, const struct watch *w, uint64_t avail,
+		   uint64_t prod, uint64_t now)
+{
+	uint64_t in = prod - w->last_prod, dt = now - w->last_look;
+
+	if (avail >= y->ring_size / 4)
+		return true;
+	return dt && in && (y->ring_size - avail) * dt / in < FILL_NS;
+}
+
+/*
+ * Starved: waiting for a CPU outside a pass at WAITING_LOOKS looks in a row
+ * (~15 ms: what the idle class gets on a saturated machine; in a pass the
+ * long-pass rule applies), or records left unread past the thread's own
+ * 100 ms timer (where /proc cannot tell).
  */
 static bool starved(const struct cs_cpu_yield *y, struct watch *w, uint64_t pass, uint64_t now)
 {
-	if (!pass && runnable(y))
+	if (!pass && waiting_for_cpu(y, w))
 		w->waiting++;
 	else
 		w->waiting = 0;
 	return w->waiting >= WAITING_LOOKS || now - w->unmoved_since >= STARVED_NS;
 }
 
-static void look(struct cs_cpu_yield *y, struct watch *w, uint64_t now)
+static void look(struct cs_cpu_yield *y, uint64_t now)
 {
+	struct watch *w = &y->w;
 	uint64_t cons = __atomic_load_n(y->cons, __ATOMIC_ACQUIRE);
 	uint64_t prod = __atomic_load_n(y->prod, __ATOMIC_ACQUIRE);
 	uint64_t pass = __atomic_load_n(&y->pass_start_ns, __ATOMIC_RELAXED);
@@ -114,17 +173,19 @@ static void look(struct cs_cpu_yield *y, struct watch *w, uint64_t now)
 
 	if (!avail || cons != w->last_cons)
 		w->unmoved_since = now;
-	w->last_cons = cons;
-	if (avail >= y->ring_size / 4)
+	if (behind(y, w, avail, prod, now))
 		why = CS_YIELD_BACKLOG;
 	else if (pass && now - pass >= LONG_PASS_NS)
 		why = CS_YIELD_LONG_PASS;
 	if (starved(y, w, pass, now) && why < 0)
 		why = CS_YIELD_STARVED;
+	w->last_cons = cons;
+	w->last_prod = prod;
+	w->last_look = now;
 	if (why >= 0) {
 		raise_class(y, (enum cs_cpu_yield_why)why, now);
 		w->calm_since = now;
-	} else if (y->raised && now - w->calm_since >= CALM_NS) {
+	} else if (now - w->calm_since >= CALM_NS) {
 		lower_class(y, now);
 	}
 }
@@ -132,12 +193,15 @@ static void look(struct cs_cpu_yield *y, struct watch *w, uint64_t now)
 static void *run(void *arg)
 {
 	struct cs_cpu_yield *y = arg;
-	uint64_t now = mono_ns();
-	struct watch w = {.unmoved_since = now, .calm_since = now};
 	struct timespec until;
 
 	pthread_mutex_lock(&y->mu);
 	while (!y->stop) {
+		if (!y->enabled) {
+			/* nothing to watch: no wake-ups until yielding starts again */
+			pthread_cond_wait(&y->cv, &y->mu);
+			continue;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += (long)WATCH_NS;
 		if (until.tv_nsec >= 1000000000L) {
@@ -146,7 +210,7 @@ static void *run(void *arg)
 		}
 		pthread_cond_timedwait(&y->cv, &y->mu, &until);
 		if (y->enabled && !y->stop)
-			look(y, &w, mono_ns());
+			look(y, mono_ns());
 	}
 	pthread_mutex_unlock(&y->mu);
 	return NULL;
@@ -159,14 +223,17 @@ static const volatile uint64_t *map_pos(int fd, size_t page, off_t off)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void unmap(struct cs_cpu_yield *y)
+static void release(struct cs_cpu_yield *y)
 {
-	if (y->stat_fd >= 0)
-		close(y->stat_fd);
 	if (y->cons)
 		munmap((void *)y->cons, y->page);
 	if (y->prod)
 		munmap((void *)y->prod, y->page);
+	if (y->stat_fd >= 0)
+		close(y->stat_fd);
+	if (y->sched_fd >= 0)
+		close(y->sched_fd);
+	free(y);
 }
 
 struct cs_cpu_yield *cs_cpu_yield_start(int ring_fd, size_t ring_size, bool enabled, char *err,
@@ -184,43 +251,46 @@ struct cs_cpu_yield *cs_cpu_yield_start(int ring_fd, size_t ring_size, bool enab
 	y->ring_size = ring_size;
 	y->tid = gettid();
 	y->stat_fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
+	y->sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 	/* the kernel's layout: the consumer's page, then the producer's */
 	y->cons = map_pos(ring_fd, y->page, 0);
 	y->prod = map_pos(ring_fd, y->page, (off_t)y->page);
 	if (!y->cons || !y->prod) {
 		cs_set_err(err, errlen, "cannot map the ring buffer's positions: %s",
 			   strerror(errno));
-		goto fail;
+		release(y);
+		return NULL;
 	}
-	/* prove the way back before taking the way down */
-	if ((e = set_class(y->tid, SCHED_IDLE)) || (e = set_class(y->tid, SCHED_OTHER))) {
-		set_class(y->tid, SCHED_OTHER);
-		cs_set_err(err, errlen, "cannot change the capture thread's class: %s",
-			   strerror(-e));
-		goto fail;
+	if (!may_leave_idle()) {
+		cs_set_err(err, errlen,
+			   "no CAP_SYS_NICE (nor RLIMIT_NICE 20) to leave the idle class");
+		release(y);
+		return NULL;
 	}
-	y->raised = true;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&y->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&y->mu, NULL);
+	y->raised = true; /* the normal class, until the watchdog's first calm second */
 	/* created in the normal class: the watchdog must never starve */
 	e = pthread_create(&y->thread, NULL, run, y);
 	if (e) {
 		cs_set_err(err, errlen, "cannot start the watchdog thread: %s", strerror(e));
 		pthread_cond_destroy(&y->cv);
 		pthread_mutex_destroy(&y->mu);
-		goto fail;
+		release(y);
+		return NULL;
 	}
 	cs_cpu_yield_set_enabled(y, enabled);
 	return y;
-fail:
-	unmap(y);
-	free(y);
-	return NULL;
 }
 
+/*
+ * Enabling starts in the normal class: the watchdog lowers the thread after
+ * a calm second (the pass that enabled it, attaching probes or reloading,
+ * is not held against it). Disabling puts it back in the normal class.
+ */
 void cs_cpu_yield_set_enabled(struct cs_cpu_yield *y, bool on)
 {
 	uint64_t now = mono_ns();
@@ -230,13 +300,19 @@ void cs_cpu_yield_set_enabled(struct cs_cpu_yield *y, bool on)
 	pthread_mutex_lock(&y->mu);
 	if (on && !y->enabled) {
 		y->enabled = true;
-		y->raised_at_ns = now;
-		lower_class(y, now);
+		y->w = (struct watch){.last_look = now,
+				      .last_cons = __atomic_load_n(y->cons, __ATOMIC_ACQUIRE),
+				      .last_prod = __atomic_load_n(y->prod, __ATOMIC_ACQUIRE),
+				      .unmoved_since = now,
+				      .calm_since = now};
+		pthread_cond_signal(&y->cv);
 	} else if (!on && y->enabled) {
-		if (y->raised)
+		if (y->raised && y->raised_at_ns)
 			y->st.raised_ns += now - y->raised_at_ns;
-		set_class(y->tid, SCHED_OTHER);
+		if (!y->raised)
+			set_class(y->tid, SCHED_OTHER);
 		y->raised = true;
+		y->raised_at_ns = 0;
 		y->enabled = false;
 	}
 	pthread_mutex_unlock(&y->mu);
@@ -256,7 +332,7 @@ void cs_cpu_yield_get_stats(struct cs_cpu_yield *y, struct cs_cpu_yield_stats *o
 	pthread_mutex_lock(&y->mu);
 	*out = y->st;
 	out->enabled = y->enabled;
-	if (y->enabled && y->raised)
+	if (y->enabled && y->raised && y->raised_at_ns)
 		out->raised_ns += mono_ns() - y->raised_at_ns;
 	pthread_mutex_unlock(&y->mu);
 }
@@ -273,6 +349,5 @@ void cs_cpu_yield_stop(struct cs_cpu_yield *y)
 	pthread_join(y->thread, NULL);
 	pthread_cond_destroy(&y->cv);
 	pthread_mutex_destroy(&y->mu);
-	unmap(y);
-	free(y);
+	release(y);
 }

@@ -8,18 +8,19 @@
  * right there: a busy HTTPS server lost 10-15% of its requests/s to it on a
  * 2-core machine (docs/capture.md, "Cost"). So the thread runs in the idle
  * scheduling class (SCHED_IDLE: CPU time no other task wants) while it keeps
- * up, and a watchdog thread puts it back in the normal class the moment it
- * does not:
- *   - the ring buffer holds 1/4 of its size or more (the kernel woke the
- *     thread at 1/4, its own polling had not drained it);
- *   - one pass of the thread has lasted 20 ms (attaching probes, a burst,
- *     or a lock another thread waits on);
- *   - it is starved: runnable outside a pass at three looks in a row (woken
- *     and given no CPU for ~15 ms), or records have waited 150 ms with the
+ * up, and a watchdog thread (normal class, a look every 5 ms) puts it back
+ * in the normal class the moment it does not:
+ *   - backlog: the ring holds 1/4 of its size (the kernel's wake-up point),
+ *     or at the rate it fills it would be full within 20 ms (a small ring);
+ *   - long pass: one pass of the thread has lasted 20 ms (attaching probes,
+ *     a burst, or a lock another thread waits on);
+ *   - starved: runnable and not run at three looks in a row (woken and
+ *     given no CPU for ~15 ms), or records left unread for 150 ms with the
  *     consumer not moving (longer than its own 100 ms timer);
- * and lowers it again after a second with none of these. Threads it
- * creates inherit its class: call cs_cpu_yield_set_enabled(y, false)
- * around code that starts threads.
+ * and lowers it again after a second with none of these. Yielding starts
+ * in the normal class, lowered after the first calm second. Threads the
+ * capture thread creates inherit its class: call
+ * cs_cpu_yield_set_enabled(y, false) around code that starts threads.
  */
 #ifndef CLAWSEC_CPU_YIELD_H
 #define CLAWSEC_CPU_YIELD_H
@@ -29,9 +30,9 @@
 #include <stdint.h>
 
 enum cs_cpu_yield_why {
-	CS_YIELD_BACKLOG,   /* the ring filled to 1/4 */
+	CS_YIELD_BACKLOG,   /* the ring filled to 1/4, or would be full within 20 ms */
 	CS_YIELD_LONG_PASS, /* one pass ran 20 ms */
-	CS_YIELD_STARVED,   /* woken and given no CPU for ~15 ms, or records left 150 ms */
+	CS_YIELD_STARVED,   /* runnable, not run for ~15 ms; or records left 150 ms */
 	CS_YIELD_WHY_MAX,
 };
 
@@ -48,8 +49,9 @@ struct cs_cpu_yield;
  * Call on the capture thread: it is the one moved between classes.
  * ring_fd is the BPF ring buffer map (its positions are mapped read-only),
  * ring_size its data size. NULL with a reason when the positions cannot be
- * mapped or the thread could not be raised back (no CAP_SYS_NICE): the
- * thread then stays in the normal class.
+ * mapped or the thread could not leave the idle class again (neither
+ * CAP_SYS_NICE nor an RLIMIT_NICE of 20): the thread then stays in the
+ * normal class, untouched.
  */
 struct cs_cpu_yield *cs_cpu_yield_start(int ring_fd, size_t ring_size, bool enabled, char *err,
 					size_t errlen);
