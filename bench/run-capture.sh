@@ -299,7 +299,7 @@ run() {
 		t1=$(cpu_ticks "$watcher")
 		ev1=$(json "$work/home/state.json" d.capture.events)
 		lost=$(json "$work/home/state.json" d.capture.ringbuf_full)
-		yielded=$(json "$work/home/state.json" 'JSON.stringify({raises: d.capture.yield_cpu.raises, raised_s: +d.capture.yield_cpu.raised_seconds.toFixed(2)})')
+		yielded=$(json "$work/home/state.json" 'JSON.stringify({raises: d.capture.yield_cpu.raises, why: d.capture.yield_cpu.raised_because, raised_s: +d.capture.yield_cpu.raised_seconds.toFixed(2)})')
 		events=$(awk -v a="$ev0" -v b="$ev1" -v s="$secs" 'BEGIN {printf "%.0f", (b - a) / s}')
 		kill -TERM "$watcher" && wait "$watcher" || true
 		sysctl -qw kernel.bpf_stats_enabled="$bpf_stats0"
@@ -402,5 +402,6 @@ for (const x of doc.results.filter((x) => x.programs))
 		line([x.target, x.client, x.size, name, p.calls_per_req, p.ns_per_call], [6, 6, 7, 18, 12, 8]);
 console.log("\ncapture thread raised to the normal CPU class (agent with yield_cpu), per run: times, seconds");
 for (const x of doc.results.filter((x) => x.mode === "agent" && x.yield))
-	line([x.target, x.client, x.size, x.yield.map((y) => y ? `${y.raises}x ${y.raised_s}s` : "-").join(", ")], [6, 6, 7, 40]);'
+	line([x.target, x.client, x.size, x.yield.map((y) => y ? `${y.raises}x ${y.raised_s}s` +
+		(y.raises ? ` (${Object.entries(y.why).filter(([, n]) => n).map(([k, n]) => k + " " + n).join(", ")})` : "") : "-").join("; ")], [6, 6, 7, 60]);'
 echo "run-capture: results in bench/results/capture.json"

@@ -21,7 +21,7 @@
 
 #define WATCH_NS (5 * 1000000ull)
 #define LONG_PASS_NS (20 * 1000000ull)
-#define FILL_NS (20 * 1000000ull) /* raised when the ring would be full this soon */
+#define FILL_NS (10 * 1000000ull) /* raised when the ring would be full this soon */
 #define STARVED_NS (150 * 1000000ull)
 #define WAITING_LOOKS 3 /* looks in a row that found it runnable and not run */
 #define CALM_NS (1000 * 1000000ull)

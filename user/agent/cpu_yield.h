@@ -11,7 +11,7 @@
  * up, and a watchdog thread (normal class, a look every 5 ms) puts it back
  * in the normal class the moment it does not:
  *   - backlog: the ring holds 1/4 of its size (the kernel's wake-up point),
- *     or at the rate it fills it would be full within 20 ms (a small ring);
+ *     or at the rate it fills it would be full within 10 ms (a small ring);
  *   - long pass: one pass of the thread has lasted 20 ms (attaching probes,
  *     a burst, or a lock another thread waits on);
  *   - starved: runnable and not run at three looks in a row (woken and
@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 enum cs_cpu_yield_why {
-	CS_YIELD_BACKLOG,   /* the ring filled to 1/4, or would be full within 20 ms */
+	CS_YIELD_BACKLOG,   /* the ring filled to 1/4, or would be full within 10 ms */
 	CS_YIELD_LONG_PASS, /* one pass ran 20 ms */
 	CS_YIELD_STARVED,   /* runnable, not run for ~15 ms; or records left 150 ms */
 	CS_YIELD_WHY_MAX,
