@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "need_bpf.h"
+
 #include <bpf/bpf.h>
 #include <linux/capability.h>
 #include <pthread.h>
@@ -34,17 +36,12 @@
 
 static int ring_or_skip(void)
 {
-	int fd = geteuid() == 0
-			 ? bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cs_test_rb", 0, 0, RING, NULL)
-			 : -1;
+	int fd;
 
-	if (fd >= 0)
-		return fd;
-	if (getenv("CI") && !strcmp(getenv("CI"), "true"))
-		fail_msg("no BPF ring buffer map (root needed), and CI=true forbids skipping");
-	fprintf(stderr, "skipped: no BPF ring buffer map (root needed)\n");
-	skip();
-	return -1;
+	need_bpf();
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "cs_test_rb", 0, 0, RING, NULL);
+	assert_true(fd >= 0);
+	return fd;
 }
 
 static void sleep_ms(long ms)
@@ -206,6 +203,37 @@ static void test_no_cap_sys_nice(void **state)
 	close(fd);
 }
 
+static void *hurry_other(void *y)
+{
+	cs_cpu_yield_hurry(y);
+	return NULL;
+}
+
+/* Before taking a lock: raised at once on the capture thread, never by another. */
+static void test_hurry(void **state)
+{
+	struct cs_cpu_yield_stats st;
+	char err[256];
+	int fd = ring_or_skip();
+	struct cs_cpu_yield *y = cs_cpu_yield_start(fd, RING, true, err, sizeof(err));
+	pthread_t t;
+
+	(void)state;
+	assert_non_null(y);
+	assert_int_equal(wait_class(SCHED_IDLE, 3000), SCHED_IDLE);
+	assert_int_equal(pthread_create(&t, NULL, hurry_other, y), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(sched_getscheduler(0), SCHED_IDLE);
+	cs_cpu_yield_hurry(y);
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+	cs_cpu_yield_get_stats(y, &st);
+	assert_int_equal(st.raises, 1);
+	assert_int_equal(st.by_why[CS_YIELD_LONG_PASS], 1);
+	assert_int_equal(wait_class(SCHED_IDLE, 3000), SCHED_IDLE);
+	cs_cpu_yield_stop(y);
+	close(fd);
+}
+
 static void test_start_disabled(void **state)
 {
 	char err[256];
@@ -241,11 +269,9 @@ static void test_bad_fd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idle_raised_lowered),
-		cmocka_unit_test(test_starved_raised),
-		cmocka_unit_test(test_no_cap_sys_nice),
-		cmocka_unit_test(test_start_disabled),
-		cmocka_unit_test(test_bad_fd),
+		cmocka_unit_test(test_idle_raised_lowered), cmocka_unit_test(test_starved_raised),
+		cmocka_unit_test(test_no_cap_sys_nice),	    cmocka_unit_test(test_hurry),
+		cmocka_unit_test(test_start_disabled),	    cmocka_unit_test(test_bad_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

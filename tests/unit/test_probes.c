@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "need_bpf.h"
+
 #include "probes.h"
 
 #define BODY_LEN 65536
@@ -100,22 +102,6 @@ struct env {
 	struct cs_probes *probes;
 	struct recs recs;
 };
-
-static void need_bpf(void)
-{
-	const char *why = NULL;
-
-	if (geteuid() != 0)
-		why = "needs root";
-	else if (access("/sys/kernel/btf/vmlinux", R_OK))
-		why = "kernel has no BTF";
-	if (!why)
-		return;
-	if (getenv("CI") && !strcmp(getenv("CI"), "true"))
-		fail_msg("eBPF capture test %s, and CI=true forbids skipping", why);
-	fprintf(stderr, "skipped: eBPF capture test %s\n", why);
-	skip();
-}
 
 static int node_path(char *buf, size_t len)
 {

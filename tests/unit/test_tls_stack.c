@@ -21,6 +21,8 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
+#include "need_bpf.h"
+
 #include "elfsym.h"
 #include "tls_stack.h"
 
@@ -30,22 +32,6 @@
 __attribute__((noinline, used)) int cs_test_probed(int x)
 {
 	return x * 3 + 1;
-}
-
-static void need_bpf(void)
-{
-	const char *why = NULL;
-
-	if (geteuid() != 0)
-		why = "needs root";
-	else if (access("/sys/kernel/btf/vmlinux", R_OK))
-		why = "kernel has no BTF";
-	if (!why)
-		return;
-	if (getenv("CI") && !strcmp(getenv("CI"), "true"))
-		fail_msg("eBPF test %s, and CI=true forbids skipping", why);
-	fprintf(stderr, "skipped: eBPF test %s\n", why);
-	skip();
 }
 
 /* The kernel's links that run prog (libbpf attaches uprobes as perf_event links). */

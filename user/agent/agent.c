@@ -166,7 +166,11 @@ static void on_finding(void *ctx, const struct cs_finding *f)
 	struct agent *a = ctx;
 	char src[sizeof(f->source)], dst[sizeof(f->dest)];
 
-	/* Capture findings come on the agent's thread, proxy ones on the proxy's. */
+	/*
+	 * Capture findings come on the agent's thread, proxy ones on the proxy's,
+	 * which must not wait for an idle-class holder of the lock.
+	 */
+	cs_cpu_yield_hurry(a->yield);
 	pthread_mutex_lock(&a->mu);
 	if (a->log)
 		cs_jsonl_append_finding(a->log, f);

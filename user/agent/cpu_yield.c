@@ -324,6 +324,18 @@ void cs_cpu_yield_busy(struct cs_cpu_yield *y, bool busy)
 		__atomic_store_n(&y->pass_start_ns, busy ? mono_ns() : 0, __ATOMIC_RELAXED);
 }
 
+void cs_cpu_yield_hurry(struct cs_cpu_yield *y)
+{
+	if (!y || gettid() != y->tid)
+		return;
+	pthread_mutex_lock(&y->mu);
+	if (y->enabled) {
+		raise_class(y, CS_YIELD_LONG_PASS, mono_ns());
+		y->w.calm_since = mono_ns(); /* then a calm second, as after any raise */
+	}
+	pthread_mutex_unlock(&y->mu);
+}
+
 void cs_cpu_yield_get_stats(struct cs_cpu_yield *y, struct cs_cpu_yield_stats *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -58,6 +58,13 @@ struct cs_cpu_yield *cs_cpu_yield_start(int ring_fd, size_t ring_size, bool enab
 void cs_cpu_yield_set_enabled(struct cs_cpu_yield *y, bool on);
 /* The capture thread starts (true) or ends (false) a pass of work. NULL: no-op. */
 void cs_cpu_yield_busy(struct cs_cpu_yield *y, bool busy);
+/*
+ * Called by any thread before it takes a lock another thread may wait on
+ * (the findings log): when it is the capture thread in the idle class, it is
+ * raised at once (counted as a long pass) rather than after 20 ms. NULL and
+ * other threads: no-op.
+ */
+void cs_cpu_yield_hurry(struct cs_cpu_yield *y);
 void cs_cpu_yield_get_stats(struct cs_cpu_yield *y, struct cs_cpu_yield_stats *out);
 /* Back to the normal class, the watchdog joined, y freed. NULL: no-op. */
 void cs_cpu_yield_stop(struct cs_cpu_yield *y);
