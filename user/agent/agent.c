@@ -25,7 +25,6 @@
 #include "tls_libs.h"
 
 #define TICK_MS 100
-#define DRAIN_MS 5	/* poll at least this often while plaintext flows (bpf/core.bpf.h) */
 #define STATE_EVERY 10	/* ticks: state.json about once a second */
 #define RESCAN_EVERY 20 /* ticks: /proc walk every two seconds */
 #define YOUNG_MS 3000	/* targets this fresh from exec are re-checked for libssl every tick */
@@ -805,11 +804,12 @@ static void teardown(struct agent *a)
 
 /*
  * Plaintext records do not wake this loop (bpf/core.bpf.h, submit_data): it
- * polls. Once a poll finds none it sleeps until a wake-up, a signal or the
- * tick. While they flow the next poll comes when, at the rate just seen,
- * 1/16 of the ring will wait: DRAIN_MS at most, 1 ms at least. (5 ms of a
- * server taking 64 KiB requests, ~350 MB/s, is 1.7 MB: close to the kernel's
- * wake-up at 1/4 of the default 8 MiB ring, which the traced process pays.)
+ * polls. The next poll comes when, at the rate the last one saw, 1/16 of
+ * the ring will wait (1 ms at the soonest), so the kernel's wake-up at 1/4,
+ * which the traced process pays, stays rare: a server taking 64 KiB
+ * requests (~350 MB/s) is polled every ~1.5 ms. When that is later than the
+ * tick (a fetch() client at a few MB/s), or a poll finds nothing, the loop
+ * sleeps until a wake-up, a signal or the tick (TICK_MS), as before.
  * Returns the wait in ms, or -1.
  */
 static int poll_ring(struct agent *a)
@@ -820,14 +820,14 @@ static int poll_ring(struct agent *a)
 	a->polled_bytes = 0;
 	n = cs_probes_poll(a->probes, 0, on_record, a);
 	a->last_poll_ns = now;
-	if (n <= 0)
+	if (n <= 0 || !a->polled_bytes)
 		return -1;
 	if (since > 1000000000ull)
 		since = 1000000000ull;
-	wait_ns = a->polled_bytes ? a->ring_bytes / 16 * since / a->polled_bytes : since;
-	if (wait_ns < 1000000ull)
-		return 1;
-	return wait_ns < DRAIN_MS * 1000000ull ? (int)(wait_ns / 1000000ull) : DRAIN_MS;
+	wait_ns = a->ring_bytes / 16 * since / a->polled_bytes;
+	if (wait_ns >= TICK_MS * 1000000ull)
+		return -1;
+	return wait_ns < 1000000ull ? 1 : (int)(wait_ns / 1000000ull);
 }
 
 /* The sooner of two waits (-1: none). */
