@@ -19,18 +19,26 @@
 
 #include "errbuf.h"
 
-#define WATCH_NS (5 * 1000000ull)
+/*
+ * A look costs ~30-40 us of CPU on these VMs (the timer's wake-up, two /proc
+ * reads): every 5 ms that is ~0.7% of a core all day. So the watchdog looks
+ * as often as the ring could get into trouble: when 1/8 of it would fill at
+ * the rate the producer moves, between 5 and 50 ms.
+ */
+#define LOOK_MIN_NS (5 * 1000000ull)
+#define LOOK_MAX_NS (50 * 1000000ull)
 #define LONG_PASS_NS (20 * 1000000ull)
 #define FILL_NS (10 * 1000000ull) /* raised when the ring would be full this soon */
 #define STARVED_NS (150 * 1000000ull)
-#define WAITING_LOOKS 3 /* looks in a row that found it runnable and not run */
+#define WAITING_NS (15 * 1000000ull) /* runnable and not run this long: starved */
 #define CALM_NS (1000 * 1000000ull)
 
 /* What the watchdog tracks between two looks; reset when yielding starts. */
 struct watch {
 	uint64_t last_look, last_cons, last_prod, last_run_ns;
 	uint64_t unmoved_since, calm_since;
-	unsigned waiting; /* looks in a row that found it runnable, not run */
+	uint64_t waiting_since; /* runnable and not run since this look; 0: ran */
+	uint64_t period;	/* until the next look */
 };
 
 struct cs_cpu_yield {
@@ -148,18 +156,31 @@ static bool behind(const struct cs_cpu_yield *y, const struct watch *w, uint64_t
 }
 
 /*
- * Starved: waiting for a CPU outside a pass at WAITING_LOOKS looks in a row
- * (~15 ms: what the idle class gets on a saturated machine; in a pass the
- * long-pass rule applies), or records left unread past the thread's own
- * 100 ms timer (where /proc cannot tell).
+ * Starved: outside a pass, runnable and not run for WAITING_NS (what the idle
+ * class gets on a saturated machine; in a pass the long-pass rule applies),
+ * or records left unread past the thread's own 100 ms timer (where /proc
+ * cannot tell). A consumer that moved since the last look ran: /proc is not
+ * read then.
  */
-static bool starved(const struct cs_cpu_yield *y, struct watch *w, uint64_t pass, uint64_t now)
+static bool starved(const struct cs_cpu_yield *y, struct watch *w, uint64_t cons, uint64_t pass,
+		    uint64_t now)
 {
-	if (!pass && waiting_for_cpu(y, w))
-		w->waiting++;
-	else
-		w->waiting = 0;
-	return w->waiting >= WAITING_LOOKS || now - w->unmoved_since >= STARVED_NS;
+	if (!pass && cons == w->last_cons && waiting_for_cpu(y, w)) {
+		if (!w->waiting_since)
+			w->waiting_since = w->last_look;
+	} else {
+		w->waiting_since = 0;
+	}
+	return (w->waiting_since && now - w->waiting_since >= WAITING_NS) ||
+	       now - w->unmoved_since >= STARVED_NS;
+}
+
+/* Until the next look: while 1/8 of the ring would fill at the rate just seen. */
+static uint64_t look_period(const struct cs_cpu_yield *y, uint64_t in, uint64_t dt)
+{
+	uint64_t t = in ? y->ring_size / 8 * dt / in : LOOK_MAX_NS;
+
+	return t < LOOK_MIN_NS ? LOOK_MIN_NS : t > LOOK_MAX_NS ? LOOK_MAX_NS : t;
 }
 
 static void look(struct cs_cpu_yield *y, uint64_t now)
@@ -177,8 +198,9 @@ static void look(struct cs_cpu_yield *y, uint64_t now)
 		why = CS_YIELD_BACKLOG;
 	else if (pass && now - pass >= LONG_PASS_NS)
 		why = CS_YIELD_LONG_PASS;
-	if (starved(y, w, pass, now) && why < 0)
+	if (starved(y, w, cons, pass, now) && why < 0)
 		why = CS_YIELD_STARVED;
+	w->period = look_period(y, prod - w->last_prod, now - w->last_look);
 	w->last_cons = cons;
 	w->last_prod = prod;
 	w->last_look = now;
@@ -203,7 +225,8 @@ static void *run(void *arg)
 			continue;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += (long)WATCH_NS;
+		until.tv_sec += (time_t)(y->w.period / 1000000000ull);
+		until.tv_nsec += (long)(y->w.period % 1000000000ull);
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
@@ -304,7 +327,8 @@ void cs_cpu_yield_set_enabled(struct cs_cpu_yield *y, bool on)
 				      .last_cons = __atomic_load_n(y->cons, __ATOMIC_ACQUIRE),
 				      .last_prod = __atomic_load_n(y->prod, __ATOMIC_ACQUIRE),
 				      .unmoved_since = now,
-				      .calm_since = now};
+				      .calm_since = now,
+				      .period = LOOK_MIN_NS};
 		pthread_cond_signal(&y->cv);
 	} else if (!on && y->enabled) {
 		if (y->raised && y->raised_at_ns)

@@ -8,15 +8,16 @@
  * right there: a busy HTTPS server lost 10-15% of its requests/s to it on a
  * 2-core machine (docs/capture.md, "Cost"). So the thread runs in the idle
  * scheduling class (SCHED_IDLE: CPU time no other task wants) while it keeps
- * up, and a watchdog thread (normal class, a look every 5 ms) puts it back
+ * up, and a watchdog thread (normal class; a look every 5 to 50 ms, as
+ * often as 1/8 of the ring would fill at the producer's rate) puts it back
  * in the normal class the moment it does not:
  *   - backlog: the ring holds 1/4 of its size (the kernel's wake-up point),
  *     or at the rate it fills it would be full within 10 ms (a small ring);
  *   - long pass: one pass of the thread has lasted 20 ms (attaching probes,
  *     a burst, or a lock another thread waits on);
- *   - starved: runnable and not run at three looks in a row (woken and
- *     given no CPU for ~15 ms), or records left unread for 150 ms with the
- *     consumer not moving (longer than its own 100 ms timer);
+ *   - starved: runnable and not run for 15 ms or more (woken and given no
+ *     CPU), or records left unread for 150 ms with the consumer not moving
+ *     (longer than its own 100 ms timer);
  * and lowers it again after a second with none of these. Yielding starts
  * in the normal class, lowered after the first calm second. Threads the
  * capture thread creates inherit its class: call
