@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "logstore.h"
 #include "metrics.h"
+#include "procstat.h"
 #include "ship.h"
 #include "tls_libs.h"
 
@@ -60,14 +61,6 @@ const char *cs_agent_privilege_problem(void)
 	if (has_cap(d, CAP_SYS_ADMIN) || (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON)))
 		return NULL;
 	return "needs root (or CAP_BPF and CAP_PERFMON) to load eBPF probes";
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- configuration ---- */
@@ -485,7 +478,7 @@ static void tick(struct agent *a)
 
 	if (read(a->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
-	cs_flows_tick(a->flows, mono_ns());
+	cs_flows_tick(a->flows, cs_mono_ns());
 	cs_targets_recheck_tls(a->targets, YOUNG_MS);
 	a->ticks++;
 	if (a->ticks % RESCAN_EVERY == 0) {
@@ -814,7 +807,7 @@ static void teardown(struct agent *a)
  */
 static int poll_ring(struct agent *a)
 {
-	uint64_t now = mono_ns(), since = now - a->last_poll_ns, wait_ns;
+	uint64_t now = cs_mono_ns(), since = now - a->last_poll_ns, wait_ns;
 	int n;
 
 	a->polled_bytes = 0;

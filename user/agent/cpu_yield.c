@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "procstat.h"
 
 /*
  * A look costs ~30-40 us of CPU on these VMs (the timer's wake-up, two /proc
@@ -55,14 +56,6 @@ struct cs_cpu_yield {
 	struct cs_cpu_yield_stats st;
 	pthread_t thread;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int set_class(pid_t tid, int policy)
 {
@@ -134,8 +127,8 @@ static bool waiting_for_cpu(const struct cs_cpu_yield *y, struct watch *w)
 	if (!read_proc(y->stat_fd, st, sizeof(st)) || !read_proc(y->sched_fd, ss, sizeof(ss)) ||
 	    sscanf(ss, "%" SCNu64, &run_ns) != 1)
 		return false;
-	p = strrchr(st, ')'); /* the name may hold spaces and parentheses */
-	waiting = p && p[1] == ' ' && p[2] == 'R' && run_ns == w->last_run_ns;
+	p = cs_procstat_field(st, 3); /* the state */
+	waiting = p && *p == 'R' && run_ns == w->last_run_ns;
 	w->last_run_ns = run_ns;
 	return waiting;
 }
@@ -233,7 +226,7 @@ static void *run(void *arg)
 		}
 		pthread_cond_timedwait(&y->cv, &y->mu, &until);
 		if (y->enabled && !y->stop)
-			look(y, mono_ns());
+			look(y, cs_mono_ns());
 	}
 	pthread_mutex_unlock(&y->mu);
 	return NULL;
@@ -316,7 +309,7 @@ struct cs_cpu_yield *cs_cpu_yield_start(int ring_fd, size_t ring_size, bool enab
  */
 void cs_cpu_yield_set_enabled(struct cs_cpu_yield *y, bool on)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = cs_mono_ns();
 
 	if (!y)
 		return;
@@ -345,7 +338,7 @@ void cs_cpu_yield_set_enabled(struct cs_cpu_yield *y, bool on)
 void cs_cpu_yield_busy(struct cs_cpu_yield *y, bool busy)
 {
 	if (y)
-		__atomic_store_n(&y->pass_start_ns, busy ? mono_ns() : 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&y->pass_start_ns, busy ? cs_mono_ns() : 0, __ATOMIC_RELAXED);
 }
 
 void cs_cpu_yield_hurry(struct cs_cpu_yield *y)
@@ -354,8 +347,8 @@ void cs_cpu_yield_hurry(struct cs_cpu_yield *y)
 		return;
 	pthread_mutex_lock(&y->mu);
 	if (y->enabled) {
-		raise_class(y, CS_YIELD_LONG_PASS, mono_ns());
-		y->w.calm_since = mono_ns(); /* then a calm second, as after any raise */
+		raise_class(y, CS_YIELD_LONG_PASS, cs_mono_ns());
+		y->w.calm_since = cs_mono_ns(); /* then a calm second, as after any raise */
 	}
 	pthread_mutex_unlock(&y->mu);
 }
@@ -369,7 +362,7 @@ void cs_cpu_yield_get_stats(struct cs_cpu_yield *y, struct cs_cpu_yield_stats *o
 	*out = y->st;
 	out->enabled = y->enabled;
 	if (y->enabled && y->raised && y->raised_at_ns)
-		out->raised_ns += mono_ns() - y->raised_at_ns;
+		out->raised_ns += cs_mono_ns() - y->raised_at_ns;
 	pthread_mutex_unlock(&y->mu);
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "procstat.h"
 
 #define BEAT_MS 100
 #define HOLD_KEYS 1024 /* the kernel map's size (HOLD_MAX) */
@@ -33,14 +34,6 @@ struct cs_holds {
 	__u32 keys[HOLD_KEYS];
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* /proc/PID/stat field 22 (start time in ticks) of the process now at pid. */
 static int start_ticks(uint32_t pid, unsigned long long *out)
 {
@@ -58,12 +51,8 @@ static int start_ticks(uint32_t pid, unsigned long long *out)
 	if (n <= 0)
 		return -EIO;
 	buf[n] = '\0';
-	/* comm may hold spaces and ')': fields are counted after the last ')' */
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++) {
-		p = strchr(p + 1, ' ');
-	}
-	if (!p || sscanf(p + 1, "%llu", out) != 1)
+	p = cs_procstat_field(buf, 22);
+	if (!p || sscanf(p, "%llu", out) != 1)
 		return -EIO;
 	return 0;
 }
@@ -87,7 +76,7 @@ static int resume_pid(const struct cs_holds *h, uint32_t tgid, uint64_t start_ns
 
 static void account(struct cs_holds *h, const struct cs_hold *hd, enum why why, int e)
 {
-	uint64_t now = mono_ns(), d = now > hd->since_ns ? now - hd->since_ns : 0;
+	uint64_t now = cs_mono_ns(), d = now > hd->since_ns ? now - hd->since_ns : 0;
 
 	h->st.total_ns += d;
 	if (d > h->st.max_ns)
@@ -131,7 +120,7 @@ static void release(struct cs_holds *h, uint32_t tgid, const struct cs_hold *wan
 /* Every hold older than max_age_ns (0: all of them). Call with h->mu held. */
 static void sweep(struct cs_holds *h, uint64_t max_age_ns, enum why why)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = cs_mono_ns();
 	size_t n = 0;
 	__u32 key, *prev = NULL;
 
@@ -160,7 +149,7 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&h->mu);
 	while (!h->stop) {
-		h->m.ctl->heartbeat_ns = mono_ns();
+		h->m.ctl->heartbeat_ns = cs_mono_ns();
 		sweep(h, h->deadline_ns, WHY_LATE);
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += BEAT_MS * 1000000L;
@@ -230,7 +219,7 @@ struct cs_holds *cs_holds_start(const struct cs_hold_maps *m, uint32_t deadline_
 	e = init_sync(h);
 	if (!e) {
 		h->m.ctl->agent_tgid = (__u32)getpid();
-		h->m.ctl->heartbeat_ns = mono_ns();
+		h->m.ctl->heartbeat_ns = cs_mono_ns();
 		e = start_thread(h);
 	}
 	if (e) {

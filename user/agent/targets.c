@@ -19,6 +19,7 @@
 #include "elfsym.h"
 #include "tls_stack.h"
 #include "fsutil.h"
+#include "procstat.h"
 #include "v2source.h"
 
 #define PROC "/proc"
@@ -206,7 +207,8 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 static int read_stat(int pid, struct procinfo *pi)
 {
 	char path[PATH_MAX], buf[1024];
-	char *open_p, *close_p, *p;
+	char *open_p, *close_p;
+	const char *p;
 
 	snprintf(path, sizeof(path), "%s/%d/stat", PROC, pid);
 	if (read_small(path, buf, sizeof(buf)) <= 0)
@@ -216,13 +218,7 @@ static int read_stat(int pid, struct procinfo *pi)
 	if (!open_p || !close_p || close_p < open_p)
 		return -1;
 	snprintf(pi->comm, sizeof(pi->comm), "%.*s", (int)(close_p - open_p - 1), open_p + 1);
-	/* Field 3 (state) follows ") "; start time is field 22. */
-	p = close_p + 2;
-	for (int field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
+	p = cs_procstat_field(buf, 22); /* the start time */
 	if (!p)
 		return -1;
 	pi->start_time = strtoull(p, NULL, 10);
@@ -538,14 +534,6 @@ static void classify_tls(struct cs_target *t)
 	visibility_note(t, why);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static struct cs_target *target_from(const struct procinfo *pi, enum cs_target_why why)
 {
 	struct cs_target *t = calloc(1, sizeof(*t));
@@ -561,7 +549,7 @@ static struct cs_target *target_from(const struct procinfo *pi, enum cs_target_w
 	snprintf(t->session, sizeof(t->session), "%s", pi->session);
 	snprintf(t->folder, sizeof(t->folder), "%s", pi->folder);
 	classify_tls(t);
-	t->classified_ns = mono_ns();
+	t->classified_ns = cs_mono_ns();
 	return t;
 }
 
@@ -668,7 +656,7 @@ void cs_targets_on_exec(struct cs_targets *ts, int pid)
 			t->why = why;
 		t->net_io = false; /* what matters is what the new program does */
 		classify_tls(t);
-		t->classified_ns = mono_ns();
+		t->classified_ns = cs_mono_ns();
 		ts->fn(ts->ctx, CS_TARGET_CHANGED, t);
 		return;
 	}
@@ -678,7 +666,7 @@ void cs_targets_on_exec(struct cs_targets *ts, int pid)
 
 void cs_targets_recheck_tls(struct cs_targets *ts, uint64_t young_ms)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = cs_mono_ns();
 	struct cs_mapped_bin mb;
 
 	for (size_t i = 0; i < ts->n; i++) {
@@ -735,7 +723,7 @@ bool cs_targets_on_net_io(struct cs_targets *ts, int pid)
 	classify_tls(t);
 	if (t->tls == CS_TLS_NONE)
 		return true;
-	t->classified_ns = mono_ns();
+	t->classified_ns = cs_mono_ns();
 	ts->fn(ts->ctx, CS_TARGET_CHANGED, t);
 	return false;
 }
